@@ -1,0 +1,101 @@
+"""create_app(): routers, middleware, error handlers, and the process's resources."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import ORJSONResponse
+
+from leadbase import __version__
+from leadbase.apikeys.endpoints import router as apikeys_router
+from leadbase.audit.endpoints import router as audit_router
+from leadbase.auth.endpoints import router as auth_router
+from leadbase.auth.tokens import TokenIssuer
+from leadbase.config import Settings, get_settings
+from leadbase.db import migrate
+from leadbase.db.session import Database
+from leadbase.db.urls import libpq_url
+from leadbase.health import router as health_router
+from leadbase.kit import errors
+from leadbase.kit.ratelimit import RateLimiter
+from leadbase.leads.endpoints import router as leads_router
+from leadbase.middleware import Metrics, RequestContextMiddleware
+from leadbase.tenants.endpoints import router as workspaces_router
+from leadbase.users.endpoints import router as users_router
+
+log = logging.getLogger("leadbase")
+
+DESCRIPTION = """
+Leadbase is a self-hosted, multi-tenant lead-management server.
+
+Authenticate with `Authorization: Bearer <token>`: an access token from
+`POST /api/v1/auth/login` (or `/register`), or an API key. Errors are
+`application/problem+json` with a stable `code`. Lists are paginated with
+`page`/`per_page` (max 200) or `cursor`.
+"""
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+    for sub in (auth_router, users_router, apikeys_router, workspaces_router, leads_router,
+                audit_router):
+        router.include_router(sub)
+    return router
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None,
+               run_worker: bool | None = None, apply_migrations: bool = True) -> FastAPI:
+    """Build the application. With ``database`` given (tests), it is used as is; otherwise
+    the lifespan resolves the database (embedded when unconfigured), applies pending
+    migrations and, unless ``run_worker`` is False, starts an in-process worker."""
+    settings = settings or get_settings()
+    worker_enabled = settings.run_worker if run_worker is None else run_worker
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        worker_task: asyncio.Task[None] | None = None
+        if owned:
+            libpq = await asyncio.to_thread(libpq_url, settings)
+            if apply_migrations:
+                await asyncio.to_thread(migrate.upgrade, libpq)
+            app.state.db = Database(libpq, settings)
+        else:
+            app.state.db = database
+        if worker_enabled:
+            from leadbase.worker.app import run_worker as worker_main
+
+            worker_task = asyncio.create_task(
+                worker_main(app.state.db.libpq, settings, app.state.db))
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await worker_task
+            if owned:
+                await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Leadbase",
+        version=__version__,
+        description=DESCRIPTION,
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.issuer = TokenIssuer(settings)
+    app.state.limiter = RateLimiter(settings.redis_url)
+    app.state.metrics = Metrics()
+    if database is not None:
+        app.state.db = database
+    errors.install(app)
+    app.include_router(health_router)
+    app.include_router(api_router())
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app

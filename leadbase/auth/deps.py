@@ -1,0 +1,172 @@
+"""FastAPI dependencies: who is calling, the request's transaction, role checks.
+
+The request's session is opened here, scoped to the caller's workspace, and
+committed when the endpoint returns (``scope="function"``: before the response is
+sent, so a failed commit is never reported as a success)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadbase.apikeys import service as apikeys_service
+from leadbase.auth.context import Context, Principal
+from leadbase.auth.security import API_KEY_PREFIX, decode_access_token
+from leadbase.config import Settings
+from leadbase.db.session import Database
+from leadbase.kit.errors import Forbidden, NotFound, Unauthorized
+from leadbase.kit.ids import parse_uuid
+from leadbase.kit.ratelimit import RateLimiter
+from leadbase.users import repository as users_repository
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+def request_id(request: Request) -> str | None:
+    rid: str | None = getattr(request.state, "request_id", None)
+    return rid
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def get_principal(request: Request) -> Principal:
+    """Authenticate the bearer token (JWT access token or API key) and count the request
+    against the caller's rate limit."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authentication required: send 'Authorization: Bearer <token>'.",
+                           code="AUTH_REQUIRED")
+    token = token.strip()
+    db = get_db(request)
+    if token.startswith(API_KEY_PREFIX):
+        async with db.transaction(None, system=True) as session:
+            principal = await apikeys_service.authenticate(session, secret=token)
+    else:
+        settings = get_settings_dep(request)
+        claims = decode_access_token(token, secret=request.app.state.issuer.secret,
+                                     audience=settings.jwt_audience, issuer=settings.jwt_issuer)
+        principal = Principal(role=claims.role, tenant_id=claims.tenant_id,
+                              user_id=claims.user_id)
+    if principal.api_key_id is None and principal.user_id is None:
+        raise Unauthorized("The access token is invalid.", code="INVALID_TOKEN")
+    ident = str(principal.api_key_id or principal.user_id)
+    quota = await get_limiter(request).hit(get_settings_dep(request).rate_limit, "api", ident)
+    request.state.rate_quota = quota
+    request.state.principal = principal
+    return principal
+
+
+@dataclass(frozen=True)
+class RequestScope:
+    """The request's transaction and the context handed to services."""
+
+    session: AsyncSession
+    ctx: Context
+
+
+def _check_scopes(request: Request, principal: Principal) -> None:
+    needed = "read" if request.method in READ_METHODS else "write"
+    if needed not in principal.scopes:
+        raise Forbidden(f"This API key lacks the '{needed}' scope.", code="INSUFFICIENT_SCOPE")
+
+
+def workspace_scope(min_role: str = "viewer", *, write: bool | None = None) -> Any:
+    """A dependency giving a tenant-scoped transaction to callers of at least ``min_role``.
+
+    ``viewer`` can never write: any non-read method needs at least ``agent``.
+    A platform superadmin acts inside a workspace by naming it in ``X-Workspace-Id``.
+    """
+
+    async def dependency(
+        request: Request, principal: Annotated[Principal, Depends(get_principal)]
+    ) -> AsyncIterator[RequestScope]:
+        _check_scopes(request, principal)
+        is_write = write if write is not None else request.method not in READ_METHODS
+        tenant_id = principal.tenant_id
+        if principal.is_superadmin:
+            tenant_id = parse_uuid(request.headers.get("x-workspace-id", ""))
+            if tenant_id is None:
+                raise Forbidden("A platform superadmin names the workspace in X-Workspace-Id.",
+                                code="WORKSPACE_REQUIRED")
+        if tenant_id is None:
+            raise Forbidden("This route works inside a workspace.", code="WORKSPACE_REQUIRED")
+        db = get_db(request)
+        async with db.transaction(tenant_id, system=False) as session:
+            role = principal.role
+            if principal.user_id is not None and not principal.is_superadmin:
+                current = await users_repository.active_role(session, user_id=principal.user_id)
+                if current is None or not current[1]:
+                    raise Unauthorized("This account is deactivated.", code="USER_INACTIVE")
+                role = current[0]
+            elif principal.is_superadmin:
+                role = "owner"
+            principal = Principal(role=role, tenant_id=tenant_id, user_id=principal.user_id,
+                                  api_key_id=principal.api_key_id, scopes=principal.scopes)
+            _check_role(principal, "agent" if is_write and min_role == "viewer" else min_role)
+            yield RequestScope(session=session,
+                               ctx=Context(tenant_id=tenant_id, principal=principal,
+                                           request_id=request_id(request)))
+
+    return Depends(dependency, scope="function")
+
+
+def _check_role(principal: Principal, min_role: str) -> None:
+    if not principal.at_least(min_role):
+        raise Forbidden(f"This needs the role '{min_role}' or higher; you are "
+                        f"'{principal.role}'.", code="ROLE_REQUIRED")
+
+
+async def superadmin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if not principal.is_superadmin:
+        # Workspaces are not a workspace user's business: answer as if the route were absent.
+        raise NotFound("Not found.", code="NOT_FOUND")
+    return principal
+
+
+Scope = Annotated[RequestScope, workspace_scope()]
+ManagerScope = Annotated[RequestScope, workspace_scope("manager")]
+AdminScope = Annotated[RequestScope, workspace_scope("admin")]
+SuperAdmin = Annotated[Principal, Depends(superadmin)]
+
+
+def if_match_version(request: Request) -> int | None:
+    """The version named by ``If-Match`` (our ETags are ``"<version>"``), or None."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    value = raw.strip()
+    if value == "*":
+        return None
+    value = value.removeprefix("W/").strip('"')
+    try:
+        return int(value)
+    except ValueError:
+        return -1  # matches no version: 412
+
+
+IfMatch = Annotated[int | None, Depends(if_match_version)]
+Dep = Callable[..., Any]
+_ = uuid

@@ -1,0 +1,115 @@
+"""The ``leadbase`` command: serve, worker, migrate, user, demo, openapi."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from leadbase.cli.common import open_database, settings_from_env
+
+app = typer.Typer(help="Leadbase: self-hosted, multi-tenant lead management.",
+                  no_args_is_help=True, add_completion=False)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+console = Console()
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    no_worker: Annotated[bool, typer.Option("--no-worker",
+                                            help="Do not run the in-process worker")] = False,
+) -> None:
+    """Apply pending migrations, then serve the API (with an in-process worker)."""
+    import uvicorn
+
+    from leadbase.app import create_app
+
+    settings = settings_from_env()
+    _logging(settings.log_level)
+    from leadbase.db import migrate
+    from leadbase.db.urls import libpq_url
+
+    libpq = libpq_url(settings)
+    migrate.upgrade(libpq)
+    if settings.database_url is None:
+        settings = settings.model_copy(update={"database_url": libpq})
+    console.print(f"[bold green]Leadbase[/] on http://{host}:{port}  (docs: /docs)")
+    uvicorn.run(create_app(settings, run_worker=not no_worker), host=host, port=port,
+                log_level=settings.log_level.lower(), proxy_headers=True)
+
+
+@app.command()
+def worker(concurrency: Annotated[int, typer.Option(help="Jobs run at once")] = 4) -> None:
+    """Run a background worker (scale out with more of these beside `serve --no-worker`)."""
+    from leadbase.db import migrate
+    from leadbase.worker.app import run_worker
+
+    settings = settings_from_env()
+    _logging(settings.log_level)
+
+    async def main() -> None:
+        async with open_database(settings) as db:
+            await run_worker(db.libpq, settings, db, concurrency=concurrency)
+
+    migrate.upgrade(settings_libpq(settings))
+    asyncio.run(main())
+
+
+def settings_libpq(settings: object) -> str:
+    from leadbase.config import Settings
+    from leadbase.db.urls import libpq_url
+
+    assert isinstance(settings, Settings)
+    return libpq_url(settings)
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Apply pending database migrations."""
+    from leadbase.db import migrate
+
+    settings = settings_from_env()
+    migrate.upgrade(settings_libpq(settings))
+    console.print(f"[green]Database at revision {migrate.head_revision()}[/]")
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document."""
+    from leadbase.app import create_app
+
+    typer.echo(json.dumps(create_app(settings_from_env(), run_worker=False).openapi(), indent=2))
+
+
+@app.command()
+def demo(
+    leads: Annotated[int, typer.Option(help="How many leads to create")] = 300,
+    force: Annotated[bool, typer.Option(help="Create it even if it exists")] = False,
+) -> None:
+    """Create the demo workspace (once): users, tags and a few hundred leads."""
+    from leadbase.cli.demo import create_demo
+
+    settings = settings_from_env()
+    from leadbase.db import migrate
+
+    migrate.upgrade(settings_libpq(settings))
+    asyncio.run(create_demo(settings, leads=leads, force=force, console=console))
+
+
+from leadbase.cli import users as _users  # noqa: E402,F401  (registers `user` commands)
+
+
+def main() -> None:
+    app()

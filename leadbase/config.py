@@ -1,0 +1,79 @@
+"""Settings, read from the environment with the ``LEADBASE_`` prefix."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADBASE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./.leadbase")
+    database_url: str | None = None
+    read_database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+    fernet_key: str | None = None
+    allow_private_urls: bool = False
+    log_level: str = "INFO"
+    default_region: str = "US"
+    root_profile: str | None = None
+
+    # Database role that row-level security applies to; every request runs as it.
+    db_app_role: str = "leadbase_app"
+    db_pool_size: int = 20
+    db_max_overflow: int = 10
+
+    # Auth
+    jwt_audience: str = "leadbase"
+    jwt_issuer: str = "leadbase"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+
+    # Rate limits (the ``limits`` notation)
+    rate_limit: str = "1200/minute"
+    login_rate_limit_account: str = "10/minute"
+    login_rate_limit_ip: str = "30/minute"
+    register_rate_limit_ip: str = "20/hour"
+
+    # Lists
+    count_exact_limit: int = Field(default=10_000, ge=0)
+    idempotency_ttl_seconds: int = 24 * 3600
+
+    run_worker: bool = True
+
+    def resolved_data_dir(self) -> Path:
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _kept_secret(self, name: str, make: str) -> str:
+        path = self.resolved_data_dir() / name
+        if path.exists():
+            return path.read_text().strip()
+        path.write_text(make)
+        path.chmod(0o600)
+        return make
+
+    def jwt_secret(self) -> str:
+        """The JWT signing secret: the configured one, or one generated and kept in DATA_DIR."""
+        if self.secret_key:
+            return self.secret_key
+        return self._kept_secret("secret_key", secrets.token_urlsafe(48))
+
+    def encryption_key(self) -> str:
+        """Fernet key for provider secrets at rest (configured, or kept in DATA_DIR)."""
+        if self.fernet_key:
+            return self.fernet_key
+        return self._kept_secret("fernet_key", Fernet.generate_key().decode())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

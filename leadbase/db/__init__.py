@@ -1,0 +1,1 @@
+"""Database access: engines, sessions, tenant scoping, the embedded server."""

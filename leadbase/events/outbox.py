@@ -1,0 +1,53 @@
+"""The outbox: events recorded in the transaction that caused them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadbase.kit.ids import new_id
+from leadbase.models import Event
+
+T = Event.__table__
+
+
+async def emit(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    type: str,
+    entity_type: str,
+    entity_id: uuid.UUID | None,
+    payload: dict[str, Any],
+) -> None:
+    await session.execute(
+        insert(T).values(
+            id=new_id(), tenant_id=tenant_id, type=type, entity_type=entity_type,
+            entity_id=entity_id, payload=payload,
+        )
+    )
+
+
+async def claim_pending(session: AsyncSession, *, limit: int) -> list[dict[str, Any]]:
+    """Lock a batch of unprocessed events (``FOR UPDATE SKIP LOCKED``: many workers)."""
+    q = (
+        select(T.c.id, T.c.tenant_id, T.c.type, T.c.entity_type, T.c.entity_id, T.c.payload)
+        .where(T.c.processed_at.is_(None))
+        .order_by(T.c.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [dict(r) for r in (await session.execute(q)).mappings()]
+
+
+async def mark_processed(session: AsyncSession, ids: list[uuid.UUID]) -> None:
+    if ids:
+        from sqlalchemy import func
+
+        await session.execute(
+            update(T).where(T.c.id.in_(ids)).values(processed_at=func.now(),
+                                                     attempts=T.c.attempts + 1)
+        )

@@ -1,0 +1,1 @@
+"""Shared building blocks: errors, ids, pagination, sorting, filtering, schema base."""

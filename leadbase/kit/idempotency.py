@@ -1,0 +1,89 @@
+"""``Idempotency-Key`` on POST: the first response is stored for 24 hours and replayed.
+
+The key row is inserted in the request's own transaction before the work is done, so a
+concurrent request with the same key waits on it and then replays; if the work fails,
+the row is rolled back with it. Keys are scoped per workspace. (Shared infrastructure,
+so its few statements live here rather than in a domain repository.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from fastapi import Request
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from leadbase.kit.errors import ValidationFailed
+from leadbase.models import IdempotencyKey
+
+T = IdempotencyKey.__table__
+HEADER = "idempotency-key"
+REPLAYED_HEADER = "Idempotency-Replayed"
+_KEEP_HEADERS = ("etag", "location", "content-type")
+
+
+async def _request_hash(request: Request) -> str:
+    body = await request.body()
+    h = hashlib.sha256()
+    h.update(request.method.encode())
+    h.update(b"\0" + request.url.path.encode() + b"\0" + str(request.url.query).encode() + b"\0")
+    h.update(body)
+    return h.hexdigest()
+
+
+async def idempotent(
+    request: Request, session: AsyncSession, tenant_id: uuid.UUID, ttl_seconds: int,
+    work: Callable[[], Awaitable[Response]],
+) -> Response:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return await work()
+    key = key.strip()
+    if not 1 <= len(key) <= 255:
+        raise ValidationFailed("Idempotency-Key must be 1 to 255 characters.",
+                               code="INVALID_IDEMPOTENCY_KEY",
+                               errors=[{"field": "Idempotency-Key", "message": "1-255 chars"}])
+    digest = await _request_hash(request)
+    now = datetime.now(UTC)
+    await session.execute(delete(T).where(T.c.tenant_id == tenant_id, T.c.key == key,
+                                          T.c.expires_at < now))
+    inserted = (await session.execute(
+        insert(T).values(tenant_id=tenant_id, key=key, request_hash=digest,
+                         expires_at=now + timedelta(seconds=ttl_seconds))
+        .on_conflict_do_nothing().returning(T.c.key)
+    )).first()
+    if inserted is None:
+        row = (await session.execute(
+            select(T).where(T.c.tenant_id == tenant_id, T.c.key == key)
+        )).mappings().one()
+        if row["request_hash"] != digest:
+            raise ValidationFailed(
+                "This Idempotency-Key was already used with a different request.",
+                code="IDEMPOTENCY_KEY_REUSED",
+                errors=[{"field": "Idempotency-Key", "message": "used with another body"}],
+            )
+        headers = dict(row["response_headers"] or {})
+        headers[REPLAYED_HEADER] = "true"
+        return Response(row["response_body"] or b"", status_code=row["status_code"] or 200,
+                        headers=headers)
+    response = await work()
+    if response.status_code < 500:
+        kept = {k: v for k, v in response.headers.items() if k.lower() in _KEEP_HEADERS}
+        await session.execute(
+            update(T).where(T.c.tenant_id == tenant_id, T.c.key == key).values(
+                status_code=response.status_code, response_body=bytes(response.body),
+                response_headers=kept,
+            )
+        )
+    return response
+
+
+async def purge_expired(session: AsyncSession) -> int:
+    result = await session.execute(delete(T).where(T.c.expires_at < datetime.now(UTC)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Leads: the people and companies a workspace wants to sell to."""

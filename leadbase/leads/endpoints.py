@@ -1,0 +1,164 @@
+"""Leads: the canonical REST API (``/api/v1/leads``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, get_args
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from leadbase.auth.deps import IfMatch, Scope
+from leadbase.kit.errors import ValidationFailed
+from leadbase.kit.http import etag, json_response
+from leadbase.kit.idempotency import idempotent
+from leadbase.kit.pagination import PageParams, page_params
+from leadbase.leads import service
+from leadbase.leads.repository import LeadFilter
+from leadbase.leads.schemas import LeadCreate, LeadPage, LeadRead, LeadStatus, LeadUpdate, OnDuplicate
+
+router = APIRouter(prefix="/leads", tags=["leads"])
+
+STATUSES = set(get_args(LeadStatus))
+ON_DUPLICATE = Annotated[
+    OnDuplicate,
+    Query(description="error: 409 with the existing id; allow: create anyway; "
+                      "update: merge into the existing lead"),
+]
+
+
+def _csv(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return items or None
+
+
+def _uuids(values: list[str], field: str) -> list[uuid.UUID]:
+    out = []
+    for v in values:
+        try:
+            out.append(uuid.UUID(v))
+        except ValueError as exc:
+            raise ValidationFailed(f"'{v}' is not a valid id.", code="INVALID_FILTER",
+                                   errors=[{"field": field, "message": "not a UUID"}]) from exc
+    return out
+
+
+def lead_filter(
+    status: Annotated[str | None, Query(description="Comma-separated statuses")] = None,
+    owner_id: Annotated[str | None, Query(description="User ids, comma-separated, or 'none'")] = None,
+    tags: Annotated[str | None, Query(description="Any of these tags (comma-separated)")] = None,
+    source: Annotated[str | None, Query(description="Comma-separated sources")] = None,
+    list_id: Annotated[str | None, Query(description="Comma-separated list ids")] = None,
+    score_gte: Annotated[int | None, Query(ge=0, le=100)] = None,
+    score_lte: Annotated[int | None, Query(ge=0, le=100)] = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    updated_after: datetime | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200,
+                                   description="Search names, email, phone and company "
+                                               "(accent- and case-insensitive)")] = None,
+    include_deleted: bool = False,
+    only_deleted: bool = False,
+) -> LeadFilter:
+    statuses = _csv(status)
+    if statuses and (bad := [s for s in statuses if s not in STATUSES]):
+        raise ValidationFailed(f"Unknown status '{bad[0]}'.", code="INVALID_FILTER",
+                               errors=[{"field": "status",
+                                        "message": f"one of {', '.join(sorted(STATUSES))}"}])
+    owners = _csv(owner_id) or []
+    owner_none = "none" in owners
+    owner_ids = _uuids([o for o in owners if o != "none"], "owner_id") or None
+    return LeadFilter(
+        statuses=statuses, owner_ids=owner_ids, owner_none=owner_none, tags=_csv(tags),
+        sources=_csv(source), list_ids=_uuids(_csv(list_id) or [], "list_id") or None,
+        score_gte=score_gte, score_lte=score_lte, created_after=created_after,
+        created_before=created_before, updated_after=updated_after,
+        q=q.strip() if q and q.strip() else None, include_deleted=include_deleted,
+        only_deleted=only_deleted,
+    )
+
+
+def _read(lead: dict[str, object]) -> LeadRead:
+    return LeadRead.model_validate(lead)
+
+
+@router.post("", status_code=201, response_model=LeadRead,
+             responses={200: {"description": "Merged into an existing lead (on_duplicate=update)"},
+                        409: {"description": "Duplicate (DUPLICATE_LEAD, with existing_id)"}})
+async def create_lead(request: Request, body: LeadCreate, scope: Scope,
+                      on_duplicate: ON_DUPLICATE = "error") -> Response:
+    """Create a lead. Phones are normalised to E.164 with the workspace's region, emails
+    lowercased. A live lead with the same email or phone answers 409 unless
+    ``on_duplicate`` says otherwise. Accepts ``Idempotency-Key``."""
+
+    async def work() -> Response:
+        result = await service.create_lead(scope.session, ctx=scope.ctx, body=body,
+                                           on_duplicate=on_duplicate)
+        lead = result.lead
+        return json_response(_read(lead), 201 if result.created else 200,
+                             headers={"ETag": etag(lead["version"]),
+                                      "Location": f"/api/v1/leads/{lead['id']}"})
+
+    return await idempotent(request, scope.session, scope.ctx.tenant_id,
+                            request.app.state.settings.idempotency_ttl_seconds, work)
+
+
+@router.get("", response_model=LeadPage)
+async def list_leads(
+    request: Request,
+    scope: Scope,
+    f: Annotated[LeadFilter, Depends(lead_filter)],
+    params: Annotated[PageParams, Depends(page_params)],
+    sort: Annotated[str | None, Query(max_length=200,
+                                      description="e.g. -created_at,last_name")] = None,
+) -> Response:
+    """List leads with filters, sorting, and page or cursor pagination. Agents see only
+    the leads they own."""
+    listing = await service.list_leads(scope.session, ctx=scope.ctx, f=f, sort=sort,
+                                       params=params,
+                                       count_cap=request.app.state.settings.count_exact_limit)
+    page = LeadPage(
+        data=[_read(r) for r in listing.rows], total=listing.total,
+        total_is_estimate=listing.total_is_estimate,
+        page=params.page if params.cursor is None else None, per_page=params.per_page,
+        next_cursor=listing.next_cursor,
+    )
+    return json_response(page)
+
+
+@router.get("/{lead_id}", response_model=LeadRead)
+async def get_lead(lead_id: uuid.UUID, scope: Scope, include_deleted: bool = False) -> Response:
+    lead = await service.get_lead(scope.session, ctx=scope.ctx, lead_id=lead_id,
+                                  include_deleted=include_deleted)
+    return json_response(_read(lead), headers={"ETag": etag(lead["version"])})
+
+
+@router.patch("/{lead_id}", response_model=LeadRead)
+async def update_lead(lead_id: uuid.UUID, body: LeadUpdate, scope: Scope, if_match: IfMatch,
+                      on_duplicate: ON_DUPLICATE = "error") -> Response:
+    """Change some fields. Send ``If-Match: "<version>"`` (the ETag) to refuse the change
+    with 412 when someone else changed the lead first."""
+    lead = await service.update_lead(scope.session, ctx=scope.ctx, lead_id=lead_id, body=body,
+                                     expected_version=if_match, on_duplicate=on_duplicate)
+    return json_response(_read(lead), headers={"ETag": etag(lead["version"])})
+
+
+@router.delete("/{lead_id}", status_code=204)
+async def delete_lead(lead_id: uuid.UUID, scope: Scope, if_match: IfMatch,
+                      purge: Annotated[bool, Query(description="Erase for good (admins; "
+                                                   "privacy requests)")] = False) -> Response:
+    """Soft-delete (restorable), or with ``purge=true`` erase the lead entirely."""
+    await service.delete_lead(scope.session, ctx=scope.ctx, lead_id=lead_id,
+                              expected_version=if_match, purge=purge)
+    return Response(status_code=204)
+
+
+@router.post("/{lead_id}/restore", response_model=LeadRead)
+async def restore_lead(lead_id: uuid.UUID, scope: Scope,
+                       on_duplicate: ON_DUPLICATE = "error") -> Response:
+    lead = await service.restore_lead(scope.session, ctx=scope.ctx, lead_id=lead_id,
+                                      on_duplicate=on_duplicate)
+    return json_response(_read(lead), headers={"ETag": etag(lead["version"])})

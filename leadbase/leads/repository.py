@@ -1,0 +1,212 @@
+"""All SQL for leads. Every statement is filtered by ``tenant_id`` (and RLS checks it again)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadbase.kit.ids import new_id
+from leadbase.kit.pagination import SortColumn, keyset_after
+from leadbase.kit.sorting import order_by
+from leadbase.models import Event, Lead
+
+T = Lead.__table__
+E = Event.__table__
+
+COLUMNS = (
+    T.c.id, T.c.number, T.c.list_id, T.c.first_name, T.c.last_name, T.c.email, T.c.phone,
+    T.c.company, T.c.job_title, T.c.source, T.c.status, T.c.score, T.c.temperature,
+    T.c.owner_id, T.c.tags, T.c.notes, T.c.fields, T.c.metadata.label("metadata"),
+    T.c.do_not_contact, T.c.consent, T.c.timezone, T.c.country, T.c.last_contacted_at,
+    T.c.created_at, T.c.updated_at, T.c.deleted_at, T.c.version,
+)
+
+# Public sort name -> (column, nullable)
+SORTABLE: dict[str, tuple[ColumnElement[Any], bool]] = {
+    "created_at": (T.c.created_at, False),
+    "updated_at": (T.c.updated_at, False),
+    "number": (T.c.number, False),
+    "score": (T.c.score, False),
+    "status": (T.c.status, False),
+    "first_name": (T.c.first_name, True),
+    "last_name": (T.c.last_name, True),
+    "email": (T.c.email, True),
+    "phone": (T.c.phone, True),
+    "company": (T.c.company, True),
+    "job_title": (T.c.job_title, True),
+    "source": (T.c.source, True),
+    "temperature": (T.c.temperature, False),
+    "last_contacted_at": (T.c.last_contacted_at, True),
+}
+ID_COLUMN = T.c.id
+
+
+@dataclass
+class LeadFilter:
+    statuses: list[str] | None = None
+    owner_ids: list[uuid.UUID] | None = None
+    owner_none: bool = False
+    tags: list[str] | None = None
+    sources: list[str] | None = None
+    list_ids: list[uuid.UUID] | None = None
+    score_gte: int | None = None
+    score_lte: int | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    q: str | None = None
+    include_deleted: bool = False
+    only_deleted: bool = False
+    restrict_owner: uuid.UUID | None = None  # agents see only their own leads
+    extra: list[ColumnElement[bool]] = field(default_factory=list)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def conditions(tenant_id: uuid.UUID, f: LeadFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [T.c.tenant_id == tenant_id]
+    if f.only_deleted:
+        conds.append(T.c.deleted_at.is_not(None))
+    elif not f.include_deleted:
+        conds.append(T.c.deleted_at.is_(None))
+    if f.restrict_owner is not None:
+        conds.append(T.c.owner_id == f.restrict_owner)
+    if f.statuses:
+        conds.append(T.c.status.in_(f.statuses) if len(f.statuses) > 1
+                     else T.c.status == f.statuses[0])
+    if f.owner_none and f.owner_ids:
+        conds.append(T.c.owner_id.in_(f.owner_ids) | T.c.owner_id.is_(None))
+    elif f.owner_none:
+        conds.append(T.c.owner_id.is_(None))
+    elif f.owner_ids:
+        conds.append(T.c.owner_id.in_(f.owner_ids) if len(f.owner_ids) > 1
+                     else T.c.owner_id == f.owner_ids[0])
+    if f.tags:
+        conds.append(T.c.tags.overlap(array(f.tags)))
+    if f.sources:
+        conds.append(T.c.source.in_(f.sources))
+    if f.list_ids:
+        conds.append(T.c.list_id.in_(f.list_ids))
+    if f.score_gte is not None:
+        conds.append(T.c.score >= f.score_gte)
+    if f.score_lte is not None:
+        conds.append(T.c.score <= f.score_lte)
+    if f.created_after is not None:
+        conds.append(T.c.created_at >= f.created_after)
+    if f.created_before is not None:
+        conds.append(T.c.created_at < f.created_before)
+    if f.updated_after is not None:
+        conds.append(T.c.updated_at >= f.updated_after)
+    if f.q:
+        pattern = "%" + _escape_like(f.q) + "%"
+        conds.append(T.c.search_text.like(func.lower(func.lb_unaccent(pattern))))
+    conds.extend(f.extra)
+    return conds
+
+
+async def insert_lead(session: AsyncSession, *, tenant_id: uuid.UUID,
+                      values: dict[str, Any]) -> dict[str, Any]:
+    q = insert(T).values(id=new_id(), tenant_id=tenant_id, **values).returning(*COLUMNS)
+    return dict((await session.execute(q)).mappings().one())
+
+
+async def get(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,
+              include_deleted: bool = False, for_update: bool = False) -> dict[str, Any] | None:
+    q = select(*COLUMNS).where(T.c.tenant_id == tenant_id, T.c.id == lead_id)
+    if not include_deleted:
+        q = q.where(T.c.deleted_at.is_(None))
+    if for_update:
+        q = q.with_for_update()
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def find_duplicate(
+    session: AsyncSession, *, tenant_id: uuid.UUID, email: str | None, phone: str | None,
+    exclude_id: uuid.UUID | None = None,
+) -> tuple[uuid.UUID, str] | None:
+    """The oldest live lead with this email (checked first) or phone, and what matched."""
+    for column, value, name in ((T.c.email, email, "email"), (T.c.phone, phone, "phone")):
+        if not value:
+            continue
+        q = select(T.c.id).where(T.c.tenant_id == tenant_id, T.c.deleted_at.is_(None),
+                                 column == value)
+        if exclude_id is not None:
+            q = q.where(T.c.id != exclude_id)
+        found = (await session.execute(q.order_by(T.c.created_at).limit(1))).scalar_one_or_none()
+        if found is not None:
+            return found, name
+    return None
+
+
+async def lock_identity(session: AsyncSession, *, tenant_id: uuid.UUID,
+                        keys: list[str]) -> None:
+    """Serialise concurrent writes of the same email/phone in a workspace (released at commit)."""
+    for key in sorted(set(keys)):
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                              {"k": f"lead:{tenant_id}:{key}"})
+
+
+async def update_lead(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,
+                      values: dict[str, Any]) -> dict[str, Any]:
+    q = (update(T).where(T.c.tenant_id == tenant_id, T.c.id == lead_id)
+         .values(**values, updated_at=func.now(), version=T.c.version + 1).returning(*COLUMNS))
+    return dict((await session.execute(q)).mappings().one())
+
+
+async def purge(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID) -> None:
+    await session.execute(delete(T).where(T.c.tenant_id == tenant_id, T.c.id == lead_id))
+    # Events may carry the lead's data: keep only the reference.
+    await session.execute(
+        update(E).where(E.c.tenant_id == tenant_id, E.c.entity_id == lead_id)
+        .values(payload=func.jsonb_build_object("id", str(lead_id), "purged", True))
+    )
+
+
+def list_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
+               after: list[Any] | None, offset: int, limit: int) -> Select[Any]:
+    q = select(*COLUMNS).where(*conditions(tenant_id, f))
+    if after is not None:
+        q = q.where(keyset_after(sort, after))
+    elif offset:
+        q = q.offset(offset)
+    return q.order_by(*order_by(sort)).limit(limit)
+
+
+async def list_leads(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
+                     sort: list[SortColumn], after: list[Any] | None, offset: int,
+                     limit: int) -> list[dict[str, Any]]:
+    q = list_query(tenant_id, f, sort, after, offset, limit)
+    return [dict(r) for r in (await session.execute(q)).mappings()]
+
+
+async def count(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
+                cap: int | None) -> int:
+    """Exact count, or (with ``cap``) exact up to ``cap`` and ``cap + 1`` beyond it."""
+    inner = select(T.c.id).where(*conditions(tenant_id, f))
+    if cap is not None:
+        inner = inner.limit(cap + 1)
+    q = select(func.count()).select_from(inner.subquery())
+    return int((await session.execute(q)).scalar_one())
+
+
+async def estimate(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter) -> int:
+    """The planner's row estimate for the filter (cheap at any size)."""
+    stmt = select(T.c.id).where(*conditions(tenant_id, f))
+    conn = await session.connection()
+    compiled = stmt.compile(dialect=conn.dialect)
+    result = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled),
+                                        compiled.params)
+    plan = result.scalar_one()
+    if isinstance(plan, str | bytes):
+        plan = orjson.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])

@@ -1,0 +1,106 @@
+"""Request and response bodies for leads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, computed_field, field_validator
+
+from leadbase.kit.schemas import Page, ReadModel, WriteModel
+
+LeadStatus = Literal["new", "contacted", "qualified", "unqualified", "converted", "lost"]
+Tag = Annotated[str, Field(min_length=1, max_length=50)]
+MAX_TAGS = 50
+
+
+def _clean_tags(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    seen: dict[str, None] = {}
+    for tag in value:
+        tag = tag.strip()
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+class _LeadFields(WriteModel):
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=64)
+    company: str | None = Field(default=None, max_length=300)
+    job_title: str | None = Field(default=None, max_length=200)
+    source: str | None = Field(default=None, max_length=100)
+    notes: str | None = Field(default=None, max_length=20_000)
+    fields: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    owner_id: uuid.UUID | None = None
+    list_id: uuid.UUID | None = None
+    do_not_contact: bool | None = None
+    consent: bool | None = None
+
+    @field_validator("first_name", "last_name", "email", "phone", "company", "job_title",
+                     "source", "notes")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class LeadCreate(_LeadFields):
+    status: LeadStatus = "new"
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+
+    _tags = field_validator("tags")(_clean_tags)
+
+
+class LeadUpdate(_LeadFields):
+    status: LeadStatus | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
+
+    _tags = field_validator("tags")(_clean_tags)
+
+
+class LeadRead(ReadModel):
+    id: uuid.UUID
+    number: int
+    list_id: uuid.UUID
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    company: str | None
+    job_title: str | None
+    source: str | None
+    status: str
+    score: int
+    temperature: str
+    owner_id: uuid.UUID | None
+    tags: list[str]
+    notes: str | None
+    fields: dict[str, Any]
+    metadata: dict[str, Any]
+    do_not_contact: bool
+    consent: bool
+    timezone: str | None
+    country: str | None
+    last_contacted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    version: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def full_name(self) -> str | None:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return name or None
+
+
+class LeadPage(Page[LeadRead]):
+    pass
+
+
+OnDuplicate = Literal["error", "allow", "update"]

@@ -1,0 +1,1 @@
+"""Lead lists (each with its own field schema)."""

@@ -1,0 +1,91 @@
+"""ASGI middleware: request ids, rate-limit headers, request metrics."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from leadbase.kit.ratelimit import Quota, headers
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.requests: dict[tuple[str, int], int] = defaultdict(int)
+        self.buckets = [0] * (len(BUCKETS) + 1)
+        self.total_seconds = 0.0
+        self.count = 0
+
+    def observe(self, method: str, status: int, seconds: float) -> None:
+        self.requests[(method, status)] += 1
+        self.count += 1
+        self.total_seconds += seconds
+        for i, bound in enumerate(BUCKETS):
+            if seconds <= bound:
+                self.buckets[i] += 1
+                break
+        else:
+            self.buckets[-1] += 1
+
+    def render(self) -> str:
+        lines = ["# TYPE leadbase_http_requests_total counter"]
+        for (method, status), n in sorted(self.requests.items()):
+            lines.append(f'leadbase_http_requests_total{{method="{method}",status="{status}"}} {n}')
+        lines.append("# TYPE leadbase_http_request_duration_seconds histogram")
+        cumulative = 0
+        for bound, n in zip((*BUCKETS, float("inf")), self.buckets, strict=True):
+            cumulative += n
+            le = "+Inf" if bound == float("inf") else str(bound)
+            lines.append(f'leadbase_http_request_duration_seconds_bucket{{le="{le}"}} {cumulative}')
+        lines.append(f"leadbase_http_request_duration_seconds_sum {self.total_seconds:.6f}")
+        lines.append(f"leadbase_http_request_duration_seconds_count {self.count}")
+        return "\n".join(lines) + "\n"
+
+
+class RequestContextMiddleware:
+    """Give every request an id (``X-Request-ID``, echoed back), add ``RateLimit-*``
+    headers when the request was counted, and record metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = None
+        for key, value in scope.get("headers", ()):
+            if key == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                extra = [(b"x-request-id", request_id.encode())]
+                quota: Quota | None = state.get("rate_quota")
+                if quota is not None:
+                    existing = {k.lower() for k, _ in message.get("headers", [])}
+                    extra += [(k.lower().encode(), v.encode()) for k, v in headers(quota).items()
+                              if k.lower().encode() not in existing]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.metrics.observe(scope["method"], status, time.perf_counter() - started)

@@ -1,0 +1,92 @@
+"""SQL for users. Lookups by email cross workspaces and need the system scope."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadbase.kit.ids import new_id
+from leadbase.models import User
+
+T = User.__table__
+PUBLIC = (T.c.id, T.c.number, T.c.tenant_id, T.c.email, T.c.name, T.c.role, T.c.is_active,
+          T.c.capacity, T.c.working_hours, T.c.last_login_at, T.c.created_at, T.c.updated_at,
+          T.c.version)
+
+
+async def insert_user(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
+    q = insert(T).values(id=new_id(), **values).returning(*PUBLIC)
+    return dict((await session.execute(q)).mappings().one())
+
+
+async def email_taken(session: AsyncSession, email: str) -> bool:
+    """Across all workspaces (emails are unique platform-wide); needs the system scope."""
+    q = select(T.c.id).where(func.lower(T.c.email) == email.lower())
+    return (await session.execute(q)).first() is not None
+
+
+async def get_for_login(session: AsyncSession, email: str) -> dict[str, Any] | None:
+    q = select(*PUBLIC, T.c.password_hash).where(func.lower(T.c.email) == email.lower())
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def get_by_id_any(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(select(*PUBLIC).where(T.c.id == user_id))).mappings().first()
+    return dict(row) if row else None
+
+
+async def get(session: AsyncSession, *, tenant_id: uuid.UUID,
+              user_id: uuid.UUID) -> dict[str, Any] | None:
+    q = select(*PUBLIC).where(T.c.tenant_id == tenant_id, T.c.id == user_id)
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def active_role(session: AsyncSession, *, user_id: uuid.UUID) -> tuple[str, bool] | None:
+    row = (await session.execute(select(T.c.role, T.c.is_active).where(T.c.id == user_id))).first()
+    return (row[0], row[1]) if row else None
+
+
+async def list_users(
+    session: AsyncSession, *, tenant_id: uuid.UUID, role: str | None, is_active: bool | None,
+    q: str | None, offset: int, limit: int,
+) -> tuple[list[dict[str, Any]], int]:
+    conds = [T.c.tenant_id == tenant_id]
+    if role:
+        conds.append(T.c.role.in_(role.split(",")))
+    if is_active is not None:
+        conds.append(T.c.is_active.is_(is_active))
+    if q:
+        like = f"%{q.lower()}%"
+        conds.append(func.lower(T.c.name).like(like) | func.lower(T.c.email).like(like))
+    query = (select(*PUBLIC).where(*conds).order_by(T.c.created_at, T.c.id)
+             .offset(offset).limit(limit))
+    rows = [dict(r) for r in (await session.execute(query)).mappings()]
+    total = (await session.execute(select(func.count()).select_from(T).where(*conds))).scalar_one()
+    return rows, int(total)
+
+
+async def update_user(
+    session: AsyncSession, *, tenant_id: uuid.UUID, user_id: uuid.UUID,
+    values: dict[str, Any], expected_version: int | None,
+) -> dict[str, Any] | None:
+    q = update(T).where(T.c.tenant_id == tenant_id, T.c.id == user_id)
+    if expected_version is not None:
+        q = q.where(T.c.version == expected_version)
+    q = q.values(**values, updated_at=func.now(), version=T.c.version + 1).returning(*PUBLIC)
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def touch_login(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(update(T).where(T.c.id == user_id).values(last_login_at=func.now()))
+
+
+async def count_owners(session: AsyncSession, *, tenant_id: uuid.UUID) -> int:
+    q = select(func.count()).select_from(T).where(
+        T.c.tenant_id == tenant_id, T.c.role == "owner", T.c.is_active.is_(True))
+    return int((await session.execute(q)).scalar_one())

@@ -1,0 +1,1 @@
+"""Background work on procrastinate (jobs live in the same PostgreSQL)."""

@@ -1,0 +1,36 @@
+"""The procrastinate app, and running a worker in-process or on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import procrastinate
+
+from leadbase.config import Settings
+from leadbase.db.session import Database
+from leadbase.worker.runtime import Runtime, set_runtime
+from leadbase.worker.tasks import blueprint
+
+log = logging.getLogger(__name__)
+
+
+def build_app(libpq: str) -> procrastinate.App:
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq))
+    app.add_tasks_from(blueprint, namespace="leadbase")
+    return app
+
+
+async def run_worker(libpq: str, settings: Settings, db: Database, *,
+                     concurrency: int = 4) -> None:
+    """Run a worker until cancelled (the caller owns ``db``)."""
+    set_runtime(Runtime(settings=settings, db=db))
+    app = build_app(libpq)
+    async with app.open_async():
+        log.info("worker started (concurrency %d)", concurrency)
+        try:
+            await app.run_worker_async(concurrency=concurrency, install_signal_handlers=False,
+                                       delete_jobs="successful")
+        except asyncio.CancelledError:
+            log.info("worker stopped")
+            raise
