@@ -57,7 +57,7 @@ def _slugless(name: str) -> str:
 def _lead(rng: random.Random, owners: list[object]) -> LeadCreate:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     email = (f"{_slugless(first)}.{_slugless(last)}{rng.randint(1, 9999)}@"
-             f"{rng.choice(['example.com', 'mail.test', 'correo.test'])}")
+             f"{rng.choice(['example.com', 'example.org', 'example.net'])}")
     phone = f"({rng.choice(AREA_CODES)}) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}"
     return LeadCreate.model_validate({
         "first_name": first, "last_name": last,

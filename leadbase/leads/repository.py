@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import ColumnElement, Select, Text, cast, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.kit.ids import new_id
@@ -91,7 +91,7 @@ def conditions(tenant_id: uuid.UUID, f: LeadFilter) -> list[ColumnElement[bool]]
         conds.append(T.c.owner_id.in_(f.owner_ids) if len(f.owner_ids) > 1
                      else T.c.owner_id == f.owner_ids[0])
     if f.tags:
-        conds.append(T.c.tags.overlap(array(f.tags)))
+        conds.append(T.c.tags.overlap(cast(f.tags, ARRAY(Text))))
     if f.sources:
         conds.append(T.c.source.in_(f.sources))
     if f.list_ids:
