@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from leadbase.auth.context import Context, Principal
-from leadbase.config import Settings
 from leadbase.cli.common import open_database
+from leadbase.config import Settings
 from leadbase.leads import service as leads_service
 from leadbase.leads.schemas import LeadCreate
 from leadbase.tenants import service as tenants_service

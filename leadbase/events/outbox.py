@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.models import Event
 
-T = Event.__table__
+T = table_of(Event)
 
 
 async def emit(

@@ -19,10 +19,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from leadbase.db.base import table_of
 from leadbase.kit.errors import ValidationFailed
 from leadbase.models import IdempotencyKey
 
-T = IdempotencyKey.__table__
+T = table_of(IdempotencyKey)
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "Idempotency-Replayed"
 _KEEP_HEADERS = ("etag", "location", "content-type")

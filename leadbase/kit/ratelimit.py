@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from leadbase.kit.errors import TooManyRequests
 
@@ -25,7 +26,8 @@ class RateLimiter:
     def __init__(self, redis_url: str | None = None) -> None:
         if redis_url:
             uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-            self.storage: Storage = storage_from_string(uri, implementation="redispy")
+            self.storage: Storage = cast(
+                Storage, storage_from_string(uri, implementation="redispy"))
         else:
             self.storage = MemoryStorage()
         self.limiter = MovingWindowRateLimiter(self.storage)

@@ -16,7 +16,14 @@ from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import PageParams, page_params
 from leadbase.leads import service
 from leadbase.leads.repository import LeadFilter
-from leadbase.leads.schemas import LeadCreate, LeadPage, LeadRead, LeadStatus, LeadUpdate, OnDuplicate
+from leadbase.leads.schemas import (
+    LeadCreate,
+    LeadPage,
+    LeadRead,
+    LeadStatus,
+    LeadUpdate,
+    OnDuplicate,
+)
 
 router = APIRouter(prefix="/leads", tags=["leads"])
 
@@ -48,7 +55,9 @@ def _uuids(values: list[str], field: str) -> list[uuid.UUID]:
 
 def lead_filter(
     status: Annotated[str | None, Query(description="Comma-separated statuses")] = None,
-    owner_id: Annotated[str | None, Query(description="User ids, comma-separated, or 'none'")] = None,
+    owner_id: Annotated[
+        str | None, Query(description="User ids, comma-separated, or 'none'")
+    ] = None,
     tags: Annotated[str | None, Query(description="Any of these tags (comma-separated)")] = None,
     source: Annotated[str | None, Query(description="Comma-separated sources")] = None,
     list_id: Annotated[str | None, Query(description="Comma-separated list ids")] = None,

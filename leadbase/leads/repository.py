@@ -12,13 +12,14 @@ from sqlalchemy import ColumnElement, Select, Text, cast, delete, func, insert, 
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.kit.pagination import SortColumn, keyset_after
 from leadbase.kit.sorting import order_by
 from leadbase.models import Event, Lead
 
-T = Lead.__table__
-E = Event.__table__
+T = table_of(Lead)
+E = table_of(Event)
 
 COLUMNS = (
     T.c.id, T.c.number, T.c.list_id, T.c.first_name, T.c.last_name, T.c.email, T.c.phone,

@@ -60,7 +60,8 @@ async def _check_owner(session: AsyncSession, ctx: Context, owner_id: uuid.UUID 
     if user is None or not user["is_active"]:
         raise ValidationFailed("The owner must be an active user of this workspace.",
                                code="OWNER_NOT_FOUND",
-                               errors=[{"field": "owner_id", "message": "unknown or inactive user"}])
+                               errors=[{"field": "owner_id",
+                                        "message": "unknown or inactive user"}])
 
 
 async def _duplicate(session: AsyncSession, ctx: Context, email: str | None, phone: str | None,

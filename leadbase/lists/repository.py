@@ -7,10 +7,11 @@ import uuid
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.models import LeadList
 
-T = LeadList.__table__
+T = table_of(LeadList)
 
 
 async def create(session: AsyncSession, *, tenant_id: uuid.UUID, name: str,
