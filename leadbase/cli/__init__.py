@@ -38,13 +38,8 @@ def serve(
 
     settings = settings_from_env()
     _logging(settings.log_level)
-    from leadbase.db import migrate
-    from leadbase.db.urls import libpq_url
-
-    libpq = libpq_url(settings)
-    migrate.upgrade(libpq)
-    if settings.database_url is None:
-        settings = settings.model_copy(update={"database_url": libpq})
+    # The app's start-up resolves the database (starting the embedded server when none
+    # is configured) and applies pending migrations before uvicorn starts listening.
     console.print(f"[bold green]Leadbase[/] on http://{host}:{port}  (docs: /docs)")
     uvicorn.run(create_app(settings, run_worker=not no_worker), host=host, port=port,
                 log_level=settings.log_level.lower(), proxy_headers=True)
@@ -96,7 +91,6 @@ def openapi() -> None:
 @app.command()
 def demo(
     leads: Annotated[int, typer.Option(help="How many leads to create")] = 300,
-    force: Annotated[bool, typer.Option(help="Create it even if it exists")] = False,
 ) -> None:
     """Create the demo workspace (once): users, tags and a few hundred leads."""
     from leadbase.cli.demo import create_demo
@@ -105,7 +99,7 @@ def demo(
     from leadbase.db import migrate
 
     migrate.upgrade(settings_libpq(settings))
-    asyncio.run(create_demo(settings, leads=leads, force=force, console=console))
+    asyncio.run(create_demo(settings, leads=leads, console=console))
 
 
 from leadbase.cli import users as _users  # noqa: E402,F401  (registers `user` commands)

@@ -72,11 +72,11 @@ def _lead(rng: random.Random, owners: list[object]) -> LeadCreate:
     })
 
 
-async def create_demo(settings: Settings, *, leads: int, force: bool, console: Console) -> None:
+async def create_demo(settings: Settings, *, leads: int, console: Console) -> None:
     async with open_database(settings) as db:
         async with db.transaction(None, system=True) as session:
             existing = await tenants_service.find_by_slug(session, DEMO_SLUG)
-        if existing is not None and not force:
+        if existing is not None:
             console.print("[yellow]The demo workspace exists already; nothing to do.[/]")
             return
         async with db.transaction(None, system=True) as session:

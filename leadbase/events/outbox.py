@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db.base import table_of
@@ -33,11 +33,12 @@ async def emit(
 
 
 async def claim_pending(session: AsyncSession, *, limit: int) -> list[dict[str, Any]]:
-    """Lock a batch of unprocessed events (``FOR UPDATE SKIP LOCKED``: many workers)."""
+    """Lock a batch of due, unprocessed events (``FOR UPDATE SKIP LOCKED``: many workers)."""
     q = (
-        select(T.c.id, T.c.tenant_id, T.c.type, T.c.entity_type, T.c.entity_id, T.c.payload)
-        .where(T.c.processed_at.is_(None))
-        .order_by(T.c.created_at)
+        select(T.c.id, T.c.tenant_id, T.c.type, T.c.entity_type, T.c.entity_id, T.c.payload,
+               T.c.attempts)
+        .where(T.c.processed_at.is_(None), T.c.next_attempt_at <= func.now())
+        .order_by(T.c.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -46,9 +47,22 @@ async def claim_pending(session: AsyncSession, *, limit: int) -> list[dict[str, 
 
 async def mark_processed(session: AsyncSession, ids: list[uuid.UUID]) -> None:
     if ids:
-        from sqlalchemy import func
-
         await session.execute(
             update(T).where(T.c.id.in_(ids)).values(processed_at=func.now(),
                                                      attempts=T.c.attempts + 1)
         )
+
+
+async def mark_failed(session: AsyncSession, event_id: uuid.UUID, *, error: str,
+                      give_up: bool) -> None:
+    """Retry later with exponential back-off (2^attempts seconds, at most an hour), or
+    give up: the event is closed with its last error kept for inspection."""
+    values: dict[str, Any] = {
+        "attempts": T.c.attempts + 1,
+        "last_error": error[:2000],
+        "next_attempt_at": func.now() + func.least(
+            func.power(2, T.c.attempts + 1), 3600) * text("interval '1 second'"),
+    }
+    if give_up:
+        values["processed_at"] = func.now()
+    await session.execute(update(T).where(T.c.id == event_id).values(**values))

@@ -35,7 +35,8 @@ class Event(Base, TenantOwned):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_tenant_created", "tenant_id", text("created_at DESC"), text("id DESC")),
-        Index("ix_events_pending", "created_at", postgresql_where=text("processed_at IS NULL")),
+        Index("ix_events_pending", "next_attempt_at",
+              postgresql_where=text("processed_at IS NULL")),
     )
 
     type: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -44,6 +45,10 @@ class Event(Base, TenantOwned):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class IdempotencyKey(Base):

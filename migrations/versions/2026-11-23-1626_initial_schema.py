@@ -135,6 +135,8 @@ def upgrade() -> None:
     sa.Column('payload', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('tenant_id', sa.UUID(), nullable=False),
     sa.Column('id', sa.UUID(), nullable=False),
     sa.Column('number', sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -143,7 +145,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_events_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
     )
-    op.create_index('ix_events_pending', 'events', ['created_at'], unique=False, postgresql_where=sa.text('processed_at IS NULL'))
+    op.create_index('ix_events_pending', 'events', ['next_attempt_at'], unique=False, postgresql_where=sa.text('processed_at IS NULL'))
     op.create_index('ix_events_tenant_created', 'events', ['tenant_id', sa.literal_column('created_at DESC'), sa.literal_column('id DESC')], unique=False)
     op.create_table('idempotency_keys',
     sa.Column('tenant_id', sa.UUID(), nullable=False),

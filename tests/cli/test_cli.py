@@ -34,7 +34,7 @@ def env(libpq: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 async def test_demo_is_created_once(libpq: str, tmp_path: Path, db: Database) -> None:
     settings = make_settings(tmp_path, database_url=libpq)
     out = io.StringIO()
-    await create_demo(settings, leads=30, force=False, console=Console(file=out))
+    await create_demo(settings, leads=30, console=Console(file=out))
     assert "ready" in out.getvalue()
     async with db.transaction(None, system=True) as session:
         tenant_id = await tenants_service.find_by_slug(session, DEMO_SLUG)
@@ -47,7 +47,7 @@ async def test_demo_is_created_once(libpq: str, tmp_path: Path, db: Database) ->
     assert leads == 30 and tagged and tagged > 0
     assert sorted(set(roles)) == ["admin", "agent", "manager", "owner", "viewer"]
     again = io.StringIO()
-    await create_demo(settings, leads=30, force=False, console=Console(file=again))
+    await create_demo(settings, leads=30, console=Console(file=again))
     assert "exists already" in again.getvalue()
 
 

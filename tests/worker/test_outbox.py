@@ -47,23 +47,36 @@ async def test_drain_delivers_each_event_once(client: httpx.AsyncClient, db: Dat
     assert pending == 0
 
 
-async def test_failing_handler_leaves_events_pending(client: httpx.AsyncClient,
-                                                     db: Database) -> None:
+async def test_failing_handler_is_retried_with_backoff(client: httpx.AsyncClient,
+                                                      db: Database) -> None:
     await events_service.drain(db)
     owner = await make_workspace(client)
+    calls: list[str] = []
 
     async def explode(session: AsyncSession, event: dict[str, Any]) -> None:
-        raise RuntimeError("handler down")
+        if event["tenant_id"] == owner.tenant_id:
+            calls.append(event["type"])
+            await session.execute(text("UPDATE tenants SET name = 'changed by handler'"))
+            raise RuntimeError("handler down")
 
     handlers.on("lead.created")(explode)
     try:
         await make_lead(client, owner)
-        with contextlib.suppress(RuntimeError):
-            await events_service.drain(db)
+        await events_service.drain(db)
+        await events_service.drain(db)  # not due yet: back-off
     finally:
         handlers._handlers["lead.created"].remove(explode)
+    assert calls == ["lead.created"]
     async with db.transaction(owner.tenant_id) as session:
-        pending = (await session.execute(text(
-            "SELECT count(*) FROM events WHERE processed_at IS NULL"))).scalar()
-    assert pending == 1
-    assert await events_service.drain(db) >= 1
+        row = (await session.execute(text(
+            "SELECT processed_at, attempts, last_error, next_attempt_at > now() AS later "
+            "FROM events WHERE type = 'lead.created'"))).mappings().one()
+        name = (await session.execute(text("SELECT name FROM tenants"))).scalar()
+    assert row["processed_at"] is None and row["attempts"] == 1 and row["later"]
+    assert "handler down" in row["last_error"]
+    assert name != "changed by handler"  # the failed handler's work was rolled back
+    async with db.transaction(None, system=True) as session:
+        await session.execute(text(
+            "UPDATE events SET next_attempt_at = now() WHERE tenant_id = :t"),
+            {"t": owner.tenant_id})
+    assert await events_service.drain(db) >= 1  # handler gone: succeeds now
