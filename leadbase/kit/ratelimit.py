@@ -9,7 +9,7 @@ from typing import cast
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 
 from leadbase.kit.errors import TooManyRequests
@@ -30,7 +30,8 @@ class RateLimiter:
                 Storage, storage_from_string(uri, implementation="redispy"))
         else:
             self.storage = MemoryStorage()
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        # Sliding-window counter: O(1) memory per key (a moving window keeps every hit).
+        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
         self._items: dict[str, RateLimitItem] = {}
 
     def _item(self, spec: str) -> RateLimitItem:
