@@ -1,7 +1,10 @@
 # Leadbase: `make run` (serve with demo data) and `make test` (the whole suite).
 # Both start from a machine with only Python >= 3.11: they create .venv and install.
 
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+# The first interpreter that runs and is >= 3.11 (pyenv shims may exist and not run).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11 python; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; \
+	done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -11,7 +14,7 @@ PORT   ?= 8000
 .PHONY: install run test lint bench clean
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Leadbase needs Python >= 3.11 (set PYTHON=/path/to/python3.11)")'
+	@test -n "$(PYTHON)" || { echo "Leadbase needs Python >= 3.11 (set PYTHON=/path/to/python3.11)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
