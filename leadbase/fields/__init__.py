@@ -1,0 +1,1 @@
+"""Custom fields for leads: definitions, value checks and validation rules."""

@@ -1,0 +1,1 @@
+"""Tests for the value checks (checksums and input masks)."""
