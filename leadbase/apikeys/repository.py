@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.models import ApiKey
 
-T = ApiKey.__table__
+T = table_of(ApiKey)
 PUBLIC = (T.c.id, T.c.number, T.c.name, T.c.prefix, T.c.role, T.c.scopes, T.c.created_by,
           T.c.last_used_at, T.c.expires_at, T.c.created_at, T.c.deleted_at)
 

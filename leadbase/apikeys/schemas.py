@@ -14,8 +14,7 @@ from leadbase.kit.schemas import Page, ReadModel, WriteModel
 class ApiKeyCreate(WriteModel):
     name: str = Field(min_length=1, max_length=200)
     role: Literal["admin", "manager", "agent", "viewer"] = "manager"
-    scopes: list[Literal["read", "write"]] = Field(default_factory=lambda: ["read", "write"],
-                                                   min_length=1)
+    scopes: list[Literal["read", "write"]] = Field(default=["read", "write"], min_length=1)
     expires_at: datetime | None = None
 
 

@@ -9,17 +9,19 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.kit.pagination import SortColumn, keyset_after
 from leadbase.models import AuditEntry
 
-T = AuditEntry.__table__
+T = table_of(AuditEntry)
 
 COLUMNS = (T.c.id, T.c.number, T.c.actor_user_id, T.c.actor_api_key_id, T.c.action,
            T.c.entity_type, T.c.entity_id, T.c.changes, T.c.request_id, T.c.created_at)
 
 
-async def insert_entry(session: AsyncSession, *, tenant_id: uuid.UUID, values: dict[str, Any]) -> None:
+async def insert_entry(session: AsyncSession, *, tenant_id: uuid.UUID,
+                       values: dict[str, Any]) -> None:
     await session.execute(insert(T).values(id=new_id(), tenant_id=tenant_id, **values))
 
 

@@ -70,6 +70,13 @@ async def get_principal(request: Request) -> Principal:
                                      audience=settings.jwt_audience, issuer=settings.jwt_issuer)
         principal = Principal(role=claims.role, tenant_id=claims.tenant_id,
                               user_id=claims.user_id)
+        if principal.is_superadmin:
+            # Platform powers are checked against the database on every request (workspace
+            # users are re-checked inside their workspace's transaction, below).
+            async with db.transaction(None, system=True) as session:
+                current = await users_repository.active_role(session, user_id=claims.user_id)
+            if current is None or not current[1] or current[0] != "superadmin":
+                raise Unauthorized("This account is deactivated.", code="USER_INACTIVE")
     if principal.api_key_id is None and principal.user_id is None:
         raise Unauthorized("The access token is invalid.", code="INVALID_TOKEN")
     ident = str(principal.api_key_id or principal.user_id)
@@ -115,12 +122,19 @@ def workspace_scope(min_role: str = "viewer", *, write: bool | None = None) -> A
             raise Forbidden("This route works inside a workspace.", code="WORKSPACE_REQUIRED")
         db = get_db(request)
         async with db.transaction(tenant_id, system=False) as session:
+            member = principal.user_id if not principal.is_superadmin else None
+            state = await users_repository.member_state(session, tenant_id=tenant_id,
+                                                        user_id=member)
+            if state is None:
+                raise NotFound("Workspace not found.", code="WORKSPACE_NOT_FOUND")
+            workspace_active, member_role, member_active = state
+            if member is not None and (member_role is None or not member_active):
+                raise Unauthorized("This account is deactivated.", code="USER_INACTIVE")
+            if not workspace_active and not principal.is_superadmin:
+                raise Forbidden("This workspace is suspended.", code="WORKSPACE_SUSPENDED")
             role = principal.role
-            if principal.user_id is not None and not principal.is_superadmin:
-                current = await users_repository.active_role(session, user_id=principal.user_id)
-                if current is None or not current[1]:
-                    raise Unauthorized("This account is deactivated.", code="USER_INACTIVE")
-                role = current[0]
+            if member_role is not None:
+                role = member_role  # the role now, not the one in the token
             elif principal.is_superadmin:
                 role = "owner"
             principal = Principal(role=role, tenant_id=tenant_id, user_id=principal.user_id,

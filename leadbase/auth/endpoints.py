@@ -10,7 +10,14 @@ from starlette.responses import Response
 from leadbase.auth import service
 from leadbase.auth.context import Principal
 from leadbase.auth.deps import client_ip, get_db, get_limiter, get_principal, request_id
-from leadbase.auth.schemas import LoginBody, LogoutBody, Me, RefreshBody, RegisterBody, TokenResponse
+from leadbase.auth.schemas import (
+    LoginBody,
+    LogoutBody,
+    Me,
+    RefreshBody,
+    RegisterBody,
+    TokenResponse,
+)
 from leadbase.auth.tokens import TokenPair
 from leadbase.kit.errors import NotFound, Unauthorized
 from leadbase.kit.http import json_response

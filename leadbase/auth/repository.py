@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.models import RefreshToken
 
-T = RefreshToken.__table__
+T = table_of(RefreshToken)
 
 
 async def insert_token(

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadbase.auth import repository
 from leadbase.auth.security import check_password_policy, hash_password, sha256, verify_password
 from leadbase.auth.tokens import TokenIssuer, TokenPair
-from leadbase.kit.errors import Conflict, Unauthorized
+from leadbase.kit.errors import Conflict, Forbidden, Unauthorized
+from leadbase.tenants import repository as tenants_repository
 from leadbase.tenants import service as tenants_service
 from leadbase.users import repository as users_repository
 
@@ -46,11 +47,19 @@ async def login(session: AsyncSession, *, issuer: TokenIssuer, email: str,
     user = await users_repository.get_for_login(session, email)
     if not verify_password(password, user["password_hash"] if user else None) or user is None:
         raise Unauthorized("Wrong email or password.", code="INVALID_CREDENTIALS")
-    if not user["is_active"]:
-        raise Unauthorized("This account is deactivated.", code="USER_INACTIVE")
+    await _check_account(session, user)
     await users_repository.touch_login(session, user["id"])
     return await issuer.issue(session, user_id=user["id"], tenant_id=user["tenant_id"],
                               role=user["role"])
+
+
+async def _check_account(session: AsyncSession, user: dict[str, Any]) -> None:
+    """The user, and the workspace they belong to, may sign in."""
+    if not user["is_active"]:
+        raise Unauthorized("This account is deactivated.", code="USER_INACTIVE")
+    if user["tenant_id"] is not None and not await tenants_repository.is_active(
+            session, user["tenant_id"]):
+        raise Forbidden("This workspace is suspended.", code="WORKSPACE_SUSPENDED")
 
 
 @dataclass(frozen=True)
@@ -73,8 +82,9 @@ async def refresh(session: AsyncSession, *, issuer: TokenIssuer,
     if row["expires_at"] <= datetime.now(UTC):
         raise Unauthorized("The refresh token has expired.", code="REFRESH_TOKEN_EXPIRED")
     user = await users_repository.get_by_id_any(session, row["user_id"])
-    if user is None or not user["is_active"]:
+    if user is None:
         raise Unauthorized("This account is deactivated.", code="USER_INACTIVE")
+    await _check_account(session, user)
     await repository.mark_used(session, row["id"])
     return await issuer.issue(session, user_id=user["id"], tenant_id=user["tenant_id"],
                               role=user["role"], family_id=row["family_id"])

@@ -55,6 +55,8 @@ def page_params(
 
 
 def _tag(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        return {"i": str(value)}  # beyond what JSON numbers carry safely
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, datetime):
@@ -78,6 +80,8 @@ def _untag(value: Any) -> Any:
             return Decimal(value["n"])
         if "f" in value:
             return float(value["f"])
+        if "i" in value:
+            return int(value["i"])
         return value.get("s")
     return value
 

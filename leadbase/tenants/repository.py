@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.models import Lead, Tenant, User
 
-T = Tenant.__table__
+T = table_of(Tenant)
 COLUMNS = (T.c.id, T.c.number, T.c.name, T.c.slug, T.c.default_region, T.c.timezone,
            T.c.currency, T.c.locale, T.c.settings, T.c.is_active, T.c.created_at,
            T.c.updated_at, T.c.version)
@@ -20,6 +21,14 @@ COLUMNS = (T.c.id, T.c.number, T.c.name, T.c.slug, T.c.default_region, T.c.timez
 async def insert_tenant(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
     q = insert(T).values(id=new_id(), **values).returning(*COLUMNS)
     return dict((await session.execute(q)).mappings().one())
+
+
+async def is_active(session: AsyncSession, tenant_id: uuid.UUID) -> bool | None:
+    """Whether the workspace is active; None when there is no such workspace (or the
+    session's scope cannot see it)."""
+    q = select(T.c.is_active).where(T.c.id == tenant_id)
+    value: bool | None = (await session.execute(q)).scalar_one_or_none()
+    return value
 
 
 async def slug_exists(session: AsyncSession, slug: str) -> bool:
@@ -53,7 +62,8 @@ async def update_tenant(session: AsyncSession, tenant_id: uuid.UUID,
     return dict(row) if row else None
 
 
-async def stats(session: AsyncSession, tenant_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+async def stats(session: AsyncSession,
+                tenant_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
     """User counts per workspace (lead counts need each tenant's own scope)."""
     u = User.__table__
     q = (select(u.c.tenant_id, func.count()).where(u.c.tenant_id.in_(tenant_ids))

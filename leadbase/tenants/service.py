@@ -73,7 +73,7 @@ async def list_workspaces(session: AsyncSession, *, offset: int, limit: int,
 
 async def update_workspace(session: AsyncSession, *, tenant_id: uuid.UUID,
                            values: dict[str, Any]) -> dict[str, Any]:
-    if "default_region" in values and values["default_region"]:
+    if values.get("default_region"):
         from phonenumbers import SUPPORTED_REGIONS
 
         values["default_region"] = values["default_region"].upper()

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
-from leadbase.models import User
+from leadbase.models import Tenant, User
 
-T = User.__table__
+T = table_of(User)
 PUBLIC = (T.c.id, T.c.number, T.c.tenant_id, T.c.email, T.c.name, T.c.role, T.c.is_active,
           T.c.capacity, T.c.working_hours, T.c.last_login_at, T.c.created_at, T.c.updated_at,
           T.c.version)
@@ -51,6 +52,22 @@ async def active_role(session: AsyncSession, *, user_id: uuid.UUID) -> tuple[str
     return (row[0], row[1]) if row else None
 
 
+async def member_state(
+    session: AsyncSession, *, tenant_id: uuid.UUID, user_id: uuid.UUID | None,
+) -> tuple[bool, str | None, bool | None] | None:
+    """In one round trip: (workspace active, the user's role, the user active).
+
+    None when the workspace is not there (or not visible in this scope); role and user
+    state are None when ``user_id`` is None or not a user of this workspace."""
+    tenants = table_of(Tenant)
+    joined = tenants.outerjoin(T, (T.c.tenant_id == tenants.c.id) & (T.c.id == user_id))
+    q = (select(tenants.c.is_active.label("workspace_active"), T.c.role,
+                T.c.is_active.label("user_active"))
+         .select_from(joined).where(tenants.c.id == tenant_id))
+    row = (await session.execute(q)).first()
+    return (bool(row[0]), row[1], row[2]) if row else None
+
+
 async def list_users(
     session: AsyncSession, *, tenant_id: uuid.UUID, role: str | None, is_active: bool | None,
     q: str | None, offset: int, limit: int,
@@ -87,6 +104,9 @@ async def touch_login(session: AsyncSession, user_id: uuid.UUID) -> None:
 
 
 async def count_owners(session: AsyncSession, *, tenant_id: uuid.UUID) -> int:
-    q = select(func.count()).select_from(T).where(
-        T.c.tenant_id == tenant_id, T.c.role == "owner", T.c.is_active.is_(True))
-    return int((await session.execute(q)).scalar_one())
+    """Active owners, locked until the transaction ends: two owners removing each other
+    at once cannot both see "two owners left" (the second waits, then counts one)."""
+    q = select(T.c.id).where(
+        T.c.tenant_id == tenant_id, T.c.role == "owner", T.c.is_active.is_(True)
+    ).with_for_update()
+    return len((await session.execute(q)).all())

@@ -66,10 +66,9 @@ async def list_users(
 
 
 async def _guard_last_owner(session: AsyncSession, ctx: Context, target: dict[str, Any]) -> None:
-    if target["role"] == "owner" and target["is_active"]:
-        if await repository.count_owners(session, tenant_id=ctx.tenant_id) <= 1:
-            raise Conflict("A workspace must keep at least one active owner.",
-                           code="LAST_OWNER")
+    if (target["role"] == "owner" and target["is_active"]
+            and await repository.count_owners(session, tenant_id=ctx.tenant_id) <= 1):
+        raise Conflict("A workspace must keep at least one active owner.", code="LAST_OWNER")
 
 
 async def update_user(
@@ -83,6 +82,8 @@ async def update_user(
     # Outranking: nobody changes a user of a higher role than their own.
     if ROLE_RANK[target["role"]] > ROLE_RANK.get(ctx.role, -1):
         raise Forbidden("You cannot change a user with a higher role.", code="ROLE_NOT_ALLOWED")
+    # Checked up front too, so a stale If-Match fails even when nothing would change.
+    _check_version(target, expected_version)
     values: dict[str, Any] = {}
     if "name" in changes and changes["name"] is not None:
         values["name"] = changes["name"]
@@ -119,6 +120,12 @@ async def update_user(
     return updated
 
 
+def _check_version(target: dict[str, Any], expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != target["version"]:
+        raise PreconditionFailed("The user was changed by someone else; reload it.",
+                                 code="VERSION_MISMATCH")
+
+
 async def _check_deactivation(session: AsyncSession, ctx: Context, target: dict[str, Any]) -> None:
     if target["id"] == ctx.actor_user_id:
         raise Conflict("You cannot deactivate yourself.", code="CANNOT_DEACTIVATE_SELF")
@@ -132,6 +139,7 @@ async def deactivate_user(
     if ROLE_RANK[target["role"]] > ROLE_RANK.get(ctx.role, -1):
         raise Forbidden("You cannot deactivate a user with a higher role.",
                         code="ROLE_NOT_ALLOWED")
+    _check_version(target, expected_version)
     await _check_deactivation(session, ctx, target)
     updated = await repository.update_user(
         session, tenant_id=ctx.tenant_id, user_id=user_id, values={"is_active": False},
