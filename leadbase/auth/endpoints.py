@@ -43,7 +43,7 @@ async def register(request: Request, body: RegisterBody) -> Response:
         pair = await service.register(
             session, issuer=request.app.state.issuer, email=str(body.email),
             password=body.password, name=body.name, workspace_name=body.workspace_name,
-            request_id=request_id(request),
+            request_id=request_id(request), default_region=settings.default_region,
         )
     return _tokens(pair, 201)
 

@@ -22,12 +22,12 @@ from leadbase.users import repository as users_repository
 
 async def register(
     session: AsyncSession, *, issuer: TokenIssuer, email: str, password: str, name: str,
-    workspace_name: str, request_id: str | None = None,
+    workspace_name: str, request_id: str | None = None, default_region: str = "US",
 ) -> TokenPair:
     """Create a workspace, its default list and its owner; sign the owner in."""
     tenant, owner = await tenants_service.create_with_owner(
         session, name=workspace_name, owner_email=email, owner_name=name,
-        owner_password=password, request_id=request_id)
+        owner_password=password, request_id=request_id, default_region=default_region)
     return await issuer.issue(session, user_id=owner["id"], tenant_id=tenant["id"], role="owner")
 
 

@@ -13,7 +13,7 @@ from leadbase.users.schemas import UserCreate
 
 async def create_user(db: Database, *, email: str, name: str, password: str,
                       workspace: str | None, role: str, superadmin: bool,
-                      new_workspace: bool) -> str:
+                      new_workspace: bool, default_region: str = "US") -> str:
     if superadmin:
         async with db.transaction(None, system=True) as session:
             user = await auth_service.create_superadmin(session, email=email, password=password,
@@ -26,7 +26,7 @@ async def create_user(db: Database, *, email: str, name: str, password: str,
         async with db.transaction(None, system=True) as session:
             tenant, _ = await tenants_service.create_with_owner(
                 session, name=workspace, owner_email=email, owner_name=name,
-                owner_password=password)
+                owner_password=password, default_region=default_region)
         return f"Workspace '{tenant['slug']}' created with owner {email}."
     async with db.transaction(None, system=True) as session:
         tenant_id = await tenants_service.find_by_slug(session, workspace)

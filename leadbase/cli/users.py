@@ -37,7 +37,8 @@ def create(
         async with open_database(settings) as db:
             return await create_user(db, email=email, name=name, password=password,
                                      workspace=workspace, role=role, superadmin=superadmin,
-                                     new_workspace=new_workspace)
+                                     new_workspace=new_workspace,
+                                     default_region=settings.default_region)
 
     try:
         message = asyncio.run(run())

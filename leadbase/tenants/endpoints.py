@@ -37,7 +37,8 @@ async def create_workspace(request: Request, admin: SuperAdmin,
         tenant, _owner = await service.create_with_owner(
             session, name=body.name, owner_email=str(body.owner_email),
             owner_name=body.owner_name, owner_password=body.owner_password, actor=admin,
-            request_id=request_id(request), default_region=body.default_region,
+            request_id=request_id(request), default_region=body.default_region
+            or request.app.state.settings.default_region,
             timezone=body.timezone, currency=body.currency, locale=body.locale)
     return json_response(WorkspaceRead.model_validate({**tenant, "user_count": 1}), 201)
 

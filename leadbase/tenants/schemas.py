@@ -13,7 +13,8 @@ from leadbase.kit.schemas import Page, ReadModel, WriteModel
 
 class WorkspaceCreate(WriteModel):
     name: str = Field(min_length=1, max_length=200)
-    default_region: str = Field(default="US", min_length=2, max_length=2)
+    default_region: str | None = Field(default=None, min_length=2, max_length=2,
+                                       description="Defaults to LEADBASE_DEFAULT_REGION")
     timezone: str = Field(default="UTC", max_length=64)
     currency: str = Field(default="USD", min_length=3, max_length=3)
     locale: str = Field(default="en", max_length=16)

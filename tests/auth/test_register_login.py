@@ -202,3 +202,18 @@ async def test_register_throttled_per_ip(tmp_path: Path, db: Database) -> None:
         resp = await c.post("/api/v1/auth/register", json=_register_body())
         assert_problem(resp, 429, "REGISTER_THROTTLED")
         assert int(resp.headers["retry-after"]) > 60
+
+
+async def test_new_workspaces_take_the_configured_region(db: Database, tmp_path: Path) -> None:
+    from leadbase.app import create_app
+    from tests.conftest import make_settings
+    from tests.factories import make_lead, make_workspace
+
+    app = create_app(make_settings(tmp_path, default_region="AR"), database=db,
+                     run_worker=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        owner = await make_workspace(c)
+        lead = await make_lead(c, owner, phone="011 4321-5678")
+    assert lead["phone"] == "+541143215678"
+    assert lead["country"] == "AR"
