@@ -13,8 +13,16 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Autogenerate ignores procrastinate's tables (its schema comes from its own SQL)."""
+    return not (name or "").startswith(("procrastinate", "idx_procrastinate"))
+
+
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata)
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      include_object=_include)
     with context.begin_transaction():
         context.run_migrations()
 

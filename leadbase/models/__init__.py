@@ -1,17 +1,29 @@
 """All ORM models; importing this package registers every table on ``Base.metadata``."""
 
 from leadbase.models.audit import AuditEntry, Event, IdempotencyKey
+from leadbase.models.fields import (
+    CodeList,
+    CodeListItem,
+    FieldDefinition,
+    FieldSection,
+    ValidationRule,
+)
 from leadbase.models.leads import Lead, LeadList
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
+    "CodeList",
+    "CodeListItem",
     "Event",
+    "FieldDefinition",
+    "FieldSection",
     "IdempotencyKey",
     "Lead",
     "LeadList",
     "RefreshToken",
     "Tenant",
     "User",
+    "ValidationRule",
 ]

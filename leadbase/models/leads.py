@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     Text,
@@ -45,6 +46,8 @@ class LeadList(Base, TenantOwned, UserData):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
     is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    # Bumped by every change to the list's field schema: the key of compiled-schema caches.
+    schema_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
 
 
 SEARCH_TEXT = (
@@ -106,6 +109,13 @@ class Lead(Base, TenantOwned, UserData):
             "ix_leads_tenant_search",
             "tenant_id",
             text("search_text gin_trgm_ops"),
+            postgresql_using="gin",
+            postgresql_where=LIVE,
+        ),
+        Index(
+            "ix_leads_tenant_fields",
+            "tenant_id",
+            text("fields jsonb_path_ops"),
             postgresql_using="gin",
             postgresql_where=LIVE,
         ),
