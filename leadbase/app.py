@@ -19,6 +19,7 @@ from leadbase.config import Settings, get_settings
 from leadbase.db import migrate
 from leadbase.db.session import Database
 from leadbase.db.urls import libpq_url
+from leadbase.fields.endpoints import router as fields_router
 from leadbase.health import router as health_router
 from leadbase.kit import errors
 from leadbase.kit.ratelimit import RateLimiter
@@ -42,7 +43,7 @@ Authenticate with `Authorization: Bearer <token>`: an access token from
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     for sub in (auth_router, users_router, apikeys_router, workspaces_router, leads_router,
-                audit_router):
+                fields_router, audit_router):
         router.include_router(sub)
     return router
 

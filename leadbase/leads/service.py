@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context
 from leadbase.events import outbox
+from leadbase.fields import values as field_values
 from leadbase.kit.contact import normalize_email, parse_phone
 from leadbase.kit.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
 from leadbase.kit.sorting import parse_sort
 from leadbase.leads import repository
 from leadbase.leads.schemas import LeadCreate, LeadRead, LeadUpdate, OnDuplicate
-from leadbase.lists import service as lists_service
 from leadbase.tenants import service as tenants_service
 from leadbase.users import repository as users_repository
 
@@ -103,12 +103,13 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
     if values.get("owner_id") is None and ctx.sees_only_own_leads:
         values["owner_id"] = ctx.actor_user_id
     await _check_owner(session, ctx, values.get("owner_id"))
-    values["list_id"] = (
-        (await tenants_service.defaults(session, tenant_id=ctx.tenant_id)).default_list_id
-        if values.get("list_id") is None
-        else await lists_service.resolve(session, tenant_id=ctx.tenant_id,
-                                         list_id=values["list_id"])
-    )
+    ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
+    if values.get("list_id") is None:
+        values["list_id"] = ws.default_list_id
+    values["fields"] = await field_values.apply(
+        session, tenant_id=ctx.tenant_id, list_id=values["list_id"],
+        incoming=values.get("fields") or {}, current={}, creating=True, lead_id=None,
+        region=ws.region, timezone=ws.timezone)
     if on_duplicate != "allow":
         found = await _duplicate(session, ctx, values.get("email"), values.get("phone"))
         if found is not None:
@@ -116,9 +117,8 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
                 raise _duplicate_error(found)
             merged = await _merge(session, ctx, found[0], body)
             return CreateResult(lead=merged, created=False)
-    for key in ("fields", "metadata"):
-        if values.get(key) is None:
-            values[key] = {}
+    if values.get("metadata") is None:
+        values["metadata"] = {}
     for key in ("do_not_contact", "consent"):
         if values.get(key) is None:
             values[key] = False
@@ -142,12 +142,11 @@ async def _merge(session: AsyncSession, ctx: Context, lead_id: uuid.UUID,
         raise _not_found()
     sent = body.model_dump(exclude_unset=True)
     patch: dict[str, Any] = {k: v for k, v in sent.items()
-                             if v is not None and k not in ("tags", "fields", "metadata")}
+                             if v is not None and k not in ("tags", "metadata")}
     if sent.get("tags"):
         patch["tags"] = list(dict.fromkeys([*current["tags"], *sent["tags"]]))
-    for key in ("fields", "metadata"):
-        if sent.get(key):
-            patch[key] = {**current[key], **sent[key]}
+    if sent.get("metadata"):
+        patch["metadata"] = {**current["metadata"], **sent["metadata"]}
     return await _apply_update(session, ctx, current, patch, expected_version=None,
                                on_duplicate="allow")
 
@@ -179,7 +178,7 @@ async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, 
         raise PreconditionFailed("The lead was changed by someone else; reload it.",
                                  code="VERSION_MISMATCH",
                                  extra={"current_version": current["version"]})
-    for key in ("status", "tags", "fields", "metadata", "do_not_contact", "consent"):
+    for key in ("status", "tags", "metadata", "do_not_contact", "consent"):
         if key in patch and patch[key] is None:
             raise ValidationFailed(f"'{key}' cannot be null.", code="NULL_NOT_ALLOWED",
                                    errors=[{"field": key, "message": "cannot be null"}])
@@ -192,9 +191,19 @@ async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, 
         if ctx.sees_only_own_leads:
             raise Forbidden("An agent cannot reassign leads.", code="OWNER_NOT_ALLOWED")
         await _check_owner(session, ctx, patch["owner_id"])
-    if "list_id" in patch:
-        patch["list_id"] = await lists_service.resolve(session, tenant_id=ctx.tenant_id,
-                                                       list_id=patch["list_id"])
+    if "list_id" in patch and patch["list_id"] is None:
+        patch.pop("list_id")  # a lead always belongs to a list
+    moving = "list_id" in patch and patch["list_id"] != current["list_id"]
+    if "fields" in patch or moving:
+        ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
+        sent_fields = patch.get("fields") or {}
+        # Moving to another list re-validates every value against the target schema.
+        patch["fields"] = await field_values.apply(
+            session, tenant_id=ctx.tenant_id,
+            list_id=patch["list_id"] if moving else current["list_id"],
+            incoming={**current["fields"], **sent_fields} if moving else sent_fields,
+            current={} if moving else current["fields"], creating=moving,
+            lead_id=current["id"], region=ws.region, timezone=ws.timezone)
     changed = {k: v for k, v in patch.items() if current.get(k) != v}
     if not changed:
         return current

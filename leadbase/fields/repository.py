@@ -1,0 +1,129 @@
+"""SQL for the field schema and the lead queries the field engine needs (tenant-scoped)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import exists, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadbase.db.base import table_of
+from leadbase.models import (
+    CodeList,
+    CodeListItem,
+    FieldDefinition,
+    FieldSection,
+    Lead,
+    LeadList,
+    ValidationRule,
+)
+
+FIELDS = table_of(FieldDefinition)
+RULES = table_of(ValidationRule)
+SECTIONS = table_of(FieldSection)
+CODE_LISTS = table_of(CodeList)
+ITEMS = table_of(CodeListItem)
+LISTS = table_of(LeadList)
+LEADS = table_of(Lead)
+
+
+async def list_fields(session: AsyncSession, *, tenant_id: uuid.UUID,
+                      list_id: uuid.UUID | None = None, active: bool | None = None,
+                      codes: list[str] | None = None) -> list[dict[str, Any]]:
+    q = select(FIELDS).where(FIELDS.c.tenant_id == tenant_id)
+    if list_id is not None:
+        q = q.where(FIELDS.c.list_id == list_id)
+    if active is not None:
+        q = q.where(FIELDS.c.active.is_(active))
+    if codes:
+        q = q.where(func.lower(FIELDS.c.code).in_([c.lower() for c in codes]))
+    q = q.order_by(FIELDS.c.list_id, FIELDS.c.position, FIELDS.c.number)
+    return [dict(r) for r in (await session.execute(q)).mappings()]
+
+
+async def code_taken(session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
+                     code: str, exclude_id: uuid.UUID | None = None) -> bool:
+    q = select(FIELDS.c.id).where(FIELDS.c.tenant_id == tenant_id, FIELDS.c.list_id == list_id,
+                                  func.lower(FIELDS.c.code) == code.lower())
+    if exclude_id is not None:
+        q = q.where(FIELDS.c.id != exclude_id)
+    return (await session.execute(q)).first() is not None
+
+
+async def rules_for(session: AsyncSession, *, tenant_id: uuid.UUID,
+                    field_ids: list[uuid.UUID],
+                    active: bool | None = None) -> list[dict[str, Any]]:
+    if not field_ids:
+        return []
+    q = select(RULES).where(RULES.c.tenant_id == tenant_id, RULES.c.field_id.in_(field_ids))
+    if active is not None:
+        q = q.where(RULES.c.active.is_(active))
+    q = q.order_by(RULES.c.field_id, RULES.c.position, RULES.c.number)
+    return [dict(r) for r in (await session.execute(q)).mappings()]
+
+
+async def items_for(session: AsyncSession, *, tenant_id: uuid.UUID,
+                    code_list_ids: list[uuid.UUID],
+                    active: bool | None = None) -> list[dict[str, Any]]:
+    if not code_list_ids:
+        return []
+    q = select(ITEMS).where(ITEMS.c.tenant_id == tenant_id,
+                            ITEMS.c.code_list_id.in_(code_list_ids))
+    if active is not None:
+        q = q.where(ITEMS.c.active.is_(active))
+    q = q.order_by(ITEMS.c.code_list_id, ITEMS.c.position, ITEMS.c.number)
+    return [dict(r) for r in (await session.execute(q)).mappings()]
+
+
+async def list_version(session: AsyncSession, *, tenant_id: uuid.UUID,
+                       list_id: uuid.UUID) -> int | None:
+    q = select(LISTS.c.schema_version).where(LISTS.c.tenant_id == tenant_id,
+                                             LISTS.c.id == list_id, LISTS.c.deleted_at.is_(None))
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def bump_versions(session: AsyncSession, *, tenant_id: uuid.UUID,
+                        list_ids: list[uuid.UUID]) -> None:
+    if list_ids:
+        await session.execute(
+            update(LISTS).where(LISTS.c.tenant_id == tenant_id, LISTS.c.id.in_(list_ids))
+            .values(schema_version=LISTS.c.schema_version + 1))
+
+
+async def lists_using_code_list(session: AsyncSession, *, tenant_id: uuid.UUID,
+                                code_list_id: uuid.UUID) -> list[uuid.UUID]:
+    q = select(FIELDS.c.list_id).where(FIELDS.c.tenant_id == tenant_id,
+                                       FIELDS.c.code_list_id == code_list_id).distinct()
+    return list((await session.execute(q)).scalars())
+
+
+async def list_has_leads(session: AsyncSession, *, tenant_id: uuid.UUID,
+                         list_id: uuid.UUID) -> bool:
+    """Any lead row, deleted ones included (their values may be restored)."""
+    q = select(exists().where(LEADS.c.tenant_id == tenant_id, LEADS.c.list_id == list_id))
+    return bool((await session.execute(q)).scalar())
+
+
+async def lead_with_value(session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
+                          code: str, value: Any,
+                          exclude_id: uuid.UUID | None) -> uuid.UUID | None:
+    """A live lead of the list whose ``fields`` hold ``code: value`` (GIN containment)."""
+    q = select(LEADS.c.id).where(
+        LEADS.c.tenant_id == tenant_id, LEADS.c.list_id == list_id,
+        LEADS.c.deleted_at.is_(None), LEADS.c.fields.contains({code: value}))
+    if exclude_id is not None:
+        q = q.where(LEADS.c.id != exclude_id)
+    return (await session.execute(q.limit(1))).scalar_one_or_none()
+
+
+async def live_leads_in_list(session: AsyncSession, *, tenant_id: uuid.UUID,
+                             list_id: uuid.UUID, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    q = select(LEADS.c.id).where(LEADS.c.tenant_id == tenant_id, LEADS.c.id.in_(ids),
+                                 LEADS.c.list_id == list_id, LEADS.c.deleted_at.is_(None))
+    return set((await session.execute(q)).scalars())
+
+
+async def lock_value(session: AsyncSession, *, key: str) -> None:
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                          {"k": key})

@@ -1,0 +1,66 @@
+"""Generic tenant-scoped statements for simple tables (repositories call these)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadbase.kit.ids import new_id
+
+
+async def insert_row(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
+                     values: dict[str, Any]) -> dict[str, Any]:
+    q = insert(table).values(id=new_id(), tenant_id=tenant_id, **values).returning(table)
+    return dict((await session.execute(q)).mappings().one())
+
+
+async def get_row(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
+                  row_id: uuid.UUID, for_update: bool = False,
+                  where: Sequence[ColumnElement[bool]] = ()) -> dict[str, Any] | None:
+    q = select(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id, *where)
+    if for_update:
+        q = q.with_for_update()
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def get_by_number(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
+                        number: int) -> dict[str, Any] | None:
+    q = select(table).where(table.c.tenant_id == tenant_id, table.c.number == number)
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_rows(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
+                    where: Sequence[ColumnElement[bool]] = (),
+                    order: Sequence[Any] = (), offset: int = 0,
+                    limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    conds = (table.c.tenant_id == tenant_id, *where)
+    q = select(table).where(*conds).order_by(*order, table.c.number).offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    rows = [dict(r) for r in (await session.execute(q)).mappings()]
+    if limit is None or (offset == 0 and len(rows) < limit):
+        return rows, len(rows)
+    total = (await session.execute(select(func.count()).select_from(table).where(*conds)))
+    return rows, int(total.scalar_one())
+
+
+async def update_row(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
+                     row_id: uuid.UUID, values: dict[str, Any]) -> dict[str, Any]:
+    extra: dict[str, Any] = {"updated_at": func.now()}
+    if "version" in table.c:
+        extra["version"] = table.c.version + 1
+    q = (update(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id)
+         .values(**values, **extra).returning(table))
+    return dict((await session.execute(q)).mappings().one())
+
+
+async def delete_row(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
+                     row_id: uuid.UUID) -> None:
+    await session.execute(delete(table).where(table.c.tenant_id == tenant_id,
+                                              table.c.id == row_id))

@@ -1,0 +1,243 @@
+"""The field engine through the API: definitions, templates, rules, and lead values."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from tests.factories import Member, add_member, make_lead, make_workspace
+
+VALID_CBU = "2850590940090418135201"
+BAD_CBU = "2850590940090418135202"
+
+
+async def field(client: httpx.AsyncClient, member: Member, **body: Any) -> dict[str, Any]:
+    resp = await client.post("/api/v1/fields", headers=member.headers, json=body)
+    assert resp.status_code == 201, resp.text
+    data: dict[str, Any] = resp.json()
+    return data
+
+
+async def post_lead(client: httpx.AsyncClient, member: Member, fields: dict[str, Any],
+                    **extra: Any) -> httpx.Response:
+    return await client.post("/api/v1/leads", headers=member.headers,
+                             json={"first_name": "Ana", "fields": fields, **extra})
+
+
+async def test_template_brings_its_rules(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    cbu = await field(client, owner, template_code="CBU_ARG")
+    assert cbu["code"] == "CBU_ARG" and cbu["name"] == "CBU (Argentina)"
+    assert [r["type"] for r in cbu["rules"]] == ["CHECKSUM"]
+    ok = await post_lead(client, owner, {"CBU_ARG": VALID_CBU})
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["fields"] == {"CBU_ARG": VALID_CBU}
+    bad = await post_lead(client, owner, {"CBU_ARG": BAD_CBU})
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "INVALID_FIELD_VALUE"
+    assert bad.json()["errors"][0]["field"] == "fields.CBU_ARG"
+    assert bad.json()["errors"][0]["rule"] == "checksum"
+    named = await field(client, owner, template_code="PATENTE_ARG", name="Patente")
+    assert named["code"] == "Patente"
+
+
+async def test_templates_catalog(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    resp = await client.get("/api/v1/field-templates", headers=owner.headers)
+    codes = {t["code"] for t in resp.json()}
+    assert codes >= {"EMAIL", "FIRST_NAME", "LAST_NAME", "FULL_NAME", "PHONE", "BIRTH_DATE",
+                     "AGE", "URL", "INSTAGRAM", "POSTAL_CODE", "DNI_ARG", "CUIT_ARG",
+                     "CUIL_ARG", "CBU_ARG", "PATENTE_ARG", "CPF_BR", "CNPJ_BR", "RUT_CL",
+                     "CURP_MX", "RFC_MX"}
+    resp = await client.post("/api/v1/fields", headers=owner.headers,
+                             json={"template_code": "NOPE"})
+    assert resp.status_code == 422 and resp.json()["code"] == "TEMPLATE_NOT_FOUND"
+
+
+async def test_mask_types_and_errors_name_every_field(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    await field(client, owner, name="Patente", type="STRING", input_mask="AAA-###")
+    await field(client, owner, name="Edad", type="INT", required=True)
+    await field(client, owner, name="Alta", type="DATE")
+    await field(client, owner, name="Activo", type="BOOL", default_value="si")
+    ok = await post_lead(client, owner, {"Patente": "ABC-123", "Edad": "42",
+                                         "Alta": "2026-01-31"})
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["fields"] == {"Patente": "ABC-123", "Edad": 42, "Alta": "2026-01-31",
+                                   "Activo": True}
+    bad = await post_lead(client, owner, {"Patente": "AB-1234", "Edad": "4.5",
+                                          "Alta": "31/01/2026", "Nope": 1})
+    assert bad.status_code == 422
+    errors = {e["field"]: e["rule"] for e in bad.json()["errors"]}
+    assert errors == {"fields.Patente": "input_mask", "fields.Edad": "type",
+                      "fields.Alta": "type", "fields.Nope": "unknown_field"}
+    missing = await post_lead(client, owner, {})
+    assert missing.status_code == 422
+    assert missing.json()["errors"] == [{"field": "fields.Edad", "message": "is required",
+                                         "rule": "required"}]
+    listing = await client.get("/api/v1/leads", headers=owner.headers)
+    assert listing.json()["total"] == 1  # nothing written by the failures
+
+
+async def test_calculated_fields(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    await field(client, owner, name="Cantidad", type="INT")
+    await field(client, owner, name="Precio", type="DECIMAL")
+    await field(client, owner, name="Total", type="CALCULATED",
+                calculation_expression="Cantidad * Precio")
+    await field(client, owner, name="Con IVA", type="CALCULATED",
+                calculation_expression="ROUND(Total*1.21,2)")
+    resp = await post_lead(client, owner, {"Cantidad": "3", "Precio": "4.5"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["fields"]["Total"] == 13.5
+    assert resp.json()["fields"]["Con_IVA"] == 16.34
+    lead = resp.json()
+    patched = await client.patch(f"/api/v1/leads/{lead['id']}", headers=owner.headers,
+                                 json={"fields": {"Cantidad": 10}})
+    assert patched.json()["fields"]["Total"] == 45 and patched.json()["fields"]["Precio"] == "4.5"
+    sent = await post_lead(client, owner, {"Total": 1})
+    assert sent.status_code == 422 and sent.json()["errors"][0]["rule"] == "calculated"
+    cycle = await client.post("/api/v1/fields", headers=owner.headers, json={
+        "name": "Loop", "type": "CALCULATED", "calculation_expression": "Loop2 + 1"})
+    assert cycle.status_code == 422 and cycle.json()["code"] == "FORMULA_UNKNOWN_REFERENCE"
+    await field(client, owner, name="A1x", type="CALCULATED", calculation_expression="Precio+1")
+    resp = await client.patch(f"/api/v1/fields/{(await _field_by_code(client, owner, 'A1x'))}",
+                              headers=owner.headers,
+                              json={"calculation_expression": "Con_IVA + A1x"})
+    assert resp.status_code == 422 and resp.json()["code"] in ("FORMULA_CYCLE",
+                                                                "FORMULA_SELF_REFERENCE")
+
+
+async def _field_by_code(client: httpx.AsyncClient, owner: Member, code: str) -> str:
+    resp = await client.get("/api/v1/fields?per_page=200", headers=owner.headers)
+    return next(f["id"] for f in resp.json()["data"] if f["code"] == code)
+
+
+async def test_primary_values_are_unique_per_list(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    await field(client, owner, template_code="DNI_ARG", is_primary=True)
+    first = await post_lead(client, owner, {"DNI_ARG": "30.123.456"})
+    assert first.status_code == 201 and first.json()["fields"]["DNI_ARG"] == "30123456"
+    dup = await post_lead(client, owner, {"DNI_ARG": "30123456"})
+    assert dup.status_code == 409
+    assert dup.json()["code"] == "DUPLICATE_FIELD_VALUE"
+    assert dup.json()["existing_id"] == first.json()["id"]
+    results = await asyncio.gather(*[post_lead(client, owner, {"DNI_ARG": "27111222"})
+                                     for _ in range(3)])
+    assert sorted(r.status_code for r in results) == [201, 409, 409]
+
+
+async def test_delete_is_hard_then_soft(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    early = await field(client, owner, name="Early", type="STRING")
+    gone = await client.delete(f"/api/v1/fields/{early['id']}", headers=owner.headers)
+    assert gone.json()["result"] == "deleted"
+    assert (await client.get(f"/api/v1/fields/{early['id']}",
+                             headers=owner.headers)).status_code == 404
+    color = await field(client, owner, name="Color", type="STRING")
+    lead = (await post_lead(client, owner, {"Color": "rojo"})).json()
+    soft = await client.delete(f"/api/v1/fields/{color['id']}", headers=owner.headers)
+    assert soft.json()["result"] == "deactivated"
+    assert (await post_lead(client, owner, {"Color": "azul"})).status_code == 422
+    kept = await client.get(f"/api/v1/leads/{lead['id']}", headers=owner.headers)
+    assert kept.json()["fields"] == {"Color": "rojo"}
+    restored = await client.post(f"/api/v1/fields/{color['id']}/restore", headers=owner.headers)
+    assert restored.json()["active"] is True
+    assert (await post_lead(client, owner, {"Color": "azul"})).status_code == 201
+
+
+async def test_definition_errors(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    cases = [
+        ({"name": "X"}, "FIELD_ATTRIBUTE_REQUIRED"),
+        ({"name": "X", "type": "SELECTOR", "subtype": "SELECTOR_SINGLE"}, "CODE_LIST_REQUIRED"),
+        ({"name": "X", "type": "SELECTOR"}, "SUBTYPE_REQUIRED"),
+        ({"name": "X", "type": "LEAD"}, "RELATED_LIST_REQUIRED"),
+        ({"name": "X", "type": "INT", "input_mask": "###"}, "INVALID_FIELD_DEFINITION"),
+        ({"name": "X", "type": "CALCULATED"}, "EXPRESSION_REQUIRED"),
+        ({"name": "X", "type": "INT", "default_value": "abc"}, "INVALID_FIELD_DEFINITION"),
+        ({"name": "X", "type": "WHATEVER"}, "VALIDATION_ERROR"),
+        ({"name": "X", "type": "STRING", "tenant_id": "x"}, "VALIDATION_ERROR"),
+        ({"name": "X", "type": "STRING", "code": "1bad"}, "VALIDATION_ERROR"),
+    ]
+    for body, code in cases:
+        resp = await client.post("/api/v1/fields", headers=owner.headers, json=body)
+        assert resp.status_code == 422, body
+        assert resp.json()["code"] == code, (body, resp.json())
+    await field(client, owner, name="Dup", type="STRING")
+    resp = await client.post("/api/v1/fields", headers=owner.headers,
+                             json={"name": "dup", "type": "INT"})
+    assert resp.status_code == 409 and resp.json()["code"] == "FIELD_CODE_TAKEN"
+
+
+async def test_rules_api(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    code = await field(client, owner, name="Codigo", type="STRING")
+    rule = await client.post("/api/v1/validation-rules", headers=owner.headers, json={
+        "field_id": code["id"], "type": "REGEX", "value": "^[A-Z]{3}$",
+        "message": "Tres mayúsculas"})
+    assert rule.status_code == 201, rule.text
+    bad = await post_lead(client, owner, {"Codigo": "ab"})
+    assert bad.json()["errors"][0]["message"] == "Tres mayúsculas"
+    for body in ({"type": "REGEX", "value": "("}, {"type": "MIN_LENGTH", "value": -1},
+                 {"type": "CHECKSUM", "value": "NOPE"}, {"type": "ONE_OF", "value": []},
+                 {"type": "MIN_DATE", "value": "yesterday"}):
+        resp = await client.post("/api/v1/validation-rules", headers=owner.headers,
+                                 json={"field_id": code["id"], **body})
+        assert resp.status_code == 422, body
+        assert resp.json()["code"] == "INVALID_RULE"
+    await client.delete(f"/api/v1/validation-rules/{rule.json()['id']}", headers=owner.headers)
+    assert (await post_lead(client, owner, {"Codigo": "ab"})).status_code == 201
+
+
+async def test_lead_relation_and_list_moves(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    lead = await make_lead(client, owner)
+    default_list = lead["list_id"]
+    rel = await field(client, owner, name="Referido", type="LEAD", related_list_id=default_list)
+    ok = await post_lead(client, owner, {"Referido": lead["id"]})
+    assert ok.status_code == 201, ok.text
+    stranger = await make_workspace(client)
+    theirs = await make_lead(client, stranger)
+    bad = await post_lead(client, owner, {"Referido": theirs["id"]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["rule"] == "related_lead"
+    assert rel["related_list_id"] == default_list
+
+
+async def test_schema_is_per_workspace_and_admin_only(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    manager = await add_member(client, owner, "manager")
+    created = await field(client, owner, name="Secreto", type="STRING")
+    stranger = await make_workspace(client)
+    assert (await client.get(f"/api/v1/fields/{created['id']}",
+                             headers=stranger.headers)).status_code == 404
+    assert (await client.delete(f"/api/v1/fields/{created['id']}",
+                                headers=stranger.headers)).status_code == 404
+    resp = await client.post("/api/v1/fields", headers=manager.headers,
+                             json={"name": "M", "type": "STRING"})
+    assert resp.status_code == 403
+    assert (await client.get("/api/v1/fields", headers=manager.headers)).status_code == 200
+    assert (await post_lead(client, stranger, {"Secreto": "x"})).status_code == 422
+
+
+async def test_formulas_over_dates_and_text(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    await field(client, owner, name="Nacimiento", type="DATE")
+    await field(client, owner, name="Nombre", type="STRING")
+    await field(client, owner, name="Apellido", type="STRING")
+    await field(client, owner, name="Anio", type="CALCULATED",
+                calculation_expression="YEAR(Nacimiento)")
+    await field(client, owner, name="Completo", type="CALCULATED",
+                calculation_expression='Nombre&" "&Apellido')
+    await field(client, owner, name="Edad", type="INT")
+    await field(client, owner, name="Mayor", type="CALCULATED",
+                calculation_expression='IF(Edad>=18,"adulto","menor")')
+    resp = await post_lead(client, owner, {"Nacimiento": "1990-05-17", "Nombre": "Ana",
+                                           "Apellido": "López", "Edad": 17})
+    assert resp.status_code == 201, resp.text
+    values = resp.json()["fields"]
+    assert values["Anio"] == 1990
+    assert values["Completo"] == "Ana López"
+    assert values["Mayor"] == "menor"
