@@ -14,7 +14,7 @@ from leadbase.kit.errors import ValidationFailed
 from leadbase.kit.http import etag, json_response
 from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import PageParams, page_params
-from leadbase.leads import service
+from leadbase.leads import field_filters, service
 from leadbase.leads.repository import LeadFilter
 from leadbase.leads.schemas import (
     LeadCreate,
@@ -54,6 +54,7 @@ def _uuids(values: list[str], field: str) -> list[uuid.UUID]:
 
 
 def lead_filter(
+    request: Request,
     status: Annotated[str | None, Query(description="Comma-separated statuses")] = None,
     owner_id: Annotated[
         str | None, Query(description="User ids, comma-separated, or 'none'")
@@ -87,6 +88,7 @@ def lead_filter(
         created_before=created_before, updated_after=updated_after,
         q=q.strip() if q and q.strip() else None, include_deleted=include_deleted,
         only_deleted=only_deleted,
+        field_filters=field_filters.parse_params(list(request.query_params.multi_items())),
     )
 
 
@@ -125,7 +127,8 @@ async def list_leads(
                                       description="e.g. -created_at,last_name")] = None,
 ) -> Response:
     """List leads with filters, sorting, and page or cursor pagination. Agents see only
-    the leads they own."""
+    the leads they own. Custom fields: ``fields.<code>=a,b`` (any of),
+    ``fields.<code>_gte=`` / ``_lte=`` for numbers and dates, ``sort=fields.<code>``."""
     listing = await service.list_leads(scope.session, ctx=scope.ctx, f=f, sort=sort,
                                        params=params,
                                        count_cap=request.app.state.settings.count_exact_limit)

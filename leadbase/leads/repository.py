@@ -8,7 +8,19 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, Text, cast, delete, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,6 +78,7 @@ class LeadFilter:
     include_deleted: bool = False
     only_deleted: bool = False
     restrict_owner: uuid.UUID | None = None  # agents see only their own leads
+    field_filters: list[tuple[str, str, str]] = field(default_factory=list)  # code, op, raw
     extra: list[ColumnElement[bool]] = field(default_factory=list)
 
 
@@ -211,3 +224,25 @@ async def estimate(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter
     if isinstance(plan, str | bytes):
         plan = orjson.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+NUMERIC_FIELD_TYPES = ("INT", "DECIMAL")
+
+
+def field_value_expr(code: str, numeric: bool) -> ColumnElement[Any]:
+    """``fields->>'code'``, as a number for numeric fields (NULL when not a number)."""
+    text_value = T.c.fields.op("->>")(code)
+    if not numeric:
+        return text_value  # type: ignore[no-any-return]
+    return func.lb_jsonb_numeric(T.c.fields.op("->")(code))
+
+
+def field_equals_any(code: str, values: list[Any]) -> ColumnElement[bool]:
+    """Containment (served by the GIN index on ``fields``): any of the values."""
+    return or_(*[T.c.fields.contains({code: v}) for v in values])
+
+
+def field_compare(code: str, op: str, value: Any, numeric: bool) -> ColumnElement[bool]:
+    expr = field_value_expr(code, numeric)
+    result: ColumnElement[bool] = expr >= value if op == "gte" else expr <= value
+    return result

@@ -17,7 +17,7 @@ from leadbase.kit.contact import normalize_email, parse_phone
 from leadbase.kit.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
 from leadbase.kit.sorting import parse_sort
-from leadbase.leads import repository
+from leadbase.leads import field_filters, repository
 from leadbase.leads.schemas import LeadCreate, LeadRead, LeadUpdate, OnDuplicate
 from leadbase.tenants import service as tenants_service
 from leadbase.users import repository as users_repository
@@ -290,7 +290,18 @@ async def list_leads(session: AsyncSession, *, ctx: Context, f: repository.LeadF
     estimate beyond (``total_is_estimate``), unless ``count=exact`` or ``count=none``."""
     if ctx.sees_only_own_leads:
         f.restrict_owner = ctx.actor_user_id
-    sort_key, columns = parse_sort(sort, repository.SORTABLE, default="-created_at",
+    sort_codes = [part.strip().lstrip("-+")[7:] for part in (sort or "").split(",")
+                  if part.strip().lstrip("-+").startswith("fields.")]
+    types = await field_filters.resolve_types(
+        session, tenant_id=ctx.tenant_id, list_ids=f.list_ids,
+        codes=sorted({c for c, _, _ in f.field_filters} | set(sort_codes)))
+    if f.field_filters:
+        ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
+        f.extra = field_filters.conditions(f.field_filters, types, ws.region)
+    sortable = dict(repository.SORTABLE)
+    for code in sort_codes:
+        sortable[f"fields.{code}"] = field_filters.sort_column(types[code.lower()])
+    sort_key, columns = parse_sort(sort, sortable, default="-created_at",
                                    tiebreak=("id", repository.ID_COLUMN))
     after = decode_cursor(params.cursor, sort_key) if params.cursor else None
     rows = await repository.list_leads(session, tenant_id=ctx.tenant_id, f=f, sort=columns,
@@ -300,7 +311,9 @@ async def list_leads(session: AsyncSession, *, ctx: Context, f: repository.LeadF
     if len(rows) > params.per_page:
         rows = rows[: params.per_page]
         last = rows[-1]
-        next_cursor = encode_cursor(sort_key, [last[c.name] for c in columns])
+        next_cursor = encode_cursor(sort_key, [
+            field_filters.sort_value(types[c.name[7:].lower()], last)
+            if c.name.startswith("fields.") else last[c.name] for c in columns])
     total: int | None = None
     estimated = False
     if params.count == "exact":

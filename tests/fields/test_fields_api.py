@@ -241,3 +241,51 @@ async def test_formulas_over_dates_and_text(client: httpx.AsyncClient) -> None:
     assert values["Anio"] == 1990
     assert values["Completo"] == "Ana López"
     assert values["Mayor"] == "menor"
+
+
+async def test_filter_and_sort_on_custom_fields(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    await field(client, owner, name="Edad", type="INT")
+    await field(client, owner, name="Precio", type="DECIMAL")
+    await field(client, owner, name="Alta", type="DATE")
+    await field(client, owner, name="Ciudad", type="STRING")
+    await field(client, owner, name="Doble", type="CALCULATED",
+                calculation_expression="Edad*2")
+    rows = [(30, "10.5", "2026-01-10", "Rosario"), (18, "7", "2025-12-31", "Córdoba"),
+            (45, "100", "2026-03-01", "Rosario"), (None, None, None, "Salta")]
+    ids = []
+    for edad, precio, alta, ciudad in rows:
+        values = {"Ciudad": ciudad, "Edad": edad, "Precio": precio, "Alta": alta}
+        resp = await post_lead(client, owner, {k: v for k, v in values.items() if v})
+        assert resp.status_code == 201, resp.text
+        ids.append(resp.json()["id"])
+
+    async def found(query: str) -> list[str]:
+        resp = await client.get(f"/api/v1/leads?{query}", headers=owner.headers)
+        assert resp.status_code == 200, resp.text
+        return [r["id"] for r in resp.json()["data"]]
+
+    assert set(await found("fields.Ciudad=Rosario")) == {ids[0], ids[2]}
+    assert set(await found("fields.Ciudad=Salta,Córdoba")) == {ids[1], ids[3]}
+    assert await found("fields.Edad=18") == [ids[1]]
+    assert set(await found("fields.Edad_gte=30")) == {ids[0], ids[2]}
+    assert set(await found("fields.Precio_lte=10.5")) == {ids[0], ids[1]}
+    assert set(await found("fields.Alta_gte=2026-01-01&fields.Alta_lte=2026-02-01")) == {ids[0]}
+    assert await found("fields.Doble_gte=80") == [ids[2]]
+    assert await found("sort=fields.Edad&per_page=10") == [ids[1], ids[0], ids[2], ids[3]]
+    assert await found("sort=-fields.Precio") == [ids[2], ids[0], ids[1], ids[3]]
+    walked, cursor = [], None
+    for _ in range(5):
+        query = "sort=fields.Edad&per_page=1" + (f"&cursor={cursor}" if cursor else "")
+        body = (await client.get(f"/api/v1/leads?{query}", headers=owner.headers)).json()
+        walked += [r["id"] for r in body["data"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert walked == [ids[1], ids[0], ids[2], ids[3]]
+    for query, code in (("fields.Nope=1", "UNKNOWN_FIELD"), ("fields.Edad=abc", "INVALID_FILTER"),
+                        ("fields.Ciudad_gte=a", "INVALID_FILTER"), ("sort=fields.Nope",
+                                                                    "UNKNOWN_FIELD")):
+        resp = await client.get(f"/api/v1/leads?{query}", headers=owner.headers)
+        assert resp.status_code == 422, query
+        assert resp.json()["code"] == code, query
