@@ -15,6 +15,7 @@ from leadbase.apikeys.endpoints import router as apikeys_router
 from leadbase.audit.endpoints import router as audit_router
 from leadbase.auth.endpoints import router as auth_router
 from leadbase.auth.tokens import TokenIssuer
+from leadbase.compat import mount_profiles
 from leadbase.config import Settings, get_settings
 from leadbase.db import migrate
 from leadbase.db.session import Database
@@ -98,5 +99,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     errors.install(app)
     app.include_router(health_router)
     app.include_router(api_router())
+    mount_profiles(app)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app
