@@ -139,6 +139,8 @@ async def apply(
             f"Invalid custom field values: {', '.join(e['field'] for e in errors[:5])}.",
             code="INVALID_FIELD_VALUE", errors=errors)
     for code, value in outcome.primary:
+        # The lock must come in its own statement: a statement's snapshot predates any
+        # lock it waits for, so only the next statement sees a concurrent writer's row.
         await repository.lock_value(session, key=f"primary:{tenant_id}:{list_id}:{code}:{value}")
         existing = await repository.lead_with_value(session, tenant_id=tenant_id,
                                                     list_id=list_id, code=code, value=value,
