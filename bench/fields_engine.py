@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from leadbase.auth.context import Context, Principal  # noqa: E402
 from leadbase.config import Settings  # noqa: E402
 from leadbase.db import embedded, migrate  # noqa: E402
+from leadbase.db.base import table_of  # noqa: E402
 from leadbase.db.session import Database  # noqa: E402
 from leadbase.db.urls import with_database  # noqa: E402
 from leadbase.fields import service as fields_service  # noqa: E402
@@ -42,7 +43,6 @@ from leadbase.leads import service as leads_service  # noqa: E402
 from leadbase.leads.schemas import LeadCreate  # noqa: E402
 from leadbase.lists import repository as lists_repository  # noqa: E402
 from leadbase.models import CodeList, CodeListItem  # noqa: E402
-from leadbase.db.base import table_of  # noqa: E402
 from leadbase.tenants import service as tenants_service  # noqa: E402
 
 DATABASE = "leadbase_bench_fields"
@@ -88,7 +88,8 @@ def with_check_digit_cbu(body: str, first: bool = True) -> str:
 
 def values(rng: random.Random, i: int) -> dict[str, Any]:
     return {
-        "Patente": f"{''.join(rng.choices('ABCDEFGHJKLMNPRSTUVWXYZ', k=3))}-{rng.randint(100, 999)}",
+        "Patente": "".join(rng.choices("ABCDEFGHJKLMNPRSTUVWXYZ", k=3))
+        + f"-{rng.randint(100, 999)}",
         "DNI": str(10_000_000 + i),
         "CUIT": cuit(10_000_000 + i * 3),
         "CBU": cbu(rng),
