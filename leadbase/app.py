@@ -15,6 +15,7 @@ from leadbase.apikeys.endpoints import router as apikeys_router
 from leadbase.audit.endpoints import router as audit_router
 from leadbase.auth.endpoints import router as auth_router
 from leadbase.auth.tokens import TokenIssuer
+from leadbase.codelists.endpoints import router as codelists_router
 from leadbase.compat import mount_profiles
 from leadbase.config import Settings, get_settings
 from leadbase.db import migrate
@@ -25,6 +26,8 @@ from leadbase.health import router as health_router
 from leadbase.kit import errors
 from leadbase.kit.ratelimit import RateLimiter
 from leadbase.leads.endpoints import router as leads_router
+from leadbase.lists.endpoints import router as lists_router
+from leadbase.lists.sections.endpoints import router as sections_router
 from leadbase.middleware import Metrics, RequestContextMiddleware
 from leadbase.tenants.endpoints import router as workspaces_router
 from leadbase.users.endpoints import router as users_router
@@ -44,7 +47,7 @@ Authenticate with `Authorization: Bearer <token>`: an access token from
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     for sub in (auth_router, users_router, apikeys_router, workspaces_router, leads_router,
-                fields_router, audit_router):
+                lists_router, sections_router, fields_router, codelists_router, audit_router):
         router.include_router(sub)
     return router
 

@@ -260,6 +260,8 @@ async def restore_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUI
                              for_update=True)
     if current["deleted_at"] is None:
         raise Conflict("The lead is not deleted.", code="LEAD_NOT_DELETED")
+    # Its list must still exist (a deleted list takes no lead back).
+    await field_values.schema_for(session, tenant_id=ctx.tenant_id, list_id=current["list_id"])
     if on_duplicate != "allow":
         found = await _duplicate(session, ctx, current["email"], current["phone"],
                                  exclude_id=lead_id)

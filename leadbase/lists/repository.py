@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, func, insert, select, text, update
+from sqlalchemy import exists as sql_exists
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db.base import table_of
+from leadbase.kit import crud
 from leadbase.kit.ids import new_id
-from leadbase.models import LeadList
+from leadbase.models import FieldDefinition, Lead, LeadList
 
 T = table_of(LeadList)
+LEADS = table_of(Lead)
+FIELDS = table_of(FieldDefinition)
+LIVE = T.c.deleted_at.is_(None)
+
+# Public sort name -> (column, nullable)
+SORTABLE: dict[str, tuple[ColumnElement[Any], bool]] = {
+    "number": (T.c.number, False),
+    "name": (T.c.name, False),
+    "created_at": (T.c.created_at, False),
+    "updated_at": (T.c.updated_at, False),
+}
+ID_COLUMN = T.c.id
 
 
 async def create(session: AsyncSession, *, tenant_id: uuid.UUID, name: str,
@@ -23,12 +39,125 @@ async def create(session: AsyncSession, *, tenant_id: uuid.UUID, name: str,
 
 
 async def default_list_id(session: AsyncSession, *, tenant_id: uuid.UUID) -> uuid.UUID | None:
-    q = select(T.c.id).where(T.c.tenant_id == tenant_id, T.c.is_default,
-                             T.c.deleted_at.is_(None))
+    q = select(T.c.id).where(T.c.tenant_id == tenant_id, T.c.is_default, LIVE)
     return (await session.execute(q)).scalar_one_or_none()
 
 
 async def exists(session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID) -> bool:
-    q = select(T.c.id).where(T.c.tenant_id == tenant_id, T.c.id == list_id,
-                             T.c.deleted_at.is_(None))
+    """Whether the list is live, holding a key-share lock on it until the transaction ends
+    (the lock a foreign key check takes), so a concurrent delete of the list waits for the
+    lead being written into it and then sees it."""
+    q = (select(T.c.id).where(T.c.tenant_id == tenant_id, T.c.id == list_id, LIVE)
+         .with_for_update(read=True, key_share=True))
     return (await session.execute(q)).first() is not None
+
+
+async def insert_list(session: AsyncSession, *, tenant_id: uuid.UUID,
+                      values: dict[str, Any]) -> dict[str, Any]:
+    return await crud.insert_row(session, T, tenant_id=tenant_id, values=values)
+
+
+async def get(session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
+              lock: str | None = None) -> dict[str, Any] | None:
+    """A live list. ``lock``: "update" (row lock, also against new leads in the list, for a
+    delete) or "no_key_update" (for a change)."""
+    q = select(T).where(T.c.tenant_id == tenant_id, T.c.id == list_id, LIVE)
+    if lock == "update":
+        q = q.with_for_update()
+    elif lock == "no_key_update":
+        q = q.with_for_update(key_share=True)
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def get_by_number(session: AsyncSession, *, tenant_id: uuid.UUID,
+                        number: int) -> dict[str, Any] | None:
+    q = select(T).where(T.c.tenant_id == tenant_id, T.c.number == number, LIVE)
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def list_lists(session: AsyncSession, *, tenant_id: uuid.UUID, q: str | None,
+                     order: Sequence[Any], offset: int,
+                     limit: int) -> tuple[list[dict[str, Any]], int]:
+    where: list[ColumnElement[bool]] = [LIVE]
+    if q:
+        where.append(func.lower(T.c.name).contains(q.lower(), autoescape=True))
+    return await crud.list_rows(session, T, tenant_id=tenant_id, where=where, order=order,
+                                offset=offset, limit=limit)
+
+
+async def lead_counts(session: AsyncSession, *, tenant_id: uuid.UUID,
+                      list_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Live leads per list, for all of ``list_ids`` in one grouped query."""
+    if not list_ids:
+        return {}
+    q = (select(LEADS.c.list_id, func.count())
+         .where(LEADS.c.tenant_id == tenant_id, LEADS.c.list_id.in_(list_ids),
+                LEADS.c.deleted_at.is_(None))
+         .group_by(LEADS.c.list_id))
+    return {row[0]: int(row[1]) for row in (await session.execute(q)).all()}
+
+
+async def lock_name(session: AsyncSession, *, tenant_id: uuid.UUID, name: str) -> None:
+    """Serialise concurrent writes of one list name in a workspace (released at commit)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                          {"k": f"list-name:{tenant_id}:{name.lower()}"})
+
+
+async def name_taken(session: AsyncSession, *, tenant_id: uuid.UUID, name: str,
+                     exclude_id: uuid.UUID | None = None) -> bool:
+    q = select(T.c.id).where(T.c.tenant_id == tenant_id, LIVE,
+                             func.lower(T.c.name) == name.lower())
+    if exclude_id is not None:
+        q = q.where(T.c.id != exclude_id)
+    return (await session.execute(q.limit(1))).first() is not None
+
+
+async def lock_default(session: AsyncSession, *, tenant_id: uuid.UUID) -> None:
+    """Serialise switches of a workspace's default list (released at commit)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                          {"k": f"list-default:{tenant_id}"})
+
+
+async def unset_default(session: AsyncSession, *, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    """The current default stops being one; returns its id (if there was one)."""
+    q = (update(T).where(T.c.tenant_id == tenant_id, T.c.is_default, LIVE)
+         .values(is_default=False, updated_at=func.now(), version=T.c.version + 1)
+         .returning(T.c.id))
+    return list((await session.execute(q)).scalars())
+
+
+async def update_list(session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
+                      values: dict[str, Any]) -> dict[str, Any]:
+    return await crud.update_row(session, T, tenant_id=tenant_id, row_id=list_id,
+                                 values=values)
+
+
+async def soft_delete(session: AsyncSession, *, tenant_id: uuid.UUID,
+                      list_id: uuid.UUID) -> None:
+    await crud.update_row(session, T, tenant_id=tenant_id, row_id=list_id,
+                          values={"deleted_at": func.now()})
+
+
+async def has_live_leads(session: AsyncSession, *, tenant_id: uuid.UUID,
+                         list_id: uuid.UUID) -> bool:
+    q = select(sql_exists().where(LEADS.c.tenant_id == tenant_id, LEADS.c.list_id == list_id,
+                                  LEADS.c.deleted_at.is_(None)))
+    return bool((await session.execute(q)).scalar())
+
+
+async def related_from_other_lists(session: AsyncSession, *, tenant_id: uuid.UUID,
+                                   list_id: uuid.UUID) -> bool:
+    """Whether a field (active or not) of another live list relates to this list."""
+    live_lists = select(T.c.id).where(T.c.tenant_id == tenant_id, LIVE)
+    q = select(sql_exists().where(
+        FIELDS.c.tenant_id == tenant_id, FIELDS.c.related_list_id == list_id,
+        FIELDS.c.list_id != list_id, FIELDS.c.list_id.in_(live_lists)))
+    return bool((await session.execute(q)).scalar())
+
+
+async def bump_schema_version(session: AsyncSession, *, tenant_id: uuid.UUID,
+                              list_id: uuid.UUID) -> None:
+    await session.execute(update(T).where(T.c.tenant_id == tenant_id, T.c.id == list_id)
+                          .values(schema_version=T.c.schema_version + 1))

@@ -90,6 +90,7 @@ class Lead(Base, TenantOwned, UserData):
             postgresql_where=LIVE,
         ),
         Index("ix_leads_tenant_email", "tenant_id", "email", postgresql_where=LIVE),
+        Index("ix_leads_tenant_list", "tenant_id", "list_id", postgresql_where=LIVE),
         Index("ix_leads_tenant_phone", "tenant_id", "phone", postgresql_where=LIVE),
         Index(
             "ix_leads_tenant_score",

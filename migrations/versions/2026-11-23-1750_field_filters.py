@@ -1,4 +1,5 @@
-"""lb_jsonb_numeric(): a JSONB value as numeric (numbers and numeric strings), else NULL.
+"""lb_jsonb_numeric(): a JSONB value as numeric (numbers and numeric strings), else NULL;
+an index on (tenant_id, list_id) for per-list counts and filters.
 
 Revision ID: 0004
 Revises: 0003
@@ -27,7 +28,10 @@ AS $$
     END
 $$
 """)
+    op.create_index("ix_leads_tenant_list", "leads", ["tenant_id", "list_id"],
+                    postgresql_where="deleted_at IS NULL")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_leads_tenant_list", table_name="leads")
     op.execute("DROP FUNCTION IF EXISTS lb_jsonb_numeric(jsonb)")

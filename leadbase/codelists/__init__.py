@@ -1,0 +1,1 @@
+"""Code lists ("nomenclators"): named sets of codes that SELECTOR and CHECKBOX fields use."""

@@ -1,0 +1,1 @@
+"""Field sections: the ordered groups a list's custom fields are shown in."""
