@@ -289,3 +289,37 @@ async def test_filter_and_sort_on_custom_fields(client: httpx.AsyncClient) -> No
         resp = await client.get(f"/api/v1/leads?{query}", headers=owner.headers)
         assert resp.status_code == 422, query
         assert resp.json()["code"] == code, query
+
+
+async def test_code_list_fields(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    resp = await client.post("/api/v1/code-lists", headers=owner.headers, json={
+        "name": "Intereses", "items": [{"code": "auto", "label": "Auto"},
+                                       {"code": "moto", "label": "Moto"},
+                                       {"code": "casa", "label": "Casa"}]})
+    assert resp.status_code == 201, resp.text
+    code_list = resp.json()
+    await field(client, owner, name="Intereses", type="SELECTOR", subtype="SELECTOR_MULTIPLE",
+                code_list_id=code_list["id"])
+    await field(client, owner, name="Principal", type="SELECTOR", subtype="SELECTOR_SINGLE",
+                code_list_id=code_list["id"])
+    await field(client, owner, name="Acepta", type="CHECKBOX")
+    ok = await post_lead(client, owner, {"Intereses": ["auto", "casa", "auto"],
+                                         "Principal": "moto", "Acepta": "si"})
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["fields"] == {"Intereses": ["auto", "casa"], "Principal": "moto",
+                                   "Acepta": True}
+    bad = await post_lead(client, owner, {"Intereses": ["barco"], "Principal": ["auto", "moto"]})
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {"fields.Intereses", "fields.Principal"}
+    # Deactivating an item (used by a field) takes effect at once.
+    casa = next(i for i in code_list["items"] if i["code"] == "casa")
+    resp = await client.patch(f"/api/v1/code-lists/{code_list['id']}/items/{casa['id']}",
+                              headers=owner.headers, json={"active": False})
+    assert resp.status_code == 200, resp.text
+    assert (await post_lead(client, owner, {"Principal": "casa"})).status_code == 422
+    other = await post_lead(client, owner, {"Intereses": ["moto"]})
+    listing = await client.get("/api/v1/leads?fields.Intereses=casa", headers=owner.headers)
+    assert [r["id"] for r in listing.json()["data"]] == [ok.json()["id"]]
+    listing = await client.get("/api/v1/leads?fields.Intereses=moto,casa", headers=owner.headers)
+    assert {r["id"] for r in listing.json()["data"]} == {ok.json()["id"], other.json()["id"]}
