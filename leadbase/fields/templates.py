@@ -30,8 +30,12 @@ def _checksum(name: str, label: str) -> TemplateRule:
 _NAME_RX = r"^[A-Za-zÀ-ÖØ-öø-ÿ' .-]+$"
 
 TEMPLATES: tuple[FieldTemplate, ...] = (
-    FieldTemplate("EMAIL", "Correo Electrónico", "EMAIL", rules=(
-        TemplateRule("MAX_LENGTH", 320, "El correo no puede superar 320 caracteres."),)),
+    # A STRING with an email regex, as the published lead-fields catalogue shows it (the
+    # EMAIL type, which also lowercases, remains available for fields defined by hand).
+    FieldTemplate("EMAIL", "Correo Electrónico", "STRING", rules=(
+        TemplateRule("MAX_LENGTH", 320, "El correo no puede superar 320 caracteres."),
+        TemplateRule("REGEX", r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                     "El correo electrónico no es válido."))),
     FieldTemplate("FIRST_NAME", "Nombre", "STRING", rules=(
         TemplateRule("MAX_LENGTH", 100, "El nombre no puede superar 100 caracteres."),
         TemplateRule("REGEX", _NAME_RX, "El nombre solo admite letras, espacios, ' . y -."))),

@@ -1,0 +1,36 @@
+"""FastAPI-style ``?skip=&limit=`` windows, handed to services as their page parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Query
+
+from leadbase.compat.fields.schemas import BIGINT_MAX
+from leadbase.kit.pagination import MAX_PER_PAGE, PageParams
+
+DEFAULT_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Window(PageParams):
+    """Page parameters whose offset is any ``skip`` (not only a multiple of the size)."""
+
+    skip: int = 0
+
+    @property
+    def offset(self) -> int:
+        return self.skip
+
+
+def window(
+    skip: Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PER_PAGE,
+                                description="Rows to return (max 200)")] = DEFAULT_LIMIT,
+) -> Window:
+    return Window(page=1, per_page=limit, cursor=None, count="none", skip=skip)
+
+
+Paging = Annotated[Window, Depends(window)]
+Id = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
