@@ -46,15 +46,13 @@ def _string(limit: int) -> Callable[[Any], Any]:
 def to_int(value: Any) -> int:
     if isinstance(value, bool):
         raise FieldValueError("must be a whole number")
-    if isinstance(value, int):
-        return value
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(value) if isinstance(value, int) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
         raise FieldValueError("must be a whole number") from exc
     if not number.is_finite() or number != number.to_integral_value():
         raise FieldValueError("must be a whole number")
-    if abs(number) > 2**53:
+    if abs(number) > 2**53:  # beyond what JSON numbers carry exactly
         raise FieldValueError("is too large", "max_value")
     return int(number)
 
