@@ -217,7 +217,9 @@ async def estimate(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter
     """The planner's row estimate for the filter (cheap at any size)."""
     stmt = select(T.c.id).where(*conditions(tenant_id, f))
     conn = await session.connection()
-    compiled = stmt.compile(dialect=conn.dialect)
+    # render_postcompile: expanding IN lists, which would otherwise stay placeholders.
+    compiled = stmt.compile(dialect=conn.dialect,
+                            compile_kwargs={"render_postcompile": True})
     result = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled),
                                         compiled.params)
     plan = result.scalar_one()

@@ -201,3 +201,18 @@ async def test_totals(client: httpx.AsyncClient, db: Database, tmp_path: Any) ->
         few = (await small.get("/api/v1/leads?per_page=2&status=new",
                                headers=owner.headers)).json()
         assert few["total"] >= 5
+
+
+async def test_estimated_totals_with_multi_value_filters(db: Database, tmp_path: Any) -> None:
+    app: FastAPI = create_app(make_settings(tmp_path, count_exact_limit=2), database=db,
+                              run_worker=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as small:
+        owner = await make_workspace(small)
+        for i in range(5):
+            await make_lead(small, owner, first_name=f"E{i}", status=["new", "contacted"][i % 2],
+                            source=["web", "ads"][i % 2])
+        for query in ("status=new,contacted", "source=web,ads", "status=new,contacted&tags=a,b",
+                      f"owner_id=none,{owner.user_id}"):
+            resp = await small.get(f"/api/v1/leads?per_page=1&{query}", headers=owner.headers)
+            assert resp.status_code == 200, (query, resp.text)
