@@ -288,8 +288,9 @@ class LeadListing:
 async def list_leads(session: AsyncSession, *, ctx: Context, f: repository.LeadFilter,
                      sort: str | None, params: PageParams,
                      count_cap: int) -> LeadListing:
-    """A page of leads. ``total`` is exact up to ``count_cap`` rows and the planner's
-    estimate beyond (``total_is_estimate``), unless ``count=exact`` or ``count=none``."""
+    """A page of leads. With ``count=auto``, ``total`` is exact up to ``count_cap`` rows
+    and the planner's estimate beyond (``total_is_estimate``), and absent on cursor
+    pages; ``count=exact`` always counts, ``count=none`` never does."""
     if ctx.sees_only_own_leads:
         f.restrict_owner = ctx.actor_user_id
     sort_codes = [part.strip().lstrip("-+")[7:] for part in (sort or "").split(",")
@@ -320,14 +321,21 @@ async def list_leads(session: AsyncSession, *, ctx: Context, f: repository.LeadF
     estimated = False
     if params.count == "exact":
         total = await repository.count(session, tenant_id=ctx.tenant_id, f=f, cap=None)
-    elif params.count == "auto":
-        if after is None and params.offset == 0 and next_cursor is None:
-            total = len(rows)  # the whole result is on this page
+    elif params.count == "auto" and after is None:
+        # Cursor pages skip the total (the first page gave it). Otherwise: the whole
+        # result is on this page; or the planner's estimate when it is clearly large
+        # (counting big filtered sets costs more than the page); or an exact count
+        # capped at count_cap.
+        if params.offset == 0 and next_cursor is None:
+            total = len(rows)
         else:
-            total = await repository.count(session, tenant_id=ctx.tenant_id, f=f, cap=count_cap)
-            if total > count_cap:
-                total = max(await repository.estimate(session, tenant_id=ctx.tenant_id, f=f),
-                            count_cap + 1)
-                estimated = True
+            guess = await repository.estimate(session, tenant_id=ctx.tenant_id, f=f)
+            if guess > count_cap:
+                total, estimated = guess, True
+            else:
+                total = await repository.count(session, tenant_id=ctx.tenant_id, f=f,
+                                               cap=count_cap)
+                if total > count_cap:
+                    total, estimated = max(guess, count_cap + 1), True
     return LeadListing(rows=rows, total=total, total_is_estimate=estimated,
                        next_cursor=next_cursor)
