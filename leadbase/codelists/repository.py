@@ -52,9 +52,8 @@ async def get(session: AsyncSession, *, tenant_id: uuid.UUID, code_list_id: uuid
 
 async def get_by_number(session: AsyncSession, *, tenant_id: uuid.UUID,
                         number: int) -> dict[str, Any] | None:
-    q = select(T).where(T.c.tenant_id == tenant_id, T.c.number == number, LIVE)
-    row = (await session.execute(q)).mappings().first()
-    return dict(row) if row else None
+    return await crud.get_by_number(session, T, tenant_id=tenant_id, number=number,
+                                    where=[LIVE])
 
 
 async def list_code_lists(session: AsyncSession, *, tenant_id: uuid.UUID, q: str | None,

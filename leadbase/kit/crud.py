@@ -29,8 +29,9 @@ async def get_row(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
 
 
 async def get_by_number(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
-                        number: int) -> dict[str, Any] | None:
-    q = select(table).where(table.c.tenant_id == tenant_id, table.c.number == number)
+                        number: int,
+                        where: Sequence[ColumnElement[bool]] = ()) -> dict[str, Any] | None:
+    q = select(table).where(table.c.tenant_id == tenant_id, table.c.number == number, *where)
     row = (await session.execute(q)).mappings().first()
     return dict(row) if row else None
 
