@@ -904,7 +904,7 @@ def build_scenarios(args: argparse.Namespace, sample: list[tuple[Any, ...]],
 
     filter_params = inspect.signature(lead_filter).parameters
 
-    def make_filter(qp: dict[str, str]) -> Any:
+    async def make_filter(qp: dict[str, str]) -> Any:
         """The endpoint's filter dependency called as FastAPI would (it may read the
         request's query string, e.g. for custom-field filters)."""
         kwargs: dict[str, Any] = {}
@@ -918,13 +918,13 @@ def build_scenarios(args: argparse.Namespace, sample: list[tuple[Any, ...]],
             else:
                 default = param.default
                 kwargs[name] = None if default is inspect.Parameter.empty else default
-        return lead_filter(**kwargs)
+        return await lead_filter(**kwargs)
 
     def direct_list(query: Callable[[int], dict[str, str]]
                     ) -> Callable[[Any, Any, int], Awaitable[Any]]:
         async def call(session: Any, ctx: Any, i: int) -> Any:
             qp = query(i)
-            f = make_filter(qp)
+            f = await make_filter(qp)
             params = PageParams(page=1, per_page=per_page, cursor=qp.get("cursor"),
                                 count="auto")
             return await service.list_leads(session, ctx=ctx, f=f, sort="-created_at",

@@ -166,7 +166,7 @@ AdminScope = Annotated[RequestScope, workspace_scope("admin")]
 SuperAdmin = Annotated[Principal, Depends(superadmin)]
 
 
-def if_match_version(request: Request) -> int | None:
+async def if_match_version(request: Request) -> int | None:
     """The version named by ``If-Match`` (our ETags are ``"<version>"``), or None."""
     raw = request.headers.get("if-match")
     if raw is None:

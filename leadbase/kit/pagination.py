@@ -35,7 +35,7 @@ class PageParams:
         return (self.page - 1) * self.per_page
 
 
-def page_params(
+async def page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
     per_page: Annotated[
         int, Query(ge=1, le=MAX_PER_PAGE, description="Rows per page (max 200)")

@@ -53,7 +53,7 @@ def _uuids(values: list[str], field: str) -> list[uuid.UUID]:
     return out
 
 
-def lead_filter(
+async def lead_filter(
     request: Request,
     status: Annotated[str | None, Query(description="Comma-separated statuses")] = None,
     owner_id: Annotated[
