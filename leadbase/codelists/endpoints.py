@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from leadbase.auth.deps import AdminScope, IfMatch, Scope
@@ -23,7 +23,7 @@ from leadbase.codelists.schemas import (
 )
 from leadbase.kit.http import etag, json_response
 from leadbase.kit.idempotency import idempotent
-from leadbase.kit.pagination import PageParams, page_params
+from leadbase.kit.pagination import NamedSort, NameQuery, PageParams, page_params
 
 router = APIRouter(prefix="/code-lists", tags=["code lists"])
 
@@ -43,11 +43,8 @@ def _item(row: dict[str, Any]) -> ItemRead:
 async def list_code_lists(
     scope: Scope,
     params: Annotated[PageParams, Depends(page_params)],
-    q: Annotated[str | None, Query(min_length=1, max_length=200,
-                                   description="Part of the name (case-insensitive)")] = None,
-    sort: Annotated[str | None, Query(max_length=200,
-                                      description="number, name, created_at, updated_at; "
-                                                  "'-' for descending")] = None,
+    q: NameQuery = None,
+    sort: NamedSort = None,
 ) -> Response:
     """The workspace's code lists, each with all its items."""
     rows, total = await service.list_code_lists(scope.session, ctx=scope.ctx, params=params,

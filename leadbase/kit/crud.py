@@ -51,6 +51,18 @@ async def list_rows(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID
     return rows, int(total.scalar_one())
 
 
+async def list_named(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
+                     q: str | None, where: Sequence[ColumnElement[bool]] = (),
+                     order: Sequence[Any] = (), offset: int = 0,
+                     limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """``list_rows`` narrowed to rows whose ``name`` contains ``q`` (case-insensitive)."""
+    conds = [*where]
+    if q:
+        conds.append(func.lower(table.c.name).contains(q.lower(), autoescape=True))
+    return await list_rows(session, table, tenant_id=tenant_id, where=conds, order=order,
+                           offset=offset, limit=limit)
+
+
 async def update_row(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
                      row_id: uuid.UUID, values: dict[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {"updated_at": func.now()}

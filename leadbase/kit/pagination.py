@@ -156,3 +156,11 @@ def page_body(
         "per_page": params.per_page,
         "next_cursor": next_cursor,
     }
+
+
+# Query parameters shared by the simple named resources (lists, code lists).
+NameQuery = Annotated[str | None, Query(min_length=1, max_length=200,
+                                        description="Part of the name (case-insensitive)")]
+NamedSort = Annotated[str | None, Query(max_length=200,
+                                        description="number, name, created_at, updated_at; "
+                                                    "'-' for descending")]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from leadbase.auth.deps import AdminScope, IfMatch, Scope
 from leadbase.kit.http import etag, json_response
 from leadbase.kit.idempotency import idempotent
-from leadbase.kit.pagination import PageParams, page_params
+from leadbase.kit.pagination import NamedSort, NameQuery, PageParams, page_params
 from leadbase.lists import service
 from leadbase.lists.schemas import ListCreate, ListPage, ListRead, ListUpdate
 
@@ -26,11 +26,8 @@ def _read(row: dict[str, Any]) -> ListRead:
 async def list_lists(
     scope: Scope,
     params: Annotated[PageParams, Depends(page_params)],
-    q: Annotated[str | None, Query(min_length=1, max_length=200,
-                                   description="Part of the name (case-insensitive)")] = None,
-    sort: Annotated[str | None, Query(max_length=200,
-                                      description="number, name, created_at, updated_at; "
-                                                  "'-' for descending")] = None,
+    q: NameQuery = None,
+    sort: NamedSort = None,
 ) -> Response:
     """The workspace's lists, each with its count of live leads."""
     rows, total = await service.list_lists(scope.session, ctx=scope.ctx, params=params, q=q,

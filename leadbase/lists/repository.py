@@ -79,11 +79,8 @@ async def get_by_number(session: AsyncSession, *, tenant_id: uuid.UUID,
 async def list_lists(session: AsyncSession, *, tenant_id: uuid.UUID, q: str | None,
                      order: Sequence[Any], offset: int,
                      limit: int) -> tuple[list[dict[str, Any]], int]:
-    where: list[ColumnElement[bool]] = [LIVE]
-    if q:
-        where.append(func.lower(T.c.name).contains(q.lower(), autoescape=True))
-    return await crud.list_rows(session, T, tenant_id=tenant_id, where=where, order=order,
-                                offset=offset, limit=limit)
+    return await crud.list_named(session, T, tenant_id=tenant_id, q=q, where=[LIVE],
+                                 order=order, offset=offset, limit=limit)
 
 
 async def lead_counts(session: AsyncSession, *, tenant_id: uuid.UUID,
