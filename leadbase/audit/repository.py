@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.kit.pagination import SortColumn, keyset_after
@@ -20,9 +21,20 @@ COLUMNS = (T.c.id, T.c.number, T.c.actor_user_id, T.c.actor_api_key_id, T.c.acti
            T.c.entity_type, T.c.entity_id, T.c.changes, T.c.request_id, T.c.created_at)
 
 
+_INSERT_SQL = (
+    "INSERT INTO audit_entries (id, tenant_id, actor_user_id, actor_api_key_id, action, "
+    "entity_type, entity_id, changes, request_id) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
 async def insert_entry(session: AsyncSession, *, tenant_id: uuid.UUID,
                        values: dict[str, Any]) -> None:
-    await session.execute(insert(T).values(id=new_id(), tenant_id=tenant_id, **values))
+    # Every write records one (raw driver: see leadbase.db.raw).
+    await raw.execute(session, _INSERT_SQL, (
+        new_id(), tenant_id, values.get("actor_user_id"), values.get("actor_api_key_id"),
+        values["action"], values["entity_type"], values.get("entity_id"),
+        raw.jsonb(values.get("changes") or {}), values.get("request_id")))
 
 
 async def list_entries(

@@ -114,8 +114,30 @@ def encode_access_token(
     return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM)
 
 
+# Verified tokens, so that a client sending the same token on every request pays for the
+# signature check once: (token, secret, audience, issuer) -> (claims, expiry). An entry
+# is used only before its token's expiry; the cache is bounded and cleared when full.
+_VERIFIED: dict[tuple[str, str, str, str], tuple[AccessClaims, float]] = {}
+_VERIFIED_MAX = 10_000
+
+
 def decode_access_token(token: str, *, secret: str, audience: str, issuer: str) -> AccessClaims:
     """Verify signature (HS256 only), expiry, audience and issuer; 401 otherwise."""
+    key = (token, secret, audience, issuer)
+    hit = _VERIFIED.get(key)
+    if hit is not None:
+        if time.time() < hit[1]:
+            return hit[0]
+        del _VERIFIED[key]
+    claims, expires = _verify(token, secret=secret, audience=audience, issuer=issuer)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[key] = (claims, expires)
+    return claims
+
+
+def _verify(token: str, *, secret: str, audience: str,
+            issuer: str) -> tuple[AccessClaims, float]:
     try:
         payload = jwt.decode(
             token,
@@ -136,4 +158,5 @@ def decode_access_token(token: str, *, secret: str, audience: str, issuer: str) 
         tenant_id = uuid.UUID(payload["tid"]) if payload.get("tid") else None
     except (ValueError, TypeError) as exc:
         raise Unauthorized("The access token is invalid.", code="INVALID_TOKEN") from exc
-    return AccessClaims(user_id=user_id, tenant_id=tenant_id, role=str(payload.get("role")))
+    return (AccessClaims(user_id=user_id, tenant_id=tenant_id, role=str(payload.get("role"))),
+            float(payload["exp"]))

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import orjson
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,14 +21,15 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from leadbase.config import Settings
+from leadbase.db import raw
 from leadbase.db.urls import sqlalchemy_url
 
 APP_ROLE = "leadbase_app"
 
-_SCOPE_SQL = text(
-    "SELECT set_config('role', :role, true), "
-    "set_config('app.tenant_id', :tenant, true), "
-    "set_config('app.scope', :scope, true)"
+_SCOPE_SQL = (
+    "SELECT set_config('role', %s, true), "
+    "set_config('app.tenant_id', %s, true), "
+    "set_config('app.scope', %s, true)"
 )
 
 
@@ -72,11 +72,5 @@ async def scope(
     session: AsyncSession, tenant_id: uuid.UUID | None, *, system: bool = False
 ) -> None:
     """Set role and tenant for the current transaction (reverts at its end)."""
-    await session.execute(
-        _SCOPE_SQL,
-        {
-            "role": APP_ROLE,
-            "tenant": str(tenant_id) if tenant_id else "",
-            "scope": "system" if system else "",
-        },
-    )
+    await raw.fetch_row(session, _SCOPE_SQL, (APP_ROLE, str(tenant_id) if tenant_id else "",
+                                              "system" if system else ""))

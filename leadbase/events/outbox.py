@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.models import Event
 
 T = table_of(Event)
+_EMIT_SQL = ("INSERT INTO events (id, tenant_id, type, entity_type, entity_id, payload) "
+             "VALUES (%s, %s, %s, %s, %s, %s)")
 
 
 async def emit(
@@ -24,12 +27,9 @@ async def emit(
     entity_id: uuid.UUID | None,
     payload: dict[str, Any],
 ) -> None:
-    await session.execute(
-        insert(T).values(
-            id=new_id(), tenant_id=tenant_id, type=type, entity_type=entity_type,
-            entity_id=entity_id, payload=payload,
-        )
-    )
+    # Every write emits one (raw driver: see leadbase.db.raw).
+    await raw.execute(session, _EMIT_SQL, (new_id(), tenant_id, type, entity_type, entity_id,
+                                           raw.jsonb(payload)))
 
 
 async def claim_pending(session: AsyncSession, *, limit: int) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.models import (
     CodeList,
@@ -78,9 +79,11 @@ async def items_for(session: AsyncSession, *, tenant_id: uuid.UUID,
 
 async def list_version(session: AsyncSession, *, tenant_id: uuid.UUID,
                        list_id: uuid.UUID) -> int | None:
-    q = select(LISTS.c.schema_version).where(LISTS.c.tenant_id == tenant_id,
-                                             LISTS.c.id == list_id, LISTS.c.deleted_at.is_(None))
-    return (await session.execute(q)).scalar_one_or_none()
+    # Every lead write asks this (raw driver: see leadbase.db.raw).
+    row = await raw.fetch_row(
+        session, "SELECT schema_version FROM lead_lists "
+                 "WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL", (tenant_id, list_id))
+    return int(row[0]) if row else None
 
 
 async def bump_versions(session: AsyncSession, *, tenant_id: uuid.UUID,

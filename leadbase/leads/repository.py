@@ -15,15 +15,14 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    insert,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.kit.pagination import SortColumn, keyset_after
@@ -59,6 +58,31 @@ SORTABLE: dict[str, tuple[ColumnElement[Any], bool]] = {
     "last_contacted_at": (T.c.last_contacted_at, True),
 }
 ID_COLUMN = T.c.id
+
+# The hot statements (create, get, duplicate checks) run on the raw driver (see
+# leadbase.db.raw) as constant SQL; the column list is the same as COLUMNS.
+_RETURNING = ", ".join(c.name for c in COLUMNS)
+_JSON_COLUMNS = frozenset({"fields", "metadata", "score_breakdown"})
+_WRITABLE = frozenset(c.name for c in T.c) - {"id", "tenant_id", "number", "search_text"}
+_GET_SQL = f"SELECT {_RETURNING} FROM leads WHERE tenant_id = %s AND id = %s"
+_LIVE = " AND deleted_at IS NULL"
+_FOR_UPDATE = " FOR UPDATE"
+_LOCK_SQL = ("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
+             "FROM (SELECT k FROM unnest(%s::text[]) AS k ORDER BY k) AS keys")
+_DUPLICATE_SQL = (
+    "SELECT id, matched FROM ("
+    "(SELECT id, created_at, 'email' AS matched, 0 AS rank FROM leads WHERE tenant_id = %(t)s "
+    "AND deleted_at IS NULL AND email = %(email)s AND id <> %(exclude)s "
+    "ORDER BY created_at LIMIT 1) UNION ALL "
+    "(SELECT id, created_at, 'phone', 1 FROM leads WHERE tenant_id = %(t)s "
+    "AND deleted_at IS NULL AND phone = %(phone)s AND id <> %(exclude)s "
+    "ORDER BY created_at LIMIT 1)) AS found ORDER BY rank LIMIT 1"
+)
+_NO_ID = uuid.UUID(int=0)
+
+
+def _param(column: str, value: Any) -> Any:
+    return raw.jsonb(value) if column in _JSON_COLUMNS and value is not None else value
 
 
 @dataclass
@@ -129,19 +153,22 @@ def conditions(tenant_id: uuid.UUID, f: LeadFilter) -> list[ColumnElement[bool]]
 
 async def insert_lead(session: AsyncSession, *, tenant_id: uuid.UUID,
                       values: dict[str, Any]) -> dict[str, Any]:
-    q = insert(T).values(id=new_id(), tenant_id=tenant_id, **values).returning(*COLUMNS)
-    return dict((await session.execute(q)).mappings().one())
+    unknown = set(values) - _WRITABLE
+    if unknown:
+        raise ValueError(f"not writable lead columns: {sorted(unknown)}")
+    columns = ["id", "tenant_id", *values]
+    sql = (f"INSERT INTO leads ({', '.join(columns)}) VALUES "
+           f"({', '.join(['%s'] * len(columns))}) RETURNING {_RETURNING}")
+    params = (new_id(), tenant_id, *(_param(k, v) for k, v in values.items()))
+    row = await raw.fetch_one(session, sql, params)
+    assert row is not None
+    return row
 
 
 async def get(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,
               include_deleted: bool = False, for_update: bool = False) -> dict[str, Any] | None:
-    q = select(*COLUMNS).where(T.c.tenant_id == tenant_id, T.c.id == lead_id)
-    if not include_deleted:
-        q = q.where(T.c.deleted_at.is_(None))
-    if for_update:
-        q = q.with_for_update()
-    row = (await session.execute(q)).mappings().first()
-    return dict(row) if row else None
+    sql = _GET_SQL + ("" if include_deleted else _LIVE) + (_FOR_UPDATE if for_update else "")
+    return await raw.fetch_one(session, sql, (tenant_id, lead_id))
 
 
 async def find_duplicate(
@@ -149,25 +176,19 @@ async def find_duplicate(
     exclude_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, str] | None:
     """The oldest live lead with this email (checked first) or phone, and what matched."""
-    for column, value, name in ((T.c.email, email, "email"), (T.c.phone, phone, "phone")):
-        if not value:
-            continue
-        q = select(T.c.id).where(T.c.tenant_id == tenant_id, T.c.deleted_at.is_(None),
-                                 column == value)
-        if exclude_id is not None:
-            q = q.where(T.c.id != exclude_id)
-        found = (await session.execute(q.order_by(T.c.created_at).limit(1))).scalar_one_or_none()
-        if found is not None:
-            return found, name
-    return None
+    if not email and not phone:
+        return None
+    row = await raw.fetch_row(session, _DUPLICATE_SQL, {
+        "t": tenant_id, "email": email or None, "phone": phone or None,
+        "exclude": exclude_id or _NO_ID})
+    return (row[0], row[1]) if row else None
 
 
 async def lock_identity(session: AsyncSession, *, tenant_id: uuid.UUID,
                         keys: list[str]) -> None:
     """Serialise concurrent writes of the same email/phone in a workspace (released at commit)."""
-    for key in sorted(set(keys)):
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                              {"k": f"lead:{tenant_id}:{key}"})
+    if keys:
+        await raw.fetch_row(session, _LOCK_SQL, ([f"lead:{tenant_id}:{k}" for k in keys],))
 
 
 async def update_lead(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,

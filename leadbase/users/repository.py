@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
-from leadbase.models import Tenant, User
+from leadbase.models import User
 
 T = table_of(User)
 PUBLIC = (T.c.id, T.c.number, T.c.tenant_id, T.c.email, T.c.name, T.c.role, T.c.is_active,
@@ -52,6 +53,13 @@ async def active_role(session: AsyncSession, *, user_id: uuid.UUID) -> tuple[str
     return (row[0], row[1]) if row else None
 
 
+# Runs on every request (raw driver: see leadbase.db.raw).
+_MEMBER_STATE_SQL = (
+    "SELECT t.is_active, u.role, u.is_active FROM tenants t "
+    "LEFT JOIN users u ON u.tenant_id = t.id AND u.id = %s WHERE t.id = %s"
+)
+
+
 async def member_state(
     session: AsyncSession, *, tenant_id: uuid.UUID, user_id: uuid.UUID | None,
 ) -> tuple[bool, str | None, bool | None] | None:
@@ -59,12 +67,7 @@ async def member_state(
 
     None when the workspace is not there (or not visible in this scope); role and user
     state are None when ``user_id`` is None or not a user of this workspace."""
-    tenants = table_of(Tenant)
-    joined = tenants.outerjoin(T, (T.c.tenant_id == tenants.c.id) & (T.c.id == user_id))
-    q = (select(tenants.c.is_active.label("workspace_active"), T.c.role,
-                T.c.is_active.label("user_active"))
-         .select_from(joined).where(tenants.c.id == tenant_id))
-    row = (await session.execute(q)).first()
+    row = await raw.fetch_row(session, _MEMBER_STATE_SQL, (user_id, tenant_id))
     return (bool(row[0]), row[1], row[2]) if row else None
 
 

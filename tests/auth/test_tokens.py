@@ -251,3 +251,22 @@ async def test_api_rate_limit_429_with_retry_after(tmp_path: Path, db: Database,
         assert_problem(blocked, 429, "RATE_LIMITED")
         assert 1 <= int(blocked.headers["retry-after"]) <= 3600
         assert blocked.headers["ratelimit-remaining"] == "0"
+
+
+def test_verified_token_cache_still_expires(settings: Settings) -> None:
+    """A verified token is remembered (no second signature check), but only until its
+    expiry: afterwards it is refused like any expired token."""
+    from leadbase.auth.security import decode_access_token
+    from leadbase.kit.errors import Unauthorized
+
+    token = forge(settings, exp=int(time.time()) + 1)
+    args = {"secret": settings.secret_key or "", "audience": settings.jwt_audience,
+            "issuer": settings.jwt_issuer}
+    first = decode_access_token(token, **args)
+    assert decode_access_token(token, **args) is first  # served from the cache
+    with pytest.raises(Unauthorized):  # same token, another secret: not a cache hit
+        decode_access_token(token, **{**args, "secret": "another-secret-" + "y" * 40})
+    time.sleep(1.2)
+    with pytest.raises(Unauthorized) as caught:
+        decode_access_token(token, **args)
+    assert caught.value.code == "TOKEN_EXPIRED"
