@@ -1264,7 +1264,7 @@ def parse_args() -> argparse.Namespace:
                         "database (a proposed fix: lets q= and tags= use their GIN indexes "
                         "under RLS; needs a superuser; reverted at the end)")
     p.add_argument("--count-repeat", type=int, default=5, help="timed exact counts")
-    p.add_argument("--count-cap", type=int, default=10_000,
+    p.add_argument("--count-cap", type=int, default=1_000,
                    help="LEADBASE_COUNT_EXACT_LIMIT of the server (count=auto is exact up to it)")
     p.add_argument("--create-rps", type=float, default=500.0)
     p.add_argument("--list-p99-ms", type=float, default=50.0)

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     register_rate_limit_ip: str = "20/hour"
 
     # Lists
-    count_exact_limit: int = Field(default=10_000, ge=0)
+    count_exact_limit: int = Field(default=1_000, ge=0)
     idempotency_ttl_seconds: int = 24 * 3600
 
     run_worker: bool = True

@@ -47,7 +47,7 @@ async def page_params(
         str,
         Query(
             pattern="^(auto|exact|none)$",
-            description="auto: exact up to 10,000 then estimated; exact; none",
+            description="auto: exact up to COUNT_EXACT_LIMIT (1,000) then estimated; exact; none",
         ),
     ] = "auto",
 ) -> PageParams:

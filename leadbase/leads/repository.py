@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
 from leadbase.db.base import table_of
+from leadbase.db.explain import Explain
 from leadbase.kit.ids import new_id
 from leadbase.kit.pagination import SortColumn, keyset_after
 from leadbase.kit.sorting import order_by
@@ -237,13 +238,8 @@ async def count(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
 async def estimate(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter) -> int:
     """The planner's row estimate for the filter (cheap at any size)."""
     stmt = select(T.c.id).where(*conditions(tenant_id, f))
-    conn = await session.connection()
-    # render_postcompile: expanding IN lists, which would otherwise stay placeholders.
-    compiled = stmt.compile(dialect=conn.dialect,
-                            compile_kwargs={"render_postcompile": True})
-    result = await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled),
-                                        compiled.params)
-    plan = result.scalar_one()
+    conn = await session.connection()  # Core execution: the ORM wants a SELECT-like statement
+    plan = (await conn.execute(Explain(stmt))).scalar_one()
     if isinstance(plan, str | bytes):
         plan = orjson.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
