@@ -19,7 +19,7 @@ What it does:
    secondary indexes dropped during the load and rebuilt afterwards, then
    ``VACUUM (ANALYZE)``. A loaded database is reused by later runs while its row
    counts match (``--reload`` forces a new one).
-4. Drives each scenario with an asyncio httpx client (``--concurrency`` connections,
+4. Drives each scenario with a lean asyncio HTTP/1.1 client (``--concurrency`` connections,
    at most ``--requests`` requests or ``--duration`` seconds), then repeats it at
    concurrency 1 (``--probe-requests``) to show latency without queueing, replays the
    same requests in-process as calls to ``leadbase.leads.service`` with the time of each
@@ -753,7 +753,71 @@ class Result:
         return data[k] * 1000
 
 
-async def drive(client: httpx.AsyncClient, name: str, make: Callable[[int], Request], *,
+class LoopbackConnection:
+    """A lean HTTP/1.1 keep-alive client connection: requests are written as bytes and
+    responses read by ``Content-Length``. httpx costs about a core at 500 req/s, which on
+    a 2-core machine would starve the server it measures; this costs a tenth of that."""
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]) -> None:
+        self.host, self.port = host, port
+        self.fixed = "".join(f"{k}: {v}\r\n" for k, v in
+                             {"host": f"{host}:{port}", **headers}.items()).encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, url: str, body: bytes | None) -> tuple[int, bytes]:
+        if self.writer is None or self.reader is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = f"{method} {url} HTTP/1.1\r\n".encode() + self.fixed
+        if body is not None:
+            head += (b"content-type: application/json\r\ncontent-length: "
+                     + str(len(body)).encode() + b"\r\n")
+        self.writer.write(head + b"\r\n" + (body or b""))
+        try:
+            raw = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            await self.close()
+            raise
+        lines = raw.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        content = await self.reader.readexactly(length) if length else b""
+        return status, content
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+class LoopbackClient:
+    """One connection per concurrent worker (like a client pool of that size)."""
+
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        parsed = httpx.URL(base)
+        self.host, self.port = parsed.host, parsed.port or 80
+        self.headers = headers
+        self.idle: list[LoopbackConnection] = []
+
+    def acquire(self) -> LoopbackConnection:
+        return self.idle.pop() if self.idle else LoopbackConnection(self.host, self.port,
+                                                                    self.headers)
+
+    def release(self, conn: LoopbackConnection) -> None:
+        self.idle.append(conn)
+
+    async def close(self) -> None:
+        for conn in self.idle:
+            await conn.close()
+
+
+async def drive(client: LoopbackClient, name: str, make: Callable[[int], Request], *,
                 requests: int, concurrency: int, duration: float, meter: CpuMeter,
                 offset: int = 0) -> Result:
     result = Result(name, concurrency)
@@ -762,30 +826,34 @@ async def drive(client: httpx.AsyncClient, name: str, make: Callable[[int], Requ
     deadline = time.perf_counter() + duration
 
     async def worker() -> None:
-        while True:
-            i = next(counter)
-            if i >= end_index or time.perf_counter() > deadline:
-                return
-            req = make(i)
-            headers = {"content-type": "application/json"} if req.body is not None else None
-            t = time.perf_counter()
-            try:
-                r = await client.request(req.method, req.url, content=req.body, headers=headers)
-                dt = time.perf_counter() - t
-            except httpx.HTTPError as exc:
-                result.errors += 1
-                if len(result.error_samples) < 3:
-                    result.error_samples.append(f"{type(exc).__name__}: {exc}")
-                continue
-            if r.status_code not in req.ok:
-                result.errors += 1
-                if len(result.error_samples) < 3:
-                    result.error_samples.append(f"{r.status_code} {req.method} {req.url[:80]}: "
-                                                f"{r.text[:200]}")
-                continue
-            result.latencies.append(dt)
-            if req.list_page:
-                result.items.append(len(orjson.loads(r.content)["data"]))
+        conn = client.acquire()
+        try:
+            while True:
+                i = next(counter)
+                if i >= end_index or time.perf_counter() > deadline:
+                    return
+                req = make(i)
+                t = time.perf_counter()
+                try:
+                    status, content = await conn.request(req.method, req.url, req.body)
+                    dt = time.perf_counter() - t
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    result.errors += 1
+                    if len(result.error_samples) < 3:
+                        result.error_samples.append(f"{type(exc).__name__}: {exc}")
+                    continue
+                if status not in req.ok:
+                    result.errors += 1
+                    if len(result.error_samples) < 3:
+                        result.error_samples.append(
+                            f"{status} {req.method} {req.url[:80]}: "
+                            f"{content[:200].decode(errors='replace')}")
+                    continue
+                result.latencies.append(dt)
+                if req.list_page:
+                    result.items.append(len(orjson.loads(content)["data"]))
+        finally:
+            client.release(conn)
 
     before = meter.snapshot()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -1205,12 +1273,10 @@ def print_table(results: list[tuple[Scenario, Result]], show_target: bool) -> bo
 async def run_scenarios(base: str, token: str, scenarios: list[Scenario],
                         args: argparse.Namespace, meter: CpuMeter
                         ) -> tuple[list[tuple[Scenario, Result]], list[tuple[Scenario, Result]]]:
-    limits = httpx.Limits(max_connections=args.concurrency,
-                          max_keepalive_connections=args.concurrency)
     main: list[tuple[Scenario, Result]] = []
     probe: list[tuple[Scenario, Result]] = []
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60,
-                                 headers={"authorization": f"Bearer {token}"}) as client:
+    client = LoopbackClient(base, {"authorization": f"Bearer {token}"})
+    try:
         offset = 0
         for sc in scenarios:
             warm = max(args.concurrency * 4, min(100, args.requests // 10))
@@ -1228,6 +1294,8 @@ async def run_scenarios(base: str, token: str, scenarios: list[Scenario],
                                      offset=PROBE_OFFSET + offset)
                 probe.append((sc, result))
                 offset += args.probe_requests
+    finally:
+        await client.close()
     return main, probe
 
 
@@ -1384,7 +1452,7 @@ def run(args: argparse.Namespace, server: Server, url: str, api: ApiServer,
     out(f"server: leadbase serve --no-worker, 1 uvicorn process on {api.base}; "
         f"LEADBASE_DB_POOL_SIZE={args.pool_size} DB_MAX_OVERFLOW=10 "
         f"LOG_LEVEL={args.server_log_level} (no access log below INFO) rate limit off")
-    out(f"client: asyncio + httpx {httpx.__version__}, HTTP/1.1 keep-alive, concurrency "
+    out(f"client: lean asyncio HTTP/1.1 (LoopbackClient), keep-alive, concurrency "
         f"{args.concurrency}, {args.requests} requests or {args.duration:g} s per scenario "
         f"(after a warm-up), per_page={args.per_page}, count=auto (the API default)")
 
