@@ -171,6 +171,11 @@ async def create_all(db: Database, ctx: Context, bodies: list[LeadCreate],
 
 async def run(args: argparse.Namespace) -> None:
     url = fresh_database(server_url())
+    if args.gin_fastupdate is not None:  # what-if: the custom-field GIN index's pending list
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"ALTER INDEX ix_leads_tenant_fields SET (fastupdate = "
+                         f"{args.gin_fastupdate})")
+        print(f"what-if: ix_leads_tenant_fields fastupdate={args.gin_fastupdate}")
     settings = Settings(database_url=url, db_pool_size=args.concurrency + 2)
     db = Database(url, settings)
     async with db.transaction(None, system=True) as session:
@@ -278,6 +283,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--gin-fastupdate", choices=["on", "off"], default=None,
+                        help="what-if: override fastupdate of the custom-field GIN index")
     parser.add_argument("--filter-leads", type=int, default=1_000_000,
                         help="leads loaded for the filter timings (0 to skip)")
     parser.add_argument("--queries", type=int, default=200, help="per query shape")
