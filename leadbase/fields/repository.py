@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import ColumnElement, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
@@ -27,6 +27,12 @@ CODE_LISTS = table_of(CodeList)
 ITEMS = table_of(CodeListItem)
 LISTS = table_of(LeadList)
 LEADS = table_of(Lead)
+
+
+def on_live_list(tenant_id: uuid.UUID) -> ColumnElement[bool]:
+    """Fields whose list is not deleted (a deleted list's schema is out of sight)."""
+    return FIELDS.c.list_id.in_(select(LISTS.c.id).where(LISTS.c.tenant_id == tenant_id,
+                                                         LISTS.c.deleted_at.is_(None)))
 
 
 async def list_fields(session: AsyncSession, *, tenant_id: uuid.UUID,

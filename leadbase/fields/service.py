@@ -44,7 +44,8 @@ async def list_fields(session: AsyncSession, *, ctx: Context, list_id: uuid.UUID
                       limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
     f = repository.FIELDS
     where = [c for c in (f.c.list_id == list_id if list_id else None,
-                         f.c.active.is_(active) if active is not None else None)
+                         f.c.active.is_(active) if active is not None else None,
+                         repository.on_live_list(ctx.tenant_id))
              if c is not None]
     rows, total = await crud.list_rows(session, f, tenant_id=ctx.tenant_id, where=where,
                                        order=[f.c.list_id, f.c.position], offset=offset,
@@ -55,7 +56,8 @@ async def list_fields(session: AsyncSession, *, ctx: Context, list_id: uuid.UUID
 async def get_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UUID,
                     for_update: bool = False) -> dict[str, Any]:
     row = await crud.get_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
-                             row_id=field_id, for_update=for_update)
+                             row_id=field_id, for_update=for_update,
+                             where=[repository.on_live_list(ctx.tenant_id)])
     if row is None:
         raise _field_not_found()
     return (await _with_rules(session, ctx, [row]))[0]
@@ -64,7 +66,7 @@ async def get_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UUID,
 async def get_field_by_number(session: AsyncSession, *, ctx: Context,
                               number: int) -> dict[str, Any]:
     row = await crud.get_by_number(session, repository.FIELDS, tenant_id=ctx.tenant_id,
-                                   number=number)
+                                   number=number, where=[repository.on_live_list(ctx.tenant_id)])
     if row is None:
         raise _field_not_found()
     return (await _with_rules(session, ctx, [row]))[0]

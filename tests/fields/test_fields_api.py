@@ -323,3 +323,23 @@ async def test_code_list_fields(client: httpx.AsyncClient) -> None:
     assert [r["id"] for r in listing.json()["data"]] == [ok.json()["id"]]
     listing = await client.get("/api/v1/leads?fields.Intereses=moto,casa", headers=owner.headers)
     assert {r["id"] for r in listing.json()["data"]} == {ok.json()["id"], other.json()["id"]}
+
+
+async def test_fields_of_a_deleted_list_are_out_of_sight(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    made = await client.post("/api/v1/lists", headers=owner.headers, json={"name": "Old"})
+    assert made.status_code == 201, made.text
+    old = made.json()
+    gone = await field(client, owner, name="Legacy code", type="STRING", list_id=old["id"])
+    kept = await field(client, owner, name="Budget", type="DECIMAL")
+    deleted = await client.delete(f"/api/v1/lists/{old['id']}", headers=owner.headers)
+    assert deleted.status_code == 204, deleted.text
+    listing = await client.get("/api/v1/fields", headers=owner.headers)
+    ids = {f["id"] for f in listing.json()["data"]}
+    assert kept["id"] in ids and gone["id"] not in ids
+    assert listing.json()["total"] == len(ids)
+    missing = await client.get(f"/api/v1/fields/{gone['id']}", headers=owner.headers)
+    assert missing.status_code == 404 and missing.json()["code"] == "FIELD_NOT_FOUND"
+    compat = await client.get(f"/compat/fields/lead_fields/{gone['number']}",
+                              headers=owner.headers)
+    assert compat.status_code == 404
