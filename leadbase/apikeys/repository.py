@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
-from leadbase.models import ApiKey
+from leadbase.models import ApiKey, User
 
 T = table_of(ApiKey)
 PUBLIC = (T.c.id, T.c.number, T.c.name, T.c.prefix, T.c.role, T.c.scopes, T.c.created_by,
@@ -23,7 +23,11 @@ async def insert_key(session: AsyncSession, values: dict[str, Any]) -> dict[str,
 
 
 async def get_by_prefix(session: AsyncSession, prefix: str) -> dict[str, Any] | None:
-    q = select(*PUBLIC, T.c.key_hash, T.c.tenant_id).where(T.c.prefix == prefix)
+    users = table_of(User)
+    joined = T.outerjoin(users, users.c.id == T.c.created_by)
+    q = (select(*PUBLIC, T.c.key_hash, T.c.tenant_id, users.c.role.label("creator_role"),
+                users.c.is_active.label("creator_active"))
+         .select_from(joined).where(T.c.prefix == prefix))
     row = (await session.execute(q)).mappings().first()
     return dict(row) if row else None
 

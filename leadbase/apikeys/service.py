@@ -60,6 +60,15 @@ async def authenticate(session: AsyncSession, *, secret: str) -> Principal:
         raise Unauthorized("The API key has been revoked.", code="API_KEY_REVOKED")
     if row["expires_at"] is not None and row["expires_at"] <= datetime.now(UTC):
         raise Unauthorized("The API key has expired.", code="API_KEY_EXPIRED")
+    role = row["role"]
+    if row["created_by"] is not None:
+        # A key never outranks the person who made it, now: demoting its creator lowers
+        # it, and deactivating or removing its creator stops it.
+        if not row["creator_active"]:
+            raise Unauthorized("The API key's creator is no longer an active user.",
+                               code="API_KEY_CREATOR_INACTIVE")
+        if ROLE_RANK.get(row["creator_role"], -1) < ROLE_RANK.get(role, -1):
+            role = row["creator_role"]
     await repository.touch(session, row["id"])
-    return Principal(role=row["role"], tenant_id=row["tenant_id"], api_key_id=row["id"],
+    return Principal(role=role, tenant_id=row["tenant_id"], api_key_id=row["id"],
                      scopes=frozenset(row["scopes"]))

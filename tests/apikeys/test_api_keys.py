@@ -194,3 +194,22 @@ async def test_service_role_ceiling_and_isolation(client: httpx.AsyncClient,
         with pytest.raises(Unauthorized) as revoked:
             await service.authenticate(session, secret=same["secret"])
     assert revoked.value.code == "API_KEY_REVOKED"
+
+
+async def test_key_never_outranks_its_creator(client: httpx.AsyncClient) -> None:
+    """Demoting a key's creator lowers the key with them; deactivating them stops it."""
+    owner = await make_workspace(client)
+    admin = await add_member(client, owner, "admin")
+    key = await _key(client, admin, role="admin")
+    h = bearer(str(key["secret"]))
+    assert (await client.get("/api/v1/audit-log", headers=h)).status_code == 200
+    demoted = await client.patch(f"/api/v1/users/{admin.user_id}", headers=owner.headers,
+                                 json={"role": "agent"})
+    assert demoted.status_code == 200, demoted.text
+    assert_problem(await client.get("/api/v1/audit-log", headers=h), 403, "ROLE_REQUIRED")
+    created = await client.post("/api/v1/leads", headers=h, json=LEAD)
+    assert created.status_code == 201, created.text  # still an agent's powers
+    gone = await client.delete(f"/api/v1/users/{admin.user_id}", headers=owner.headers)
+    assert gone.status_code in (200, 204), gone.text
+    assert_problem(await client.get("/api/v1/leads", headers=h), 401,
+                   "API_KEY_CREATOR_INACTIVE")
