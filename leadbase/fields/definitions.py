@@ -7,6 +7,8 @@ import unicodedata
 from decimal import InvalidOperation
 from typing import Any
 
+import regex
+
 from leadbase.fields import coerce
 from leadbase.fields.checks import CHECKSUMS
 from leadbase.fields.checks.masks import MaskError, mask_regex
@@ -90,7 +92,7 @@ def check_rule_value(kind: str, value: Any) -> Any:
         if kind == "REGEX":
             if not isinstance(value, str) or not 0 < len(value) <= MAX_REGEX:
                 raise ValueError(f"a regular expression of 1 to {MAX_REGEX} characters")
-            re.compile(value)
+            regex.compile(value)  # the engine matches with ``regex`` (time-bounded)
             return value
         if kind in ("MIN_LENGTH", "MAX_LENGTH"):
             number = coerce.to_int(value)
@@ -110,7 +112,7 @@ def check_rule_value(kind: str, value: Any) -> Any:
             if value not in CHECKSUMS:
                 raise ValueError(f"one of {', '.join(sorted(CHECKSUMS))}")
             return value
-    except (ValueError, re.error, InvalidOperation, FieldValueError) as exc:
+    except (ValueError, re.error, regex.error, InvalidOperation, FieldValueError) as exc:
         message = exc.message if isinstance(exc, FieldValueError) else str(exc)
         raise invalid("value", f"{kind} needs {message}", "INVALID_RULE") from exc
     raise invalid("type", f"unknown rule type {kind}", "INVALID_RULE")

@@ -9,17 +9,20 @@ values are unique) is returned for the service to check.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import regex
+
 from leadbase.fields import coerce
 from leadbase.fields.checks import CHECKSUMS, CheckError
 from leadbase.fields.checks.masks import matches_mask
 from leadbase.fields.coerce import FieldValueError
+
+REGEX_TIMEOUT = 0.05  # seconds per value and pattern
 
 MULTIPLE_SUBTYPES = ("SELECTOR_MULTIPLE", "CHECKBOX_MULTIPLE")
 TEXTUAL = ("STRING", "TEXT", "EMAIL", "PHONE", "URL")
@@ -149,7 +152,15 @@ def apply_rule(rule: RuleSpec, value: Any) -> Any:
         return value
     if kind == "REGEX":
         items = value if isinstance(value, list) else [value]
-        if not all(re.search(str(rule.value), str(item)) for item in items):
+        try:
+            # A workspace's own pattern: bounded in time (catastrophic backtracking on a
+            # crafted value must not stall the server), hence ``regex`` rather than ``re``.
+            matched = all(regex.search(str(rule.value), str(item), timeout=REGEX_TIMEOUT)
+                          for item in items)
+        except TimeoutError as exc:
+            raise FieldValueError("the value took too long to check against the pattern",
+                                  "regex_timeout") from exc
+        if not matched:
             raise FieldValueError(rule.message or "has an invalid format", "regex")
         return value
     if kind == "ONE_OF":

@@ -343,3 +343,21 @@ async def test_fields_of_a_deleted_list_are_out_of_sight(client: httpx.AsyncClie
     compat = await client.get(f"/compat/fields/lead_fields/{gone['number']}",
                               headers=owner.headers)
     assert compat.status_code == 404
+
+
+async def test_a_catastrophic_pattern_is_cut_short(client: httpx.AsyncClient) -> None:
+    """A workspace's own REGEX rule runs with a time limit: a value that makes the pattern
+    backtrack for ages answers 422 quickly instead of stalling the server."""
+    owner = await make_workspace(client)
+    code = await field(client, owner, name="Ref", type="STRING")
+    rule = await client.post("/api/v1/validation-rules", headers=owner.headers, json={
+        "field_id": code["id"], "type": "REGEX", "value": r"^(a|aa)+$",
+        "message": "only a's"})
+    assert rule.status_code == 201, rule.text
+    assert (await post_lead(client, owner, {"Ref": "aaaa"})).status_code == 201
+    slow = await post_lead(client, owner, {"Ref": "a" * 40 + "!"})
+    assert slow.status_code == 422, slow.text
+    assert slow.json()["errors"][0]["rule"] == "regex_timeout"
+    bad = await client.post("/api/v1/validation-rules", headers=owner.headers, json={
+        "field_id": code["id"], "type": "REGEX", "value": "(unclosed"})
+    assert bad.status_code == 422
