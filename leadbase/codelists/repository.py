@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, insert, select, text
+from sqlalchemy import exists, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db.base import table_of
@@ -21,12 +21,7 @@ LISTS = table_of(LeadList)
 LIVE = T.c.deleted_at.is_(None)
 
 # Public sort name -> (column, nullable)
-SORTABLE: dict[str, tuple[ColumnElement[Any], bool]] = {
-    "number": (T.c.number, False),
-    "name": (T.c.name, False),
-    "created_at": (T.c.created_at, False),
-    "updated_at": (T.c.updated_at, False),
-}
+SORTABLE = crud.named_sortable(T)
 ID_COLUMN = T.c.id
 
 # Every list with a field drawing on the code list: its compiled schema is stale.

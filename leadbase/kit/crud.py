@@ -12,6 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadbase.kit.ids import new_id
 
 
+def named_sortable(table: Table) -> dict[str, tuple[ColumnElement[Any], bool]]:
+    """Sorts of a named resource (public name -> (column, nullable))."""
+    return {name: (table.c[name], False)
+            for name in ("number", "name", "created_at", "updated_at")}
+
+
 async def insert_row(session: AsyncSession, table: Table, *, tenant_id: uuid.UUID,
                      values: dict[str, Any]) -> dict[str, Any]:
     q = insert(table).values(id=new_id(), tenant_id=tenant_id, **values).returning(table)

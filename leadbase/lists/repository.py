@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, text, update
 from sqlalchemy import exists as sql_exists
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db.base import table_of
@@ -21,12 +21,7 @@ FIELDS = table_of(FieldDefinition)
 LIVE = T.c.deleted_at.is_(None)
 
 # Public sort name -> (column, nullable)
-SORTABLE: dict[str, tuple[ColumnElement[Any], bool]] = {
-    "number": (T.c.number, False),
-    "name": (T.c.name, False),
-    "created_at": (T.c.created_at, False),
-    "updated_at": (T.c.updated_at, False),
-}
+SORTABLE = crud.named_sortable(T)
 ID_COLUMN = T.c.id
 
 
