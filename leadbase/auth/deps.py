@@ -121,10 +121,11 @@ def workspace_scope(min_role: str = "viewer", *, write: bool | None = None) -> A
         if tenant_id is None:
             raise Forbidden("This route works inside a workspace.", code="WORKSPACE_REQUIRED")
         db = get_db(request)
-        async with db.transaction(tenant_id, system=False) as session:
-            member = principal.user_id if not principal.is_superadmin else None
-            state = await users_repository.member_state(session, tenant_id=tenant_id,
-                                                        user_id=member)
+        member = principal.user_id if not principal.is_superadmin else None
+        async with db.transaction_after(
+                tenant_id, users_repository.member_state_query(tenant_id, member)
+        ) as (session, row):
+            state = users_repository.member_state_of(row)
             if state is None:
                 raise NotFound("Workspace not found.", code="WORKSPACE_NOT_FOUND")
             workspace_active, member_role, member_active = state

@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 _KEY = "leadbase.raw_connection"
 
+Params = dict[str, Any] | tuple[Any, ...]
+Statement = tuple[str, Params]
+
 
 def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
@@ -79,3 +82,17 @@ async def fetch_row(session: AsyncSession, sql: str,
     async with conn.cursor(row_factory=tuple_row) as cur:
         await cur.execute(sql.encode(), params)
         return await cur.fetchone()
+
+
+async def pipeline(session: AsyncSession,
+                   statements: list[Statement]) -> list[tuple[Any, ...] | None]:
+    """Run ``statements`` in one round trip (a psycopg pipeline; the transaction's BEGIN
+    rides along when it is the first); the first row of each, in order."""
+    conn = await connection(session)
+    cursors = []
+    async with conn.pipeline():
+        for sql, params in statements:
+            cur = conn.cursor(row_factory=tuple_row)
+            await cur.execute(sql.encode(), params)
+            cursors.append(cur)
+    return [await cur.fetchone() for cur in cursors]

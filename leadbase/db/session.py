@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import (
@@ -64,6 +65,19 @@ class Database:
             await scope(session, tenant_id, system=system)
             yield session
 
+    @asynccontextmanager
+    async def transaction_after(
+        self, tenant_id: uuid.UUID, first: raw.Statement
+    ) -> AsyncIterator[tuple[AsyncSession, tuple[Any, ...] | None]]:
+        """A tenant-scoped transaction, and the first row of ``first`` run in it.
+
+        BEGIN, the scope and ``first`` travel in one round trip (a psycopg pipeline):
+        every request opens its transaction this way with its membership check."""
+        async with self.sessions() as session, session.begin():
+            rows = await raw.pipeline(session, [(_SCOPE_SQL, _scope_params(tenant_id, False)),
+                                                first])
+            yield session, rows[-1]
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -72,5 +86,8 @@ async def scope(
     session: AsyncSession, tenant_id: uuid.UUID | None, *, system: bool = False
 ) -> None:
     """Set role and tenant for the current transaction (reverts at its end)."""
-    await raw.fetch_row(session, _SCOPE_SQL, (APP_ROLE, str(tenant_id) if tenant_id else "",
-                                              "system" if system else ""))
+    await raw.fetch_row(session, _SCOPE_SQL, _scope_params(tenant_id, system))
+
+
+def _scope_params(tenant_id: uuid.UUID | None, system: bool) -> tuple[str, str, str]:
+    return (APP_ROLE, str(tenant_id) if tenant_id else "", "system" if system else "")

@@ -60,15 +60,24 @@ _MEMBER_STATE_SQL = (
 )
 
 
+def member_state_query(tenant_id: uuid.UUID, user_id: uuid.UUID | None) -> raw.Statement:
+    """(workspace active, the user's role, the user active) in one row; no row when the
+    workspace is not there (or not visible in this scope); role and user state are None
+    when ``user_id`` is None or not a user of this workspace. Run first in every request's
+    transaction (see ``Database.transaction_after``)."""
+    return _MEMBER_STATE_SQL, (user_id, tenant_id)
+
+
+def member_state_of(row: tuple[Any, ...] | None) -> tuple[bool, str | None, bool | None] | None:
+    return (bool(row[0]), row[1], row[2]) if row else None
+
+
 async def member_state(
     session: AsyncSession, *, tenant_id: uuid.UUID, user_id: uuid.UUID | None,
 ) -> tuple[bool, str | None, bool | None] | None:
-    """In one round trip: (workspace active, the user's role, the user active).
-
-    None when the workspace is not there (or not visible in this scope); role and user
-    state are None when ``user_id`` is None or not a user of this workspace."""
-    row = await raw.fetch_row(session, _MEMBER_STATE_SQL, (user_id, tenant_id))
-    return (bool(row[0]), row[1], row[2]) if row else None
+    """``member_state_query`` on its own."""
+    sql, params = member_state_query(tenant_id, user_id)
+    return member_state_of(await raw.fetch_row(session, sql, params))
 
 
 async def list_users(

@@ -201,7 +201,9 @@ async def test_register_throttled_per_ip(tmp_path: Path, db: Database) -> None:
             assert resp.status_code == 201, resp.text
         resp = await c.post("/api/v1/auth/register", json=_register_body())
         assert_problem(resp, 429, "REGISTER_THROTTLED")
-        assert int(resp.headers["retry-after"]) > 60
+        # The sliding-window counter's windows are aligned to the clock: just after the
+        # hour turns, the earlier hits weigh less and the wait can be short (never 0).
+        assert int(resp.headers["retry-after"]) >= 1
 
 
 async def test_new_workspaces_take_the_configured_region(db: Database, tmp_path: Path) -> None:
