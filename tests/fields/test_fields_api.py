@@ -283,6 +283,11 @@ async def test_filter_and_sort_on_custom_fields(client: httpx.AsyncClient) -> No
         if not cursor:
             break
     assert walked == [ids[1], ids[0], ids[2], ids[3]]
+    # A later page asks the planner for an estimate of the filtered total (JSONB values).
+    second = await client.get("/api/v1/leads?fields.Ciudad=Rosario&per_page=1&page=2",
+                              headers=owner.headers)
+    assert second.status_code == 200, second.text
+    assert second.json()["total"] == 2 and len(second.json()["data"]) == 1
     for query, code in (("fields.Nope=1", "UNKNOWN_FIELD"), ("fields.Edad=abc", "INVALID_FILTER"),
                         ("fields.Ciudad_gte=a", "INVALID_FILTER"), ("sort=fields.Nope",
                                                                     "UNKNOWN_FIELD")):
