@@ -9,6 +9,7 @@ import procrastinate
 
 from leadbase.config import Settings
 from leadbase.db.session import Database
+from leadbase.exports.tasks import blueprint as exports_blueprint
 from leadbase.worker.runtime import Runtime, set_runtime
 from leadbase.worker.tasks import blueprint
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 def build_app(libpq: str) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq))
     app.add_tasks_from(blueprint, namespace="leadbase")
+    app.add_tasks_from(exports_blueprint, namespace="leadbase")
     return app
 
 

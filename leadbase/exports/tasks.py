@@ -1,0 +1,40 @@
+"""Worker jobs for exports, and deferring them from a request."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import procrastinate
+
+from leadbase.exports import service
+from leadbase.worker.runtime import get_runtime
+
+log = logging.getLogger(__name__)
+
+blueprint = procrastinate.Blueprint()
+NAMESPACE = "leadbase"
+
+
+@blueprint.task(name="run_export", queue="exports",
+                retry=procrastinate.RetryStrategy(max_attempts=5, wait=2))
+async def run_export(tenant_id: str, job_id: str) -> str:
+    """Write one queued export to its file (safe to run twice)."""
+    runtime = get_runtime()
+    status = await service.run_job(runtime.db, tenant_id=uuid.UUID(tenant_id),
+                                   job_id=uuid.UUID(job_id),
+                                   data_dir=runtime.settings.resolved_data_dir())
+    if status == "missing":
+        # Deferred inside the request's transaction: it may not be committed yet.
+        raise LookupError(f"export {job_id} not visible yet")
+    log.info("export %s: %s", job_id, status)
+    return status
+
+
+async def defer(libpq: str, task: str, **kwargs: str) -> None:
+    """Queue a job of this package (opens a short-lived procrastinate connection)."""
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
+        conninfo=libpq, min_size=1, max_size=1))
+    app.add_tasks_from(blueprint, namespace=NAMESPACE)
+    async with app.open_async():
+        await app.configure_task(f"{NAMESPACE}:{task}").defer_async(**kwargs)
