@@ -15,6 +15,7 @@ from leadbase.apikeys.endpoints import router as apikeys_router
 from leadbase.audit.endpoints import router as audit_router
 from leadbase.auth.endpoints import router as auth_router
 from leadbase.auth.tokens import TokenIssuer
+from leadbase.bulk.endpoints import router as bulk_router
 from leadbase.codelists.endpoints import router as codelists_router
 from leadbase.compat import mount_profiles
 from leadbase.config import Settings, get_settings
@@ -50,7 +51,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     # /leads/export and /leads/bulk before /leads/{id}, which would take them.
     for sub in (auth_router, users_router, apikeys_router, workspaces_router,
-                leads_export_router, exports_router, leads_router,
+                leads_export_router, bulk_router, exports_router, leads_router,
                 lists_router, sections_router, fields_router, codelists_router, audit_router):
         router.include_router(sub)
     return router

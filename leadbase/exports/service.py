@@ -8,7 +8,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,8 @@ from leadbase.db.session import Database
 from leadbase.exports import formats, repository
 from leadbase.exports.formats import Column, Format, HeaderStyle
 from leadbase.kit.errors import Conflict, NotFound
-from leadbase.leads import field_filters
-from leadbase.leads.filter_params import lead_filter_from
+from leadbase.leads.filter_params import lead_filter_from, scoped
 from leadbase.leads.repository import LeadFilter
-from leadbase.tenants import service as tenants_service
 
 BATCH_ROWS = 2_000
 CHUNK_BYTES = 1 << 20
@@ -43,15 +41,7 @@ class ExportPlan:
 async def prepare(session: AsyncSession, *, ctx: Context, f: LeadFilter,
                   headers: HeaderStyle = "labels") -> ExportPlan:
     """Check the filter and choose the columns. Agents export only their own leads."""
-    f = replace(f, field_filters=list(f.field_filters), extra=list(f.extra))
-    if ctx.sees_only_own_leads:
-        f.restrict_owner = ctx.actor_user_id
-    if f.field_filters:
-        types = await field_filters.resolve_types(
-            session, tenant_id=ctx.tenant_id, list_ids=f.list_ids,
-            codes=sorted({c for c, _, _ in f.field_filters}))
-        ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
-        f.extra = field_filters.conditions(f.field_filters, types, ws.region)
+    f = await scoped(session, ctx=ctx, f=f)
     fields = await repository.export_fields(session, tenant_id=ctx.tenant_id,
                                             list_ids=f.list_ids)
     columns = formats.plan_columns(fields, headers=headers,

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, get_type_hints
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from leadbase.auth.context import Context
 from leadbase.kit.errors import ValidationFailed
-from leadbase.leads import endpoints
+from leadbase.leads import endpoints, field_filters
 from leadbase.leads.repository import LeadFilter
+from leadbase.tenants import service as tenants_service
 
 
 def _params_model() -> type[BaseModel]:
@@ -59,3 +63,18 @@ async def lead_filter_from(params: Mapping[str, Any] | None) -> LeadFilter:
                        "query_string": urlencode(list(custom.items())).encode()})
     result: LeadFilter = await endpoints.lead_filter(request, **parsed.model_dump())
     return result
+
+
+async def scoped(session: AsyncSession, *, ctx: Context, f: LeadFilter) -> LeadFilter:
+    """A copy of ``f`` as the caller may use it: agents only reach their own leads, and
+    custom-field filters are checked and turned into conditions (422 when invalid)."""
+    f = replace(f, field_filters=list(f.field_filters), extra=list(f.extra))
+    if ctx.sees_only_own_leads:
+        f.restrict_owner = ctx.actor_user_id
+    if f.field_filters:
+        types = await field_filters.resolve_types(
+            session, tenant_id=ctx.tenant_id, list_ids=f.list_ids,
+            codes=sorted({c for c, _, _ in f.field_filters}))
+        ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
+        f.extra = field_filters.conditions(f.field_filters, types, ws.region)
+    return f

@@ -1,0 +1,49 @@
+"""Bulk operations on leads: ``POST /api/v1/leads/bulk`` and ``GET /api/v1/leads/bulk/{id}``."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from leadbase.auth.deps import Scope
+from leadbase.bulk import service, tasks
+from leadbase.bulk.schemas import BulkRequest, BulkResult, bulk_read
+from leadbase.kit.http import json_response
+from leadbase.kit.idempotency import idempotent
+
+router = APIRouter(prefix="/leads/bulk", tags=["leads"])
+
+
+@router.post("", response_model=BulkResult,
+             responses={202: {"description": "By filter: queued as a job", "model": BulkResult},
+                        422: {"description": "More than 10,000 ids (BULK_TOO_MANY_IDS), no "
+                                             "target, nothing to update"}})
+async def bulk_leads(request: Request, body: BulkRequest, scope: Scope) -> Response:
+    """Update, delete or restore many leads. With ``ids`` (at most 10,000) the operation
+    runs now and answers 200 with ``matched``, ``updated``, ``unchanged`` and ``failed``
+    (``[{"id", "code", "message"}]``: each lead is validated as a single update; another
+    workspace's ids are ``LEAD_NOT_FOUND``). With ``filter`` (the list's filters by name)
+    it runs as a job: 202, then poll ``GET /api/v1/leads/bulk/{id}``. Agents reach only
+    their own leads. Accepts ``Idempotency-Key``."""
+
+    async def work() -> Response:
+        if body.ids is not None:
+            job = await service.run_ids(scope.session, ctx=scope.ctx, body=body)
+            return json_response(bulk_read(job))
+        job = await service.queue_filter(scope.session, ctx=scope.ctx, body=body)
+        await tasks.defer(request.app.state.db.libpq, tenant_id=str(scope.ctx.tenant_id),
+                          job_id=str(job["id"]))
+        return json_response(bulk_read(job), 202,
+                             headers={"Location": f"/api/v1/leads/bulk/{job['id']}"})
+
+    return await idempotent(request, scope.session, scope.ctx.tenant_id,
+                            request.app.state.settings.idempotency_ttl_seconds, work)
+
+
+@router.get("/{bulk_id}", response_model=BulkResult)
+async def get_bulk(bulk_id: uuid.UUID, scope: Scope) -> Response:
+    """A bulk operation's status and counts (a filter job saves them after every batch)."""
+    return json_response(bulk_read(await service.get_job(scope.session, ctx=scope.ctx,
+                                                         job_id=bulk_id)))
