@@ -82,7 +82,7 @@ async def test_each_lead_is_validated_and_failures_do_not_stop_others(
     body = resp.json()
     assert body["updated"] == 1 and [f["id"] for f in body["failed"]] == [missing]
     assert (await _get(client, owner, good["id"]))["status"] == "qualified"
-    # Clearing the only identity of a lead fails for that lead only.
+    # Unassigning and a status change on a phone-only lead.
     resp = await _bulk(client, owner, {"action": "update", "ids": [anonymous["id"]],
                                        "changes": {"status": "lost", "owner_id": None}})
     assert resp.json()["updated"] == 1
