@@ -51,7 +51,7 @@ async def test_cli_exports_csv_and_xlsx(client: httpx.AsyncClient, shop: Shop, d
     assert result.exit_code == 0, result.output
     rows = CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_index(0).to_python()
     assert len(rows) == 4 and "fields.Edad" in rows[0]
-    assert not list(tmp_path.glob("*.part"))
+    assert not await asyncio.to_thread(lambda: list(tmp_path.glob("*.part")))
 
 
 def test_cli_errors(env: None, tmp_path: Path) -> None:
