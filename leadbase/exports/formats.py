@@ -104,44 +104,14 @@ def _cell(column: Column, row: Sequence[Any]) -> Any:
 
 
 # ---------------------------------------------------------------------------- CSV
-
-def _csv_text(kind: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, list):
-        return neutralise(",".join(str(v) for v in value))
-    if isinstance(value, str):
-        return neutralise(value)
-    return str(value)
-
+# The rows are written by PostgreSQL (exports.repository.copy_csv) with the same rules:
+# timestamps as ISO 8601 UTC, booleans true/false, lists joined with commas, text through
+# neutralise().
 
 def csv_header(columns: list[Column]) -> bytes:
     buf = io.StringIO()
     buf.write("\ufeff")  # BOM: spreadsheets then read the file as UTF-8
-    csv.writer(buf).writerow([neutralise(c.header) for c in columns])
-    return buf.getvalue().encode()
-
-
-def csv_rows(columns: list[Column], rows: Sequence[Sequence[Any]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    plan = [(c.index if c.code is None else -1, c.code, c.kind) for c in columns]
-    for row in rows:
-        fields = row[FIELDS_INDEX] or {}
-        out = []
-        for index, code, kind in plan:
-            value = row[index] if code is None else fields.get(code)
-            if value is None:
-                out.append("")
-            elif type(value) is str:
-                out.append(neutralise(value) if value and value[0] in _TRIGGERS else value)
-            else:
-                out.append(_csv_text(kind, value))
-        writer.writerow(out)
+    csv.writer(buf, lineterminator="\n").writerow([neutralise(c.header) for c in columns])
     return buf.getvalue().encode()
 
 

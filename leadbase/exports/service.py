@@ -25,7 +25,7 @@ from leadbase.leads.filter_params import lead_filter_from, scoped
 from leadbase.leads.repository import LeadFilter
 
 BATCH_ROWS = 2_000
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 256 * 1024
 Progress = Callable[[int], Awaitable[None]]
 
 
@@ -61,12 +61,29 @@ async def _batches(db: Database, plan: ExportPlan) -> AsyncIterator[Any]:
             yield rows
 
 
+async def _csv_chunks(db: Database, plan: ExportPlan, rows: list[int]) -> AsyncIterator[bytes]:
+    """The CSV body as PostgreSQL writes it (``COPY ... TO STDOUT``), in chunks of about
+    ``CHUNK_BYTES``, from one snapshot in its own transaction. ``rows[0]`` counts the
+    rows read (COPY sends one message per row)."""
+    async with db.transaction(plan.tenant_id) as session:
+        buffer = bytearray()
+        async for data in repository.copy_csv(session, tenant_id=plan.tenant_id, f=plan.f,
+                                              columns=plan.columns):
+            buffer += data
+            rows[0] += 1
+            if len(buffer) >= CHUNK_BYTES:
+                yield bytes(buffer)
+                buffer.clear()
+        if buffer:
+            yield bytes(buffer)
+
+
 async def stream_csv(db: Database, plan: ExportPlan) -> AsyncIterator[bytes]:
-    """The CSV, batch by batch, from one snapshot (a server-side cursor in its own
-    transaction: the request's transaction has ended when the body is sent)."""
+    """The CSV for an HTTP response: the header at once, then the rows as they are read
+    (the request's transaction has ended when the body is sent: the read has its own)."""
     yield formats.csv_header(plan.columns)
-    async for rows in _batches(db, plan):
-        yield formats.csv_rows(plan.columns, rows)
+    async for chunk in _csv_chunks(db, plan, [0]):
+        yield chunk
 
 
 def file_name(fmt: Format, when: datetime | None = None) -> str:
@@ -83,13 +100,14 @@ async def write_file(db: Database, plan: ExportPlan, fmt: Format, path: Path, *,
     rows_done = 0
     try:
         if fmt == "csv":
+            counter = [0]
             with part.open("wb") as out:
                 out.write(formats.csv_header(plan.columns))
-                async for rows in _batches(db, plan):
-                    out.write(formats.csv_rows(plan.columns, rows))
-                    rows_done += len(rows)
+                async for chunk in _csv_chunks(db, plan, counter):
+                    out.write(chunk)
                     if progress is not None:
-                        await progress(rows_done)
+                        await progress(counter[0])
+            rows_done = counter[0]
         else:
             book = await asyncio.to_thread(formats.XlsxFile, part, plan.columns)
             try:

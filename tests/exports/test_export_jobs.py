@@ -134,12 +134,12 @@ async def test_failed_job_records_why(client: httpx.AsyncClient, shop: Shop, db:
 
 async def test_csv_is_streamed_in_batches(client: httpx.AsyncClient, db: Database,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """The body is produced batch by batch from a cursor: the header first (before any
-    lead is read), then one chunk per batch; memory holds one batch at a time."""
+    """The body is produced as it is read: the header first (before any lead is read),
+    then a chunk whenever CHUNK_BYTES are buffered; memory holds one chunk at a time."""
     owner = await make_workspace(client)
     for i in range(7):
         await make_lead(client, owner, first_name=f"L{i}")
-    monkeypatch.setattr(service, "BATCH_ROWS", 2)
+    monkeypatch.setattr(service, "CHUNK_BYTES", 1)
     ctx = Context(tenant_id=owner.tenant_id,
                   principal=Principal(role="owner", tenant_id=owner.tenant_id,
                                       user_id=owner.user_id))
@@ -147,8 +147,8 @@ async def test_csv_is_streamed_in_batches(client: httpx.AsyncClient, db: Databas
         plan = await service.prepare(session, ctx=ctx, f=LeadFilter())
     stream = service.stream_csv(db, plan)
     header = await anext(stream)
-    assert header.startswith(b"\xef\xbb\xbfid,number,") and header.count(b"\r\n") == 1
+    assert header.startswith(b"\xef\xbb\xbfid,number,") and header.count(b"\n") == 1
     chunks = [chunk async for chunk in stream]
-    assert [c.count(b"\r\n") for c in chunks] == [2, 2, 2, 1]
+    assert [c.count(b"\n") for c in chunks] == [1] * 7
     rows = read_csv(header + b"".join(chunks))
     assert [r["first_name"] for r in rows] == [f"L{i}" for i in reversed(range(7))]

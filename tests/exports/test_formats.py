@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,24 +28,14 @@ def _row(**values: object) -> list[object]:
     return row
 
 
-def test_csv_rows_write_every_kind() -> None:
+def test_header_labels_never_clash_with_core_names() -> None:
     fields = [{"code": "Multi", "name": "Multi", "type": "SELECTOR",
                "subtype": "SELECTOR_MULTIPLE"},
-              {"code": "Nota", "name": "first_name", "type": "TEXT", "subtype": None}]
-    columns = formats.plan_columns(fields, headers="labels", deleted=False)
-    assert [c.header for c in columns][-2:] == ["Multi", "fields.Nota"]  # no clash with core
-    lead_id = uuid.uuid4()
-    row = _row(id=lead_id, number=7, first_name="\ttab", tags=["a", "b"], consent=True,
-               created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-               fields={"Multi": ["x", "y"], "Nota": "\rcr"})
-    text = formats.csv_rows(columns, [row]).decode()
-    values = next(iter(__import__("csv").reader([text])))
-    by = dict(zip([c.header for c in columns], values, strict=True))
-    assert by["id"] == str(lead_id) and by["number"] == "7"
-    assert by["first_name"] == "'\ttab" and by["tags"] == "a,b" and by["consent"] == "true"
-    assert by["created_at"] == "2026-01-02T03:04:05Z"
-    assert by["Multi"] == "x,y" and by["fields.Nota"] == "'\rcr"
-    assert by["email"] == "" and by["owner_id"] == ""
+              {"code": "Nota", "name": "first_name", "type": "TEXT", "subtype": None},
+              {"code": "multi", "name": "Again", "type": "INT", "subtype": None}]
+    columns = formats.plan_columns(fields, headers="labels", deleted=True)
+    assert [c.header for c in columns][-3:] == ["deleted_at", "Multi", "fields.Nota"]
+    assert [c.kind for c in columns][-2:] == ["list", "str"]
 
 
 def test_xlsx_starts_a_new_sheet_when_one_is_full(tmp_path: Path,
