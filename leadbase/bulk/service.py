@@ -87,7 +87,8 @@ async def apply_one(session: AsyncSession, *, ctx: Context, action: str,
         await leads.restore_lead(session, ctx=ctx, lead_id=lead_id)
         return "updated"
     assert changes is not None
-    current = await leads.get_lead(session, ctx=ctx, lead_id=lead_id)
+    # Locked: tags are added to and removed from what the lead holds now.
+    current = await leads.get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
     lead = await leads.update_lead(session, ctx=ctx, lead_id=lead_id,
                                    body=_patch(changes, current), expected_version=None)
     return "updated" if lead["version"] != current["version"] else "unchanged"
