@@ -8,15 +8,16 @@ import uuid
 import procrastinate
 
 from leadbase.bulk import service
-from leadbase.exports.tasks import NAMESPACE
+from leadbase.exports import tasks as exports_tasks
 from leadbase.worker.runtime import get_runtime
 
 log = logging.getLogger(__name__)
 
 blueprint = procrastinate.Blueprint()
+QUEUE = "bulk"
 
 
-@blueprint.task(name="run_bulk", queue="bulk",
+@blueprint.task(name="run_bulk", queue=QUEUE,
                 retry=procrastinate.RetryStrategy(max_attempts=5, wait=2))
 async def run_bulk(tenant_id: str, job_id: str) -> str:
     """Apply one queued bulk operation (safe to run twice: only a queued job is taken)."""
@@ -30,9 +31,5 @@ async def run_bulk(tenant_id: str, job_id: str) -> str:
 
 
 async def defer(libpq: str, **kwargs: str) -> None:
-    """Queue ``run_bulk`` (a short-lived procrastinate connection)."""
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
-        conninfo=libpq, min_size=1, max_size=1))
-    app.add_tasks_from(blueprint, namespace=NAMESPACE)
-    async with app.open_async():
-        await app.configure_task(f"{NAMESPACE}:run_bulk").defer_async(**kwargs)
+    """Queue ``run_bulk``."""
+    await exports_tasks.defer(libpq, "run_bulk", QUEUE, **kwargs)

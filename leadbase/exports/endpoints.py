@@ -62,7 +62,7 @@ async def create_export(request: Request, body: ExportCreate, scope: ReadScope) 
     async def work() -> Response:
         job = await service.create_job(scope.session, ctx=scope.ctx, fmt=body.format,
                                        headers=body.headers, params=body.filters)
-        await tasks.defer(request.app.state.db.libpq, "run_export",
+        await tasks.defer(request.app.state.db.libpq, "run_export", tasks.QUEUE,
                           tenant_id=str(scope.ctx.tenant_id), job_id=str(job["id"]))
         return json_response(export_read(job), 202,
                              headers={"Location": f"/api/v1/exports/{job['id']}"})

@@ -14,9 +14,10 @@ log = logging.getLogger(__name__)
 
 blueprint = procrastinate.Blueprint()
 NAMESPACE = "leadbase"
+QUEUE = "exports"
 
 
-@blueprint.task(name="run_export", queue="exports",
+@blueprint.task(name="run_export", queue=QUEUE,
                 retry=procrastinate.RetryStrategy(max_attempts=5, wait=2))
 async def run_export(tenant_id: str, job_id: str) -> str:
     """Write one queued export to its file (safe to run twice)."""
@@ -31,10 +32,10 @@ async def run_export(tenant_id: str, job_id: str) -> str:
     return status
 
 
-async def defer(libpq: str, task: str, **kwargs: str) -> None:
-    """Queue a job of this package (opens a short-lived procrastinate connection)."""
+async def defer(libpq: str, task: str, queue: str, **kwargs: str) -> None:
+    """Queue a job by name (a short-lived procrastinate connection; the worker knows the
+    task and its retry strategy)."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(
         conninfo=libpq, min_size=1, max_size=1))
-    app.add_tasks_from(blueprint, namespace=NAMESPACE)
     async with app.open_async():
-        await app.configure_task(f"{NAMESPACE}:{task}").defer_async(**kwargs)
+        await app.configure_task(f"{NAMESPACE}:{task}", queue=queue).defer_async(**kwargs)
