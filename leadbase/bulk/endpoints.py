@@ -47,3 +47,12 @@ async def get_bulk(bulk_id: uuid.UUID, scope: Scope) -> Response:
     """A bulk operation's status and counts (a filter job saves them after every batch)."""
     return json_response(bulk_read(await service.get_job(scope.session, ctx=scope.ctx,
                                                          job_id=bulk_id)))
+
+
+@router.post("/{bulk_id}/cancel", response_model=BulkResult,
+             responses={409: {"description": "Finished already (BULK_JOB_NOT_CANCELLABLE)"}})
+async def cancel_bulk(bulk_id: uuid.UUID, scope: Scope) -> Response:
+    """Stop a bulk job by filter before its next batch of 500 leads; what was done stays
+    done and is counted."""
+    return json_response(bulk_read(await service.cancel_job(scope.session, ctx=scope.ctx,
+                                                            job_id=bulk_id)))

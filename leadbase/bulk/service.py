@@ -19,7 +19,7 @@ from leadbase.auth.context import Context, Principal
 from leadbase.bulk import repository
 from leadbase.bulk.schemas import MAX_INLINE_IDS, BulkChanges, BulkRequest
 from leadbase.db.session import Database
-from leadbase.kit.errors import AppError, NotFound, ValidationFailed
+from leadbase.kit.errors import AppError, Conflict, NotFound, ValidationFailed
 from leadbase.leads import service as leads
 from leadbase.leads.filter_params import lead_filter_from, scoped
 from leadbase.leads.repository import LeadFilter
@@ -176,6 +176,24 @@ async def get_job(session: AsyncSession, *, ctx: Context, job_id: uuid.UUID) -> 
     return job
 
 
+async def cancel_job(session: AsyncSession, *, ctx: Context,
+                     job_id: uuid.UUID) -> dict[str, Any]:
+    """Stop a queued or running bulk job before its next batch (what was committed stays;
+    the counters say how far it got)."""
+    await get_job(session, ctx=ctx, job_id=job_id)  # visibility
+    job = await repository.get_job(session, tenant_id=ctx.tenant_id, job_id=job_id,
+                                   for_update=True)
+    assert job is not None
+    if job["status"] not in ("queued", "running"):
+        raise Conflict(f"The bulk operation is {job['status']}.",
+                       code="BULK_JOB_NOT_CANCELLABLE", extra={"status": job["status"]})
+    job = await repository.update_job(session, tenant_id=ctx.tenant_id, job_id=job_id,
+                                      values={"status": "cancelled",
+                                              "finished_at": datetime.now(UTC)})
+    await _summarise(session, ctx, job)
+    return job
+
+
 def _job_context(tenant_id: uuid.UUID, actor: dict[str, Any]) -> Context:
     def uid(key: str) -> uuid.UUID | None:
         return uuid.UUID(actor[key]) if actor.get(key) else None
@@ -210,6 +228,9 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
     try:
         while True:
             async with db.transaction(tenant_id) as session:
+                now = await repository.get_job(session, tenant_id=tenant_id, job_id=job_id)
+                if now is None or now["status"] == "cancelled":
+                    return "cancelled"  # the batches done so far stay done
                 ids = await repository.next_ids(session, tenant_id=tenant_id, f=f, after=after,
                                                 limit=batch)
                 if not ids:
@@ -229,6 +250,10 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
         values = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000],
                   "finished_at": datetime.now(UTC)}
     async with db.transaction(tenant_id) as session:
+        current = await repository.get_job(session, tenant_id=tenant_id, job_id=job_id,
+                                           for_update=True)
+        if current is None or current["status"] == "cancelled":
+            return "cancelled"
         job = await repository.update_job(session, tenant_id=tenant_id, job_id=job_id,
                                           values=values)
         await _summarise(session, ctx, job)

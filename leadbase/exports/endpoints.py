@@ -88,6 +88,14 @@ async def get_export(export_id: uuid.UUID, scope: Scope) -> Response:
     return json_response(export_read(job))
 
 
+@router.post("/{export_id}/cancel", response_model=ExportRead,
+             responses={409: {"description": "Already finished (EXPORT_NOT_CANCELLABLE)"}})
+async def cancel_export(export_id: uuid.UUID, scope: ReadScope) -> Response:
+    """Cancel a queued or running export; its partial file is removed."""
+    job = await service.cancel_job(scope.session, ctx=scope.ctx, job_id=export_id)
+    return json_response(export_read(job))
+
+
 @router.get("/{export_id}/download", response_class=FileResponse)
 async def download_export(request: Request, export_id: uuid.UUID, scope: Scope) -> Response:
     """The finished file (409 ``EXPORT_NOT_READY`` before that)."""

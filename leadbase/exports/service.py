@@ -194,6 +194,29 @@ async def download_path(session: AsyncSession, *, ctx: Context, job_id: uuid.UUI
     return path, job
 
 
+class JobCancelled(Exception):
+    pass
+
+
+async def cancel_job(session: AsyncSession, *, ctx: Context,
+                     job_id: uuid.UUID) -> dict[str, Any]:
+    """Cancel a queued or running export: the worker stops at its next progress save
+    (at most 2 s later) and removes the partial file."""
+    await get_job(session, ctx=ctx, job_id=job_id)  # visibility
+    job = await repository.get_job(session, tenant_id=ctx.tenant_id, job_id=job_id,
+                                   for_update=True)
+    assert job is not None
+    if job["status"] not in ("queued", "running"):
+        raise Conflict(f"The export is {job['status']}.", code="EXPORT_NOT_CANCELLABLE",
+                       extra={"status": job["status"]})
+    job = await repository.update_job(session, tenant_id=ctx.tenant_id, job_id=job_id,
+                                      values={"status": "cancelled",
+                                              "finished_at": datetime.now(UTC)})
+    await audit.record(session, ctx=ctx, action="export.cancelled", entity_type="export",
+                       entity_id=job_id)
+    return job
+
+
 async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
                   data_dir: Path, progress_seconds: float = 2.0) -> str:
     """Run a queued export (the worker calls this). Safe to run twice: only a queued job
@@ -224,8 +247,10 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
             if now - saved[0] >= progress_seconds:
                 saved[0] = now
                 async with db.transaction(tenant_id) as s:
-                    await repository.update_job(s, tenant_id=tenant_id, job_id=job_id,
-                                                values={"processed_rows": done})
+                    row = await repository.update_job(s, tenant_id=tenant_id, job_id=job_id,
+                                                      values={"processed_rows": done})
+                if row["status"] == "cancelled":
+                    raise JobCancelled
 
         path = exports_dir(data_dir, tenant_id) / f"{job_id}.{job['format']}"
         written = await write_file(db, plan, job["format"], path, progress=progress)
@@ -233,9 +258,17 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
             "status": "completed", "processed_rows": written, "total_rows": written,
             "file_name": file_name(job["format"], job["created_at"]),
             "file_size": path.stat().st_size, "finished_at": datetime.now(UTC)}
+    except JobCancelled:
+        return "cancelled"  # write_file removed the partial file
     except Exception as exc:  # the job records why; the worker logs it
         values = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"[:2000],
                   "finished_at": datetime.now(UTC)}
     async with db.transaction(tenant_id) as session:
+        current = await repository.get_job(session, tenant_id=tenant_id, job_id=job_id,
+                                           for_update=True)
+        if current is not None and current["status"] == "cancelled":
+            with contextlib.suppress(FileNotFoundError):
+                (exports_dir(data_dir, tenant_id) / f"{job_id}.{job['format']}").unlink()
+            return "cancelled"
         await repository.update_job(session, tenant_id=tenant_id, job_id=job_id, values=values)
     return str(values["status"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 
@@ -152,3 +153,37 @@ async def test_csv_is_streamed_in_batches(client: httpx.AsyncClient, db: Databas
     assert [c.count(b"\n") for c in chunks] == [1] * 7
     rows = read_csv(header + b"".join(chunks))
     assert [r["first_name"] for r in rows] == [f"L{i}" for i in reversed(range(7))]
+
+
+async def test_cancel_a_queued_or_running_export(client: httpx.AsyncClient, shop: Shop,
+                                                 db: Database, settings: Settings,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    h = shop.owner.headers
+    queued = (await client.post("/api/v1/exports", headers=h, json={})).json()
+    resp = await client.post(f"/api/v1/exports/{queued['id']}/cancel", headers=h)
+    assert resp.status_code == 200 and resp.json()["status"] == "cancelled"
+    assert await _run(db, settings, queued, shop.owner.tenant_id) == "cancelled"
+    again = await client.post(f"/api/v1/exports/{queued['id']}/cancel", headers=h)
+    assert again.status_code == 409 and again.json()["code"] == "EXPORT_NOT_CANCELLABLE"
+    assert (await client.get(f"/api/v1/exports/{queued['id']}/download",
+                             headers=h)).status_code == 409
+
+    running = (await client.post("/api/v1/exports", headers=h, json={})).json()
+    count_leads = service.repository.count_leads
+
+    async def count_then_cancel(session: object, **kwargs: object) -> int:
+        total = await count_leads(session, **kwargs)  # type: ignore[arg-type]
+        resp = await client.post(f"/api/v1/exports/{running['id']}/cancel", headers=h)
+        assert resp.status_code == 200, resp.text  # while the job is running
+        return total
+
+    monkeypatch.setattr(service.repository, "count_leads", count_then_cancel)
+    monkeypatch.setattr(service, "CHUNK_BYTES", 1)
+    status = await service.run_job(db, tenant_id=shop.owner.tenant_id,
+                                   job_id=uuid.UUID(running["id"]),
+                                   data_dir=settings.resolved_data_dir(), progress_seconds=0)
+    assert status == "cancelled"
+    got = (await client.get(f"/api/v1/exports/{running['id']}", headers=h)).json()
+    assert got["status"] == "cancelled" and got["download_url"] is None
+    folder = service.exports_dir(settings.resolved_data_dir(), shop.owner.tenant_id)
+    assert not await asyncio.to_thread(lambda: list(folder.glob(f"{running['id']}*")))

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 
 from leadbase.bulk import service
 from leadbase.db.session import Database
@@ -126,3 +127,32 @@ async def test_unknown_custom_field_filter_is_refused(client: httpx.AsyncClient)
     resp = await client.post("/api/v1/leads/bulk", headers=owner.headers,
                              json={"action": "delete", "filter": {"fields.Nope": "1"}})
     assert resp.status_code == 422 and resp.json()["code"] == "UNKNOWN_FIELD"
+
+
+async def test_cancel_stops_before_the_next_batch(client: httpx.AsyncClient, db: Database,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    owner = await make_workspace(client)
+    for _ in range(5):
+        await make_lead(client, owner, source="c")
+    job = await _queue(client, owner, {"action": "update", "filter": {"source": "c"},
+                                       "changes": {"status": "lost"}})
+    apply_many = service.apply_many
+    calls = [0]
+
+    async def apply_then_cancel(*args: Any, **kwargs: Any) -> None:
+        await apply_many(*args, **kwargs)
+        calls[0] += 1
+        if calls[0] == 1:  # after the first batch, someone cancels
+            resp = await client.post(f"/api/v1/leads/bulk/{job['id']}/cancel",
+                                     headers=owner.headers)
+            assert resp.status_code == 200, resp.text
+
+    monkeypatch.setattr(service, "apply_many", apply_then_cancel)
+    assert await service.run_job(db, tenant_id=owner.tenant_id, job_id=uuid.UUID(job["id"]),
+                                 batch=2) == "cancelled"
+    done = await _status(client, owner, job)
+    assert done["status"] == "cancelled" and done["processed"] == 2 and done["updated"] == 2
+    lost = (await client.get("/api/v1/leads?status=lost", headers=owner.headers)).json()
+    assert lost["total"] == 2
+    resp = await client.post(f"/api/v1/leads/bulk/{job['id']}/cancel", headers=owner.headers)
+    assert resp.status_code == 409 and resp.json()["code"] == "BULK_JOB_NOT_CANCELLABLE"
