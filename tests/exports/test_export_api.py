@@ -7,11 +7,12 @@ import io
 from datetime import date, datetime
 
 import httpx
+from fastapi import FastAPI
 from python_calamine import CalamineWorkbook
 from sqlalchemy import text
 
 from leadbase.db.session import Database
-from tests.exports.conftest import Shop, read_csv
+from tests.exports.conftest import Shop, add_field, read_csv
 from tests.factories import add_member, make_lead, make_workspace
 
 CORE = ["id", "number", "list_id", "first_name", "last_name", "email", "phone", "company",
@@ -170,3 +171,31 @@ async def test_tab_and_cr_are_neutralised(client: httpx.AsyncClient, shop: Shop,
     by = dict(zip(header, row, strict=True))
     assert by["notes"] == "'\tTabbed" and by["Patente del auto"] == "'@x"
     assert by["source"] in ("'\rcr", "'\ncr")  # readers may normalise a lone CR
+
+
+async def test_columns_across_lists(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    h = owner.headers
+    other = (await client.post("/api/v1/lists", headers=h, json={"name": "Autos"})).json()
+    await add_field(client, owner, name="Zeta", type="STRING")  # default list
+    await add_field(client, owner, name="Alfa", type="INT", list_id=other["id"])
+    await add_field(client, owner, name="Zeta", type="STRING", list_id=other["id"])
+    await make_lead(client, owner, first_name="Def", fields={"Zeta": "d"})
+    await make_lead(client, owner, first_name="Car", list_id=other["id"],
+                    fields={"Alfa": 3, "Zeta": "c"})
+    rows = read_csv((await client.get("/api/v1/leads/export", headers=h)).content)
+    assert list(rows[0])[len(CORE):] == ["Zeta", "Alfa"]  # default list first; one Zeta
+    by = {r["first_name"]: r for r in rows}
+    assert (by["Def"]["Zeta"], by["Def"]["Alfa"]) == ("d", "")
+    assert (by["Car"]["Zeta"], by["Car"]["Alfa"]) == ("c", "3")
+    only = read_csv((await client.get(f"/api/v1/leads/export?list_id={other['id']}",
+                                      headers=h)).content)
+    assert list(only[0])[len(CORE):] == ["Alfa", "Zeta"] and len(only) == 1
+
+
+def test_openapi_lists_the_routes(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    for path in ("/api/v1/leads/export", "/api/v1/leads/bulk", "/api/v1/leads/bulk/{bulk_id}",
+                 "/api/v1/exports", "/api/v1/exports/{export_id}",
+                 "/api/v1/exports/{export_id}/download"):
+        assert path in paths, path
