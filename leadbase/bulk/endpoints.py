@@ -25,14 +25,15 @@ async def bulk_leads(request: Request, body: BulkRequest, scope: Scope) -> Respo
     runs now and answers 200 with ``matched``, ``updated``, ``unchanged`` and ``failed``
     (``[{"id", "code", "message"}]``: each lead is validated as a single update; another
     workspace's ids are ``LEAD_NOT_FOUND``). With ``filter`` (the list's filters by name)
-    it runs as a job: 202, then poll ``GET /api/v1/leads/bulk/{id}``. Agents reach only
+    it runs as a job: 202, then poll ``GET /api/v1/leads/bulk/{id}`` (``background: true``
+    does the same with ids: advisable beyond a thousand). Agents reach only
     their own leads. Accepts ``Idempotency-Key``."""
 
     async def work() -> Response:
-        if body.ids is not None:
+        if body.ids is not None and not body.background:
             job = await service.run_ids(scope.session, ctx=scope.ctx, body=body)
             return json_response(bulk_read(job))
-        job = await service.queue_filter(scope.session, ctx=scope.ctx, body=body)
+        job = await service.queue_job(scope.session, ctx=scope.ctx, body=body)
         await tasks.defer(request.app.state.db.libpq, tenant_id=str(scope.ctx.tenant_id),
                           job_id=str(job["id"]))
         return json_response(bulk_read(job), 202,

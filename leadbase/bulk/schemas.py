@@ -35,6 +35,9 @@ class BulkRequest(WriteModel):
         "The filters of GET /api/v1/leads by name ({\"status\": \"new\", \"tags\": \"vip\"}): "
         "run as a background job"))
     changes: BulkChanges | None = Field(default=None, description="For action=update")
+    background: bool = Field(default=False, description=(
+        "Run a bulk by ids as a job too (202), as a filter always does: for thousands of "
+        "ids, each lead costs a few milliseconds"))
 
 
 class BulkFailure(ReadModel):

@@ -154,17 +154,24 @@ async def run_ids(session: AsyncSession, *, ctx: Context, body: BulkRequest) -> 
     return job
 
 
-async def queue_filter(session: AsyncSession, *, ctx: Context,
-                       body: BulkRequest) -> dict[str, Any]:
-    """A bulk by filter: checked now, run by the worker (the caller defers the job)."""
+async def queue_job(session: AsyncSession, *, ctx: Context,
+                    body: BulkRequest) -> dict[str, Any]:
+    """A bulk by filter (or by ids with ``background``): checked now, run by the worker
+    (the caller defers the job)."""
     check_request(body)
-    f = await scoped(session, ctx=ctx, f=await lead_filter_from(body.filter))
+    if body.ids is not None:
+        filters: dict[str, Any] = {"ids": [str(i) for i in dict.fromkeys(body.ids)]}
+        matched: int | None = len(filters["ids"])
+    else:
+        f = await scoped(session, ctx=ctx, f=await lead_filter_from(body.filter))
+        filters = {"params": body.filter,
+                   "restrict_owner": str(f.restrict_owner) if f.restrict_owner else None}
+        matched = None
     return await repository.insert_job(session, tenant_id=ctx.tenant_id, values={
         "created_by": ctx.actor_user_id, "actor": _actor(ctx), "action": body.action,
-        "mode": "filter", "payload": body.changes.model_dump(mode="json", exclude_unset=True)
-        if body.changes else {},
-        "filters": {"params": body.filter,
-                    "restrict_owner": str(f.restrict_owner) if f.restrict_owner else None}})
+        "mode": "ids" if body.ids is not None else "filter", "matched": matched,
+        "payload": body.changes.model_dump(mode="json", exclude_unset=True)
+        if body.changes else {}, "filters": filters})
 
 
 async def get_job(session: AsyncSession, *, ctx: Context, job_id: uuid.UUID) -> dict[str, Any]:
@@ -205,22 +212,30 @@ def _job_context(tenant_id: uuid.UUID, actor: dict[str, Any]) -> Context:
 
 async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
                   batch: int = JOB_BATCH) -> str:
-    """Run a queued bulk-by-filter job (the worker calls this). Leads are taken in id
-    order, ``batch`` at a time, each batch in its own transaction together with the job's
-    counters: the counters always match what is committed. Only a queued job is taken."""
+    """Run a queued bulk job (the worker calls this). Leads are taken ``batch`` at a time
+    (by filter: in id order, keyset), each batch in its own transaction together with the
+    job's counters: the counters always match what is committed. Only a queued job is
+    taken. Failures kept: the first 1,000 by filter, all by ids."""
     async with db.transaction(tenant_id) as session:
         job = await repository.get_job(session, tenant_id=tenant_id, job_id=job_id,
                                        for_update=True)
         if job is None or job["status"] != "queued":
             return job["status"] if job else "missing"
         ctx = _job_context(tenant_id, job["actor"])
-        f: LeadFilter = await scoped(session, ctx=ctx,
-                                     f=await lead_filter_from(job["filters"]["params"]))
-        if job["filters"].get("restrict_owner"):
-            f.restrict_owner = uuid.UUID(job["filters"]["restrict_owner"])
-        matched = await repository.count_matches(session, tenant_id=tenant_id, f=f)
+        listed = [uuid.UUID(i) for i in job["filters"]["ids"]] if job["mode"] == "ids" \
+            else None
+        f = LeadFilter()
+        if listed is None:
+            f = await scoped(session, ctx=ctx,
+                             f=await lead_filter_from(job["filters"]["params"]))
+            if job["filters"].get("restrict_owner"):
+                f.restrict_owner = uuid.UUID(job["filters"]["restrict_owner"])
+            matched = await repository.count_matches(session, tenant_id=tenant_id, f=f)
+        else:
+            matched = len(listed)
         job = await repository.update_job(session, tenant_id=tenant_id, job_id=job_id, values={
             "status": "running", "started_at": datetime.now(UTC), "matched": matched})
+    keep = KEPT_FAILURES if listed is None else None
     changes = BulkChanges.model_validate(job["payload"]) if job["action"] == "update" else None
     tally = Tally(matched=matched, failures=list(job["failures"]))
     after: uuid.UUID | None = None
@@ -231,12 +246,15 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
                 now = await repository.get_job(session, tenant_id=tenant_id, job_id=job_id)
                 if now is None or now["status"] == "cancelled":
                     return "cancelled"  # the batches done so far stay done
-                ids = await repository.next_ids(session, tenant_id=tenant_id, f=f, after=after,
-                                                limit=batch)
+                if listed is not None:
+                    ids = listed[processed:processed + batch]
+                else:
+                    ids = await repository.next_ids(session, tenant_id=tenant_id, f=f,
+                                                    after=after, limit=batch)
                 if not ids:
                     break
                 await apply_many(session, ctx=ctx, action=job["action"], changes=changes,
-                                 ids=ids, tally=tally, keep=KEPT_FAILURES)
+                                 ids=ids, tally=tally, keep=keep)
                 processed += len(ids)
                 await repository.update_job(session, tenant_id=tenant_id, job_id=job_id,
                                             values={"processed": processed,

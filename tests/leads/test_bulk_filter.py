@@ -156,3 +156,22 @@ async def test_cancel_stops_before_the_next_batch(client: httpx.AsyncClient, db:
     assert lost["total"] == 2
     resp = await client.post(f"/api/v1/leads/bulk/{job['id']}/cancel", headers=owner.headers)
     assert resp.status_code == 409 and resp.json()["code"] == "BULK_JOB_NOT_CANCELLABLE"
+
+
+async def test_ids_in_the_background(client: httpx.AsyncClient, db: Database) -> None:
+    owner = await make_workspace(client)
+    stranger = await make_workspace(client)
+    mine = [await make_lead(client, owner) for _ in range(3)]
+    theirs = await make_lead(client, stranger)
+    ids = [m["id"] for m in mine] + [theirs["id"], mine[0]["id"]]
+    job = await _queue(client, owner, {"action": "delete", "ids": ids, "background": True})
+    assert job["mode"] == "ids" and job["matched"] == 4 and job["status"] == "queued"
+    assert await service.run_job(db, tenant_id=owner.tenant_id, job_id=uuid.UUID(job["id"]),
+                                 batch=2) == "completed"
+    done = await _status(client, owner, job)
+    assert (done["matched"], done["processed"], done["updated"], done["failed_count"]) == (
+        4, 4, 3, 1)
+    assert done["failed"] == [{"id": theirs["id"], "code": "LEAD_NOT_FOUND",
+                               "message": "Lead not found."}]
+    still = await client.get(f"/api/v1/leads/{theirs['id']}", headers=stranger.headers)
+    assert still.status_code == 200 and still.json()["version"] == theirs["version"]
