@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
 import leads_api as base  # noqa: E402
+import psycopg  # noqa: E402
 
 from leadbase.db import migrate  # noqa: E402
 from leadbase.db.urls import with_database  # noqa: E402
@@ -57,6 +59,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--xlsx-query", default="status=converted",
                    help="filters of the XLSX export (default: ~5%% of the leads)")
     p.add_argument("--query", default="", help="extra filters, e.g. 'status=new'")
+    p.add_argument("--no-cli", action="store_true",
+                   help="skip `leadbase export` (the background job's code path) to a file")
     p.add_argument("--load-workers", type=int, default=None)
     p.add_argument("--port", type=int, default=0)
     args = p.parse_args()
@@ -125,6 +129,38 @@ def timed_export(api: base.ApiServer, token: str, fmt: str, query: str,
     return {"url": url, "ttfb": ttfb or total, "total": total, "bytes": size,
             "rows": lines - 1 if fmt == "csv" else None, "rss_before": rss_before,
             "rss_peak": peak, "cores": cores}
+
+
+def timed_cli(url: str, api: base.ApiServer, slug: str, out_dir: Path) -> dict[str, Any]:
+    """``leadbase export`` to a file: the code path of a background export job."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "leads.csv"
+    env = {**api.env, "LEADBASE_DATABASE_URL": url}
+    cmd = [sys.executable, "-c",
+           "import sys; from leadbase.cli import main; sys.argv[0] = 'leadbase'; main()",
+           "export", "--workspace", slug, "-o", str(target)]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    sampler = RssSampler(proc.pid)
+    sampler.start()
+    output, _ = proc.communicate()
+    total = time.perf_counter() - started
+    peak = sampler.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"leadbase export failed: {output.decode()[-500:]}")
+    size = target.stat().st_size
+    with target.open("rb") as f:
+        rows = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1
+    target.unlink()
+    return {"total": total, "bytes": size, "rows": rows, "rss_peak": peak}
+
+
+def workspace_slug(url: str, tenant_id: str) -> str:
+    with psycopg.connect(url) as conn, conn.transaction():
+        conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant_id,))
+        row = conn.execute("SELECT slug FROM tenants WHERE id = %s", (tenant_id,)).fetchone()
+    return str(row[0])
 
 
 def report(r: dict[str, Any], cpus: int) -> None:
@@ -205,6 +241,13 @@ def main() -> int:
         ok = csv_run["total"] <= TARGET_SECONDS and csv_run["ttfb"] <= TARGET_TTFB
         base.out(f"    target: all rows in <= {TARGET_SECONDS:.0f} s, first byte <= "
                  f"{TARGET_TTFB:.0f} s: {'met' if ok else 'MISSED'}")
+        if not args.no_cli:
+            base.out()
+            base.out("== leadbase export -o FILE (the code path of POST /api/v1/exports jobs)")
+            cli = timed_cli(url, api, workspace_slug(url, tenant), Path(args.data_dir) / "export")
+            base.out(f"    {base.fmt_int(cli['rows'])} rows, {base.fmt_bytes(cli['bytes'])} in "
+                     f"{cli['total']:.1f} s including start-up ({cli['rows'] / cli['total']:,.0f}"
+                     f" rows/s); peak RSS of the process {base.fmt_bytes(cli['rss_peak'])}")
         if args.xlsx:
             base.out()
             base.out("== XLSX export (built in a scratch file, then sent)")
