@@ -8,7 +8,18 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import ColumnElement, Row, Text, case, cast, func, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db.base import table_of
@@ -92,6 +103,15 @@ async def update_job(session: AsyncSession, *, tenant_id: uuid.UUID, job_id: uui
                      values: dict[str, Any]) -> dict[str, Any]:
     return await crud.update_row(session, JOBS, tenant_id=tenant_id, row_id=job_id,
                                  values=values)
+
+
+async def mark_expired(session: AsyncSession, *, tenant_id: uuid.UUID,
+                       job_ids: list[uuid.UUID]) -> int:
+    q = (update(JOBS).where(JOBS.c.tenant_id == tenant_id, JOBS.c.id.in_(job_ids),
+                            JOBS.c.status == "completed")
+         .values(status="expired", updated_at=func.now()))
+    result = await session.execute(q)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------- CSV by COPY

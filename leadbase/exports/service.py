@@ -9,7 +9,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,13 @@ from leadbase.auth.context import Context, system_context
 from leadbase.db.session import Database
 from leadbase.exports import formats, repository
 from leadbase.exports.formats import Column, Format, HeaderStyle
-from leadbase.kit.errors import Conflict, NotFound
+from leadbase.kit.errors import AppError, Conflict, NotFound
+from leadbase.kit.ids import parse_uuid
 from leadbase.leads.filter_params import lead_filter_from, scoped
 from leadbase.leads.repository import LeadFilter
 
+FILE_TTL = timedelta(days=7)  # finished export files are kept this long
+SCRATCH_TTL = timedelta(hours=1)  # leftovers of interrupted XLSX downloads or jobs
 BATCH_ROWS = 2_000
 CHUNK_BYTES = 256 * 1024
 Progress = Callable[[int], Awaitable[None]]
@@ -185,6 +188,9 @@ async def list_jobs(session: AsyncSession, *, ctx: Context, offset: int,
 async def download_path(session: AsyncSession, *, ctx: Context, job_id: uuid.UUID,
                         data_dir: Path) -> tuple[Path, dict[str, Any]]:
     job = await get_job(session, ctx=ctx, job_id=job_id)
+    if job["status"] == "expired":
+        raise AppError(f"Export files are kept {FILE_TTL.days} days; ask for a new export.",
+                       code="EXPORT_EXPIRED", status=410)
     if job["status"] != "completed" or not job["file_name"]:
         raise Conflict("The export is not ready.", code="EXPORT_NOT_READY",
                        extra={"status": job["status"]})
@@ -272,3 +278,41 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
             return "cancelled"
         await repository.update_job(session, tenant_id=tenant_id, job_id=job_id, values=values)
     return str(values["status"])
+
+
+async def expire_files(db: Database, *, data_dir: Path, now: datetime | None = None) -> int:
+    """Delete export files older than FILE_TTL (their jobs become ``expired``) and scratch
+    or partial files older than SCRATCH_TTL. Workspaces are the folder names, so each
+    update runs in its own workspace's transaction. Returns the files deleted."""
+    root = data_dir / "exports"
+    stamp = (now or datetime.now(UTC)).timestamp()
+    deleted = 0
+
+    def sweep() -> dict[uuid.UUID, list[uuid.UUID]]:
+        nonlocal deleted
+        expired: dict[uuid.UUID, list[uuid.UUID]] = {}
+        if not root.is_dir():
+            return expired
+        for folder in root.iterdir():
+            tenant_id = parse_uuid(folder.name)
+            if tenant_id is None or not folder.is_dir():
+                continue
+            for path in [*folder.iterdir(), *(folder / "tmp").glob("*")]:
+                if not path.is_file():
+                    continue
+                age = stamp - path.stat().st_mtime
+                scratch = path.parent.name == "tmp" or path.name.endswith(".part")
+                job_id = parse_uuid(path.name.split(".")[0])
+                if scratch and age > SCRATCH_TTL.total_seconds():
+                    path.unlink(missing_ok=True)
+                    deleted += 1
+                elif not scratch and job_id and age > FILE_TTL.total_seconds():
+                    path.unlink(missing_ok=True)
+                    deleted += 1
+                    expired.setdefault(tenant_id, []).append(job_id)
+        return expired
+
+    for tenant_id, job_ids in (await asyncio.to_thread(sweep)).items():
+        async with db.transaction(tenant_id) as session:
+            await repository.mark_expired(session, tenant_id=tenant_id, job_ids=job_ids)
+    return deleted

@@ -32,6 +32,14 @@ async def run_export(tenant_id: str, job_id: str) -> str:
     return status
 
 
+@blueprint.periodic(cron="41 * * * *")
+@blueprint.task(name="expire_exports", queue="maintenance", queueing_lock="expire_exports")
+async def expire_exports(timestamp: int) -> int:
+    """Delete export files older than 7 days and stale scratch files (hourly)."""
+    runtime = get_runtime()
+    return await service.expire_files(runtime.db, data_dir=runtime.settings.resolved_data_dir())
+
+
 async def defer(libpq: str, task: str, queue: str, **kwargs: str) -> None:
     """Queue a job by name (a short-lived procrastinate connection; the worker knows the
     task and its retry strategy)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import time
 import uuid
 
 import httpx
@@ -187,3 +189,31 @@ async def test_cancel_a_queued_or_running_export(client: httpx.AsyncClient, shop
     assert got["status"] == "cancelled" and got["download_url"] is None
     folder = service.exports_dir(settings.resolved_data_dir(), shop.owner.tenant_id)
     assert not await asyncio.to_thread(lambda: list(folder.glob(f"{running['id']}*")))
+
+
+async def test_old_files_expire(client: httpx.AsyncClient, shop: Shop, db: Database,
+                                settings: Settings) -> None:
+    h = shop.owner.headers
+    job = (await client.post("/api/v1/exports", headers=h, json={})).json()
+    fresh = (await client.post("/api/v1/exports", headers=h, json={})).json()
+    for j in (job, fresh):
+        assert await _run(db, settings, j, shop.owner.tenant_id) == "completed"
+    folder = service.exports_dir(settings.resolved_data_dir(), shop.owner.tenant_id)
+    scratch = folder / "tmp" / "left-over.xlsx"
+    week_ago = time.time() - 8 * 24 * 3600
+
+    def age() -> None:
+        scratch.parent.mkdir(parents=True, exist_ok=True)
+        scratch.write_bytes(b"x")
+        os.utime(scratch, (week_ago, week_ago))
+        os.utime(folder / f"{job['id']}.csv", (week_ago, week_ago))
+
+    await asyncio.to_thread(age)
+    deleted = await service.expire_files(db, data_dir=settings.resolved_data_dir())
+    assert deleted >= 2
+    gone = (await client.get(f"/api/v1/exports/{job['id']}", headers=h)).json()
+    assert gone["status"] == "expired" and gone["download_url"] is None
+    resp = await client.get(f"/api/v1/exports/{job['id']}/download", headers=h)
+    assert resp.status_code == 410 and resp.json()["code"] == "EXPORT_EXPIRED"
+    kept = await client.get(f"/api/v1/exports/{fresh['id']}/download", headers=h)
+    assert kept.status_code == 200
