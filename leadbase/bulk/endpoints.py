@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from leadbase.auth.deps import Scope
 from leadbase.bulk import service, tasks
-from leadbase.bulk.schemas import BulkRequest, BulkResult, bulk_read
+from leadbase.bulk.schemas import BulkPage, BulkRequest, BulkResult, bulk_read
 from leadbase.kit.http import json_response
 from leadbase.kit.idempotency import idempotent
+from leadbase.kit.pagination import PageParams, page_body, page_params
 
 router = APIRouter(prefix="/leads/bulk", tags=["leads"])
 
@@ -41,6 +43,16 @@ async def bulk_leads(request: Request, body: BulkRequest, scope: Scope) -> Respo
 
     return await idempotent(request, scope.session, scope.ctx.tenant_id,
                             request.app.state.settings.idempotency_ttl_seconds, work)
+
+
+@router.get("", response_model=BulkPage)
+async def list_bulk(scope: Scope,
+                    params: Annotated[PageParams, Depends(page_params)]) -> Response:
+    """Bulk operations, newest first (agents: their own)."""
+    rows, total = await service.list_jobs(scope.session, ctx=scope.ctx, offset=params.offset,
+                                          limit=params.per_page)
+    return json_response(page_body([bulk_read(r).model_dump(mode="json") for r in rows],
+                                   total=total, params=params, next_cursor=None))
 
 
 @router.get("/{bulk_id}", response_model=BulkResult)

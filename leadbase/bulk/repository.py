@@ -48,3 +48,12 @@ async def update_job(session: AsyncSession, *, tenant_id: uuid.UUID, job_id: uui
                      values: dict[str, Any]) -> dict[str, Any]:
     return await crud.update_row(session, JOBS, tenant_id=tenant_id, row_id=job_id,
                                  values=values)
+
+
+async def list_jobs(session: AsyncSession, *, tenant_id: uuid.UUID,
+                    created_by: uuid.UUID | None, offset: int,
+                    limit: int) -> tuple[list[dict[str, Any]], int]:
+    where = [JOBS.c.created_by == created_by] if created_by is not None else []
+    return await crud.list_rows(session, JOBS, tenant_id=tenant_id, where=where,
+                                order=[JOBS.c.created_at.desc(), JOBS.c.id.desc()],
+                                offset=offset, limit=limit)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from leadbase.kit.schemas import ReadModel, WriteModel
+from leadbase.kit.schemas import Page, ReadModel, WriteModel
 from leadbase.leads.schemas import MAX_TAGS, LeadStatus, Tag
 
 BulkAction = Literal["update", "delete", "restore"]
@@ -64,6 +64,10 @@ class BulkResult(ReadModel):
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+
+
+class BulkPage(Page[BulkResult]):
+    pass
 
 
 def bulk_read(job: dict[str, Any]) -> BulkResult:

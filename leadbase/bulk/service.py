@@ -174,10 +174,20 @@ async def queue_job(session: AsyncSession, *, ctx: Context,
         if body.changes else {}, "filters": filters})
 
 
+def _own(ctx: Context) -> uuid.UUID | None:
+    """Agents see their own bulk operations; managers and above see all."""
+    return None if ctx.principal.at_least("manager") else ctx.actor_user_id
+
+
+async def list_jobs(session: AsyncSession, *, ctx: Context, offset: int,
+                    limit: int) -> tuple[list[dict[str, Any]], int]:
+    return await repository.list_jobs(session, tenant_id=ctx.tenant_id, created_by=_own(ctx),
+                                      offset=offset, limit=limit)
+
+
 async def get_job(session: AsyncSession, *, ctx: Context, job_id: uuid.UUID) -> dict[str, Any]:
-    own = None if ctx.principal.at_least("manager") else ctx.actor_user_id
     job = await repository.get_job(session, tenant_id=ctx.tenant_id, job_id=job_id,
-                                   created_by=own)
+                                   created_by=_own(ctx))
     if job is None:
         raise NotFound("Bulk operation not found.", code="BULK_JOB_NOT_FOUND")
     return job

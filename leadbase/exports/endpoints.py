@@ -39,6 +39,9 @@ async def export_leads(
     parameters). CSV is streamed as it is read (UTF-8 with BOM); XLSX is built, then sent
     (for very large sets prefer ``POST /api/v1/exports``). Agents export their own leads."""
     plan = await service.prepare(scope.session, ctx=scope.ctx, f=f, headers=headers)
+    await service.record_download(scope.session, ctx=scope.ctx, fmt=format,
+                                  filters=[k for k in request.query_params
+                                           if k not in ("format", "headers")])
     db = request.app.state.db
     name = service.file_name(format)
     disposition = {"Content-Disposition": f'attachment; filename="{name}"',

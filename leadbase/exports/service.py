@@ -52,6 +52,13 @@ async def prepare(session: AsyncSession, *, ctx: Context, f: LeadFilter,
     return ExportPlan(tenant_id=ctx.tenant_id, f=f, columns=columns)
 
 
+async def record_download(session: AsyncSession, *, ctx: Context, fmt: Format,
+                          filters: list[str]) -> None:
+    """An audit entry for a direct download (the names of the filters, not their values)."""
+    await audit.record(session, ctx=ctx, action="leads.exported", entity_type="export",
+                       entity_id=None, changes={"format": fmt, "filters": sorted(set(filters))})
+
+
 async def count(db: Database, plan: ExportPlan) -> int:
     async with db.transaction(plan.tenant_id) as session:
         return await repository.count_leads(session, tenant_id=plan.tenant_id, f=plan.f)

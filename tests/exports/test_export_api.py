@@ -108,6 +108,10 @@ async def test_filters_are_those_of_the_list(client: httpx.AsyncClient, shop: Sh
     assert unknown.status_code == 422 and unknown.json()["code"] == "UNKNOWN_FIELD"
     fmt = await client.get("/api/v1/leads/export?format=pdf", headers=h)
     assert fmt.status_code == 422
+    log = (await client.get("/api/v1/audit-log?action=leads.exported&per_page=50",
+                            headers=h)).json()
+    assert {"format": "csv", "filters": ["fields.Edad_gte"]} in [e["changes"]
+                                                                for e in log["data"]]
 
 
 async def test_deleted_leads_only_when_asked(client: httpx.AsyncClient, shop: Shop) -> None:

@@ -162,6 +162,11 @@ async def test_roles(client: httpx.AsyncClient) -> None:
                              headers=agent.headers)).status_code == 200
     assert (await client.get(f"/api/v1/leads/bulk/{theirs['id']}",
                              headers=agent.headers)).status_code == 404
+    listed = (await client.get("/api/v1/leads/bulk", headers=agent.headers)).json()
+    assert mine["id"] in [j["id"] for j in listed["data"]]
+    assert theirs["id"] not in [j["id"] for j in listed["data"]]
+    everything = (await client.get("/api/v1/leads/bulk", headers=owner.headers)).json()
+    assert {mine["id"], theirs["id"]} <= {j["id"] for j in everything["data"]}
 
 
 @pytest.mark.parametrize(("body", "code"), [
