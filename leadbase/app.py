@@ -15,12 +15,15 @@ from leadbase.apikeys.endpoints import router as apikeys_router
 from leadbase.audit.endpoints import router as audit_router
 from leadbase.auth.endpoints import router as auth_router
 from leadbase.auth.tokens import TokenIssuer
+from leadbase.bulk.endpoints import router as bulk_router
 from leadbase.codelists.endpoints import router as codelists_router
 from leadbase.compat import mount_profiles
 from leadbase.config import Settings, get_settings
 from leadbase.db import migrate
 from leadbase.db.session import Database
 from leadbase.db.urls import libpq_url
+from leadbase.exports.endpoints import leads_router as leads_export_router
+from leadbase.exports.endpoints import router as exports_router
 from leadbase.fields.endpoints import router as fields_router
 from leadbase.health import router as health_router
 from leadbase.kit import errors
@@ -46,7 +49,9 @@ Authenticate with `Authorization: Bearer <token>`: an access token from
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
-    for sub in (auth_router, users_router, apikeys_router, workspaces_router, leads_router,
+    # /leads/export and /leads/bulk before /leads/{id}, which would take them.
+    for sub in (auth_router, users_router, apikeys_router, workspaces_router,
+                leads_export_router, bulk_router, exports_router, leads_router,
                 lists_router, sections_router, fields_router, codelists_router, audit_router):
         router.include_router(sub)
     return router

@@ -1,4 +1,4 @@
-"""The ``leadbase`` command: serve, worker, migrate, user, demo, openapi."""
+"""The ``leadbase`` command: serve, worker, migrate, user, export, demo, openapi."""
 
 from __future__ import annotations
 
@@ -102,6 +102,7 @@ def demo(
     asyncio.run(create_demo(settings, leads=leads, console=console))
 
 
+from leadbase.cli import exports as _exports  # noqa: E402,F401  (registers `export`)
 from leadbase.cli import users as _users  # noqa: E402,F401  (registers `user` commands)
 
 

@@ -1,6 +1,7 @@
 """All ORM models; importing this package registers every table on ``Base.metadata``."""
 
 from leadbase.models.audit import AuditEntry, Event, IdempotencyKey
+from leadbase.models.exports import BulkJob, ExportJob
 from leadbase.models.fields import (
     CodeList,
     CodeListItem,
@@ -14,9 +15,11 @@ from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
 __all__ = [
     "ApiKey",
     "AuditEntry",
+    "BulkJob",
     "CodeList",
     "CodeListItem",
     "Event",
+    "ExportJob",
     "FieldDefinition",
     "FieldSection",
     "IdempotencyKey",

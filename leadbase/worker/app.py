@@ -7,8 +7,10 @@ import logging
 
 import procrastinate
 
+from leadbase.bulk.tasks import blueprint as bulk_blueprint
 from leadbase.config import Settings
 from leadbase.db.session import Database
+from leadbase.exports.tasks import blueprint as exports_blueprint
 from leadbase.worker.runtime import Runtime, set_runtime
 from leadbase.worker.tasks import blueprint
 
@@ -18,6 +20,8 @@ log = logging.getLogger(__name__)
 def build_app(libpq: str) -> procrastinate.App:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq))
     app.add_tasks_from(blueprint, namespace="leadbase")
+    app.add_tasks_from(exports_blueprint, namespace="leadbase")
+    app.add_tasks_from(bulk_blueprint, namespace="leadbase")
     return app
 
 

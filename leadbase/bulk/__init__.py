@@ -1,0 +1,1 @@
+"""Bulk operations on leads: update, delete or restore many leads, by ids or by filter."""

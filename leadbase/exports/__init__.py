@@ -1,0 +1,1 @@
+"""Lead exports: streamed CSV/XLSX downloads and background export jobs."""
