@@ -9,6 +9,7 @@ from leadbase.models.fields import (
     FieldSection,
     ValidationRule,
 )
+from leadbase.models.imports import ImportJob, ImportRowError
 from leadbase.models.leads import Lead, LeadList
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
 
@@ -23,6 +24,8 @@ __all__ = [
     "FieldDefinition",
     "FieldSection",
     "IdempotencyKey",
+    "ImportJob",
+    "ImportRowError",
     "Lead",
     "LeadList",
     "RefreshToken",
