@@ -27,12 +27,14 @@ from leadbase.exports.endpoints import leads_router as leads_export_router
 from leadbase.exports.endpoints import router as exports_router
 from leadbase.fields.endpoints import router as fields_router
 from leadbase.health import router as health_router
+from leadbase.imports import pool as imports_pool
+from leadbase.imports.endpoints import router as imports_router
 from leadbase.kit import errors
 from leadbase.kit.ratelimit import RateLimiter
 from leadbase.leads.endpoints import router as leads_router
 from leadbase.lists.endpoints import router as lists_router
 from leadbase.lists.sections.endpoints import router as sections_router
-from leadbase.middleware import Metrics, RequestContextMiddleware
+from leadbase.middleware import Metrics, RequestContextMiddleware, UploadLimitMiddleware
 from leadbase.tenants.endpoints import router as workspaces_router
 from leadbase.users.endpoints import router as users_router
 
@@ -52,7 +54,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     # /leads/export and /leads/bulk before /leads/{id}, which would take them.
     for sub in (auth_router, users_router, apikeys_router, workspaces_router,
-                leads_export_router, bulk_router, exports_router, leads_router,
+                leads_export_router, bulk_router, exports_router, imports_router, leads_router,
                 lists_router, sections_router, fields_router, codelists_router, audit_router):
         router.include_router(sub)
     return router
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    imports_pool.configure(settings.import_processes)
     app.state.issuer = TokenIssuer(settings)
     app.state.limiter = RateLimiter(settings.redis_url)
     app.state.metrics = Metrics()
@@ -114,5 +117,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(health_router)
     app.include_router(api_router())
     mount_profiles(app)
+    # The multipart overhead of an upload (boundaries, form fields) is small: 1 MB spare.
+    app.add_middleware(UploadLimitMiddleware, paths=("/api/v1/imports",),
+                       limit=settings.import_max_upload_bytes + 1024 * 1024,
+                       code="IMPORT_TOO_LARGE")
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     count_exact_limit: int = Field(default=1_000, ge=0)
     idempotency_ttl_seconds: int = 24 * 3600
 
+    # Imports
+    import_max_upload_bytes: int = Field(default=512 * 1024 ** 2, ge=1024)
+    # A spreadsheet (a zip) that would expand beyond this is refused as a zip bomb.
+    import_max_uncompressed_bytes: int = Field(default=2 * 1024 ** 3, ge=1024)
+    # Processes validating import rows (0: one per CPU).
+    import_processes: int = Field(default=0, ge=0)
+
     run_worker: bool = True
 
     def resolved_data_dir(self) -> Path:

@@ -89,3 +89,65 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             self.metrics.observe(scope["method"], status, time.perf_counter() - started)
+
+
+class UploadLimitMiddleware:
+    """Refuse a POST to one of ``paths`` whose body is larger than ``limit`` bytes with
+    413 problem+json, before reading the rest: at once when ``Content-Length`` says so,
+    else as soon as the streamed body passes the limit."""
+
+    def __init__(self, app: ASGIApp, *, paths: tuple[str, ...], limit: int,
+                 code: str = "PAYLOAD_TOO_LARGE") -> None:
+        self.app = app
+        self.paths = frozenset(paths)
+        self.limit = limit
+        self.code = code
+
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        from leadbase.kit.errors import AppError, problem_response
+
+        error = AppError(f"The request is larger than {self.limit:,} bytes.", code=self.code,
+                         status=413)
+        error.title = "Payload too large"
+        response = problem_response(error)
+        response.headers["connection"] = "close"
+        await response(scope, _no_receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] != "http" or scope["method"] != "POST"
+                or scope["path"].rstrip("/") not in self.paths):
+            await self.app(scope, receive, send)
+            return
+        for key, value in scope.get("headers", ()):
+            if key == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._reject(scope, send)
+                return
+        received = 0
+        rejected = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    rejected = True
+                    await self._reject(scope, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not rejected:  # once refused, the 413 is the response
+                await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not rejected:
+                raise
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

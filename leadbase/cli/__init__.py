@@ -1,4 +1,4 @@
-"""The ``leadbase`` command: serve, worker, migrate, user, export, demo, openapi."""
+"""The ``leadbase`` command: serve, worker, migrate, user, import, export, demo, openapi."""
 
 from __future__ import annotations
 
@@ -103,6 +103,7 @@ def demo(
 
 
 from leadbase.cli import exports as _exports  # noqa: E402,F401  (registers `export`)
+from leadbase.cli import imports as _imports  # noqa: E402,F401  (registers `import`)
 from leadbase.cli import users as _users  # noqa: E402,F401  (registers `user` commands)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.fields import repository
-from leadbase.fields.engine import CompiledSchema, FieldSpec, RuleSpec, validate
+from leadbase.fields.engine import CompiledSchema, FieldSpec, Outcome, RuleSpec, validate
 from leadbase.kit.errors import Conflict, ValidationFailed
 
 _CACHE_SIZE = 1024
@@ -115,6 +115,14 @@ def _evaluate(schema: CompiledSchema) -> Evaluator:
     return run
 
 
+def merge(schema: CompiledSchema, incoming: Mapping[str, Any], *, current: Mapping[str, Any],
+          creating: bool, region: str, timezone: str | None) -> Outcome:
+    """:func:`validate` with the list's formulas: the values, and what failed (related
+    leads and primary values are the caller's to check)."""
+    return validate(schema, incoming, current=current, creating=creating, region=region,
+                    timezone=timezone, evaluate=_evaluate(schema))
+
+
 async def apply(
     session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
     incoming: Mapping[str, Any], current: Mapping[str, Any], creating: bool,
@@ -125,8 +133,8 @@ async def apply(
     schema = await schema_for(session, tenant_id=tenant_id, list_id=list_id)
     if not schema.fields and not incoming:
         return dict(current)
-    outcome = validate(schema, incoming, current=current, creating=creating, region=region,
-                       timezone=timezone, evaluate=_evaluate(schema))
+    outcome = merge(schema, incoming, current=current, creating=creating, region=region,
+                    timezone=timezone)
     errors = outcome.errors
     for code, related_id, related_list in outcome.related:
         found = await repository.live_leads_in_list(

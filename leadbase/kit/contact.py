@@ -42,14 +42,18 @@ def parse_phone(raw: str, *, region: str, field: str = "phone",
             f"'{raw}' is not a phone number.", code="INVALID_PHONE",
             errors=[{"field": field, "message": f"not a phone number ({exc.args[0]})"}],
         ) from exc
-    if not phonenumbers.is_valid_number(number):
+    # is_valid_number() is region_code_for_number() then is_valid_number_for_region():
+    # done in two steps, the region (pattern matching over every region of a shared
+    # country code such as +1) is worked out once, not twice.
+    country = phonenumbers.region_code_for_number(number)
+    if not phonenumbers.is_valid_number_for_region(number, country):
         raise ValidationFailed(
             f"'{raw}' is not a valid phone number for region {region}.", code="INVALID_PHONE",
             errors=[{"field": field, "message": "not a valid phone number"}],
         )
     return Phone(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-        country=phonenumbers.region_code_for_number(number),
+        country=country,
         timezone=_pick_timezone(phone_timezone.time_zones_for_number(number), preferred_timezone),
     )
 

@@ -29,8 +29,8 @@ REPLAYED_HEADER = "Idempotency-Replayed"
 _KEEP_HEADERS = ("etag", "location", "content-type")
 
 
-async def _request_hash(request: Request) -> str:
-    body = await request.body()
+async def _request_hash(request: Request, body_digest: bytes | None) -> str:
+    body = body_digest if body_digest is not None else await request.body()
     h = hashlib.sha256()
     h.update(request.method.encode())
     h.update(b"\0" + request.url.path.encode() + b"\0" + str(request.url.query).encode() + b"\0")
@@ -40,8 +40,10 @@ async def _request_hash(request: Request) -> str:
 
 async def idempotent(
     request: Request, session: AsyncSession, tenant_id: uuid.UUID, ttl_seconds: int,
-    work: Callable[[], Awaitable[Response]],
+    work: Callable[[], Awaitable[Response]], *, body_digest: bytes | None = None,
 ) -> Response:
+    """Run ``work`` once per key. ``body_digest`` stands for the body where it was
+    streamed to disk (uploads): a digest of what the request sent."""
     key = request.headers.get(HEADER)
     if key is None:
         return await work()
@@ -50,7 +52,7 @@ async def idempotent(
         raise ValidationFailed("Idempotency-Key must be 1 to 255 characters.",
                                code="INVALID_IDEMPOTENCY_KEY",
                                errors=[{"field": "Idempotency-Key", "message": "1-255 chars"}])
-    digest = await _request_hash(request)
+    digest = await _request_hash(request, body_digest)
     now = datetime.now(UTC)
     await session.execute(delete(T).where(T.c.tenant_id == tenant_id, T.c.key == key,
                                           T.c.expires_at < now))

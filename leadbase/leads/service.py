@@ -140,15 +140,22 @@ async def _merge(session: AsyncSession, ctx: Context, lead_id: uuid.UUID,
                                    for_update=True)
     if current is None:  # pragma: no cover - found under the same lock
         raise _not_found()
-    sent = body.model_dump(exclude_unset=True)
+    patch = merge_patch(current, body.model_dump(exclude_unset=True))
+    return await _apply_update(session, ctx, current, patch, expected_version=None,
+                               on_duplicate="allow")
+
+
+def merge_patch(current: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    """What merging ``sent`` into an existing lead changes: every value sent wins, tags
+    are added, ``metadata`` is merged key by key (``fields`` are merged by the field
+    engine). Creating with on_duplicate=update and imports with it both merge so."""
     patch: dict[str, Any] = {k: v for k, v in sent.items()
                              if v is not None and k not in ("tags", "metadata")}
     if sent.get("tags"):
         patch["tags"] = list(dict.fromkeys([*current["tags"], *sent["tags"]]))
     if sent.get("metadata"):
         patch["metadata"] = {**current["metadata"], **sent["metadata"]}
-    return await _apply_update(session, ctx, current, patch, expected_version=None,
-                               on_duplicate="allow")
+    return patch
 
 
 async def get_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,

@@ -11,6 +11,7 @@ from leadbase.bulk.tasks import blueprint as bulk_blueprint
 from leadbase.config import Settings
 from leadbase.db.session import Database
 from leadbase.exports.tasks import blueprint as exports_blueprint
+from leadbase.imports.tasks import blueprint as imports_blueprint
 from leadbase.worker.runtime import Runtime, set_runtime
 from leadbase.worker.tasks import blueprint
 
@@ -22,6 +23,7 @@ def build_app(libpq: str) -> procrastinate.App:
     app.add_tasks_from(blueprint, namespace="leadbase")
     app.add_tasks_from(exports_blueprint, namespace="leadbase")
     app.add_tasks_from(bulk_blueprint, namespace="leadbase")
+    app.add_tasks_from(imports_blueprint, namespace="leadbase")
     return app
 
 

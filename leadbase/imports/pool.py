@@ -1,0 +1,71 @@
+"""The processes that validate import rows, beside the event loop.
+
+Validating a row (email syntax, phone parsing, the list's field rules) costs tens of
+microseconds of pure Python; a million rows would hold an event loop, and the API in
+it, for a minute. The work runs in a pool of worker processes (``spawn``: nothing of the
+parent's threads or connections is inherited), shared by the jobs of this process and
+sized by ``LEADBASE_IMPORT_PROCESSES`` (default: one per CPU). Spreadsheets are read in
+a process of their own with a memory limit, since a reader holds the whole sheet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_pool: ProcessPoolExecutor | None = None
+_size = 0
+
+
+def size() -> int:
+    return _size or os.cpu_count() or 1
+
+
+def configure(processes: int) -> None:
+    """Set the pool size (0: one per CPU); takes effect when the pool is next created."""
+    global _size
+    _size = processes
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(max_workers=size(),
+                                    mp_context=multiprocessing.get_context("spawn"))
+    return _pool
+
+
+async def run(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in a pool process (``fn`` and the arguments must pickle)."""
+    return await asyncio.get_running_loop().run_in_executor(_executor(), fn, *args)
+
+
+def _limit_memory(limit: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+async def run_isolated(fn: Callable[..., T], *args: Any, memory_limit: int) -> T:
+    """``fn(*args)`` in a process of its own, whose address space is capped at
+    ``memory_limit`` bytes (a MemoryError there fails the call, not the server)."""
+    executor = ProcessPoolExecutor(max_workers=1,
+                                   mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_limit_memory, initargs=(memory_limit,))
+    try:
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None

@@ -1,0 +1,364 @@
+"""All SQL for imports: the jobs, their row errors, and the staging tables an import
+writes through.
+
+An import runs in one transaction. Each chunk of validated rows is copied (``COPY``)
+into a temporary staging table, classified there in a few set-based statements
+(duplicates inside the file, matches with existing leads, primary-field and related-lead
+checks) and written to ``leads`` with ``INSERT ... SELECT`` and ``UPDATE ... FROM``, so
+row-level security applies to every lead written (``COPY`` itself cannot write a table
+under RLS). ``imp_keys`` remembers the keys (email, phone, id, primary values) of every
+row so far: the first line holding a key wins, later ones are duplicates.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadbase.db import raw
+from leadbase.db.base import table_of
+from leadbase.imports.rows import STAGE_COLUMNS
+from leadbase.kit import crud
+from leadbase.models import ImportJob, ImportRowError, User
+
+JOBS = table_of(ImportJob)
+ERRORS = table_of(ImportRowError)
+USERS = table_of(User)
+
+
+# ---------------------------------------------------------------------------- jobs
+
+async def insert_job(session: AsyncSession, *, tenant_id: uuid.UUID,
+                     values: dict[str, Any]) -> dict[str, Any]:
+    return await crud.insert_row(session, JOBS, tenant_id=tenant_id, values=values)
+
+
+async def get_job(session: AsyncSession, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
+                  for_update: bool = False) -> dict[str, Any] | None:
+    return await crud.get_row(session, JOBS, tenant_id=tenant_id, row_id=job_id,
+                              for_update=for_update)
+
+
+async def list_jobs(session: AsyncSession, *, tenant_id: uuid.UUID, statuses: list[str] | None,
+                    offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    where = [JOBS.c.status.in_(statuses)] if statuses else []
+    return await crud.list_rows(session, JOBS, tenant_id=tenant_id, where=where,
+                                order=[JOBS.c.created_at.desc(), JOBS.c.id.desc()],
+                                offset=offset, limit=limit)
+
+
+async def update_job(session: AsyncSession, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
+                     values: dict[str, Any]) -> dict[str, Any]:
+    return await crud.update_row(session, JOBS, tenant_id=tenant_id, row_id=job_id,
+                                 values=values)
+
+
+async def finish_running(session: AsyncSession, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
+                         values: dict[str, Any]) -> dict[str, Any] | None:
+    """Close a job that is still running (None when it was cancelled meanwhile)."""
+    q = (update(JOBS).where(JOBS.c.tenant_id == tenant_id, JOBS.c.id == job_id,
+                            JOBS.c.status == "running")
+         .values(**values, updated_at=func.now()).returning(JOBS))
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def active_owners(session: AsyncSession, *, tenant_id: uuid.UUID) -> dict[str, str]:
+    """Active users of the workspace by lower-cased email and by id (owner columns)."""
+    q = select(USERS.c.id, USERS.c.email).where(USERS.c.tenant_id == tenant_id,
+                                                USERS.c.is_active.is_(True))
+    owners: dict[str, str] = {}
+    for user_id, email in (await session.execute(q)).all():
+        owners[str(email).lower()] = str(user_id)
+        owners[str(user_id)] = str(user_id)
+    return owners
+
+
+# ---------------------------------------------------------------------------- errors
+
+async def list_errors(session: AsyncSession, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
+                      bucket: str | None, after_line: int | None, offset: int,
+                      limit: int) -> list[dict[str, Any]]:
+    q = (select(ERRORS.c.line, ERRORS.c.bucket, ERRORS.c.errors, ERRORS.c["values"])
+         .where(ERRORS.c.tenant_id == tenant_id, ERRORS.c.job_id == job_id)
+         .order_by(ERRORS.c.line).limit(limit))
+    if bucket:
+        q = q.where(ERRORS.c.bucket == bucket)
+    if after_line is not None:
+        q = q.where(ERRORS.c.line > after_line)
+    elif offset:
+        q = q.offset(offset)
+    return [dict(r) for r in (await session.execute(q)).mappings()]
+
+
+async def stream_errors(session: AsyncSession, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
+                        bucket: str | None, batch: int = 2_000,
+                        ) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every error row in line order, ``batch`` at a time (keyset on the line)."""
+    after: int | None = None
+    while True:
+        rows = await list_errors(session, tenant_id=tenant_id, job_id=job_id, bucket=bucket,
+                                 after_line=after, offset=0, limit=batch)
+        if not rows:
+            return
+        yield rows
+        after = rows[-1]["line"]
+
+
+# ---------------------------------------------------------------------------- staging
+
+_STAGE_DDL = """
+CREATE TEMP TABLE imp_stage (
+    line integer PRIMARY KEY, state text NOT NULL, lead_id uuid,
+    first_name text, last_name text, email text, phone text, company text, job_title text,
+    source text, status text, tags jsonb, notes text, owner_id uuid, do_not_contact boolean,
+    consent boolean, timezone text, country text, fields_sent jsonb, fields_create jsonb,
+    create_errors jsonb, metadata jsonb, raw text, errors jsonb, match_id_key uuid,
+    match_field jsonb,
+    bucket text, match_id uuid, dup_line integer, dup_on text
+) ON COMMIT DROP;
+CREATE TEMP TABLE imp_keys (k text PRIMARY KEY, line integer NOT NULL) ON COMMIT DROP;
+CREATE TEMP TABLE imp_updates (
+    id uuid PRIMARY KEY, first_name text, last_name text, email text, phone text,
+    company text, job_title text, source text, status text, tags text[], notes text,
+    owner_id uuid, do_not_contact boolean, consent boolean, timezone text, country text,
+    fields jsonb, metadata jsonb
+) ON COMMIT DROP
+"""
+UPDATE_COLUMNS = ("id", "first_name", "last_name", "email", "phone", "company", "job_title",
+                  "source", "status", "tags", "notes", "owner_id", "do_not_contact",
+                  "consent", "timezone", "country", "fields", "metadata")
+_LEAD_COLUMNS = ("id", "first_name", "last_name", "email", "phone", "company", "job_title",
+                 "source", "status", "tags", "notes", "owner_id", "do_not_contact", "consent",
+                 "timezone", "country", "fields", "metadata", "version")
+DEFAULT_SOURCE = "import"
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """How the rows of one job are matched and checked (fixed for the job)."""
+
+    tenant_id: uuid.UUID
+    list_id: uuid.UUID
+    job_id: uuid.UUID
+    mode: str  # skip | update | create
+    match_keys: tuple[str, ...]  # of email, phone, id, field
+    match_field: str | None = None
+    primary_codes: tuple[str, ...] = ()  # primary fields other than match_field
+    related: tuple[tuple[str, uuid.UUID], ...] = ()  # LEAD fields and their lists
+    columns: dict[str, str] = field(default_factory=dict)  # lead field -> header
+
+
+_KEY_SQL = {
+    "email": "'e:' || {t}.email",
+    "phone": "'p:' || {t}.phone",
+    "id": "'i:' || {t}.match_id_key::text",
+    "field": "'f:' || {t}.match_field::text",
+}
+
+
+class Stage:
+    """The staging statements of one job, on the import transaction's connection."""
+
+    def __init__(self, session: AsyncSession, plan: StagePlan) -> None:
+        self.session = session
+        self.plan = plan
+        self.params = {"t": plan.tenant_id, "l": plan.list_id, "j": plan.job_id,
+                       "primary": list(plan.primary_codes)}
+
+    async def _exec(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        await raw.execute(self.session, sql, {**self.params, **(params or {})})
+
+    async def create(self) -> None:
+        """The staging tables (dropped at commit), after waiting for any other import
+        into this workspace: one import at a time per workspace."""
+        await raw.fetch_row(self.session,
+                            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                            (f"import:{self.plan.tenant_id}",))
+        for statement in _STAGE_DDL.split(";"):
+            await self._exec(statement)
+
+    async def load(self, data: bytes) -> None:
+        """Replace the staging rows with one chunk (CSV, as rows.process_chunk wrote it)."""
+        await self._exec("TRUNCATE imp_stage")
+        conn = await raw.connection(self.session)
+        async with conn.cursor() as cur, cur.copy(
+                f"COPY imp_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN (FORMAT csv)"
+        ) as copy:
+            view = memoryview(data)
+            for start in range(0, len(data), 1 << 20):
+                await copy.write(view[start:start + (1 << 20)])
+
+    def _keys(self, table: str) -> list[str]:
+        return [_KEY_SQL[k].format(t=table) for k in self.plan.match_keys]
+
+    async def classify(self) -> None:
+        """Give every staged row its bucket: ``invalid``, ``skipped_duplicate``,
+        ``updated`` (matched, on_duplicate=update) or ``created``."""
+        plan = self.plan
+        keys = self._keys("s")
+        parts = [f"SELECT {k} AS k, line FROM imp_stage s WHERE state = 'ok' AND {k} IS NOT "
+                 "NULL" for k in keys]
+        if plan.primary_codes:
+            parts.append("SELECT 'u:' || e.key || ':' || e.value::text, s.line FROM imp_stage s,"
+                         " jsonb_each(s.fields_sent) e WHERE s.state = 'ok' AND "
+                         "e.key = ANY(%(primary)s)")
+        if parts:
+            await self._exec("INSERT INTO imp_keys (k, line) SELECT k, min(line) FROM ("
+                             + " UNION ALL ".join(parts)
+                             + ") found GROUP BY k ON CONFLICT (k) DO NOTHING")
+        if keys:
+            joins = " ".join(f"LEFT JOIN imp_keys k{i} ON k{i}.k = {k}"
+                             for i, k in enumerate(self._keys("s2")))
+            first = f"LEAST({', '.join(f'k{i}.line' for i in range(len(keys)))})"
+            which = " ".join(f"WHEN k{i}.line = {first} THEN '{name}'"
+                             for i, name in enumerate(plan.match_keys))
+            await self._exec(
+                "UPDATE imp_stage s SET bucket = 'skipped_duplicate', dup_line = d.first, "
+                "dup_on = d.which FROM (SELECT s2.line, "
+                f"{first} AS first, CASE {which} END AS which FROM imp_stage s2 {joins} "
+                "WHERE s2.state = 'ok') d WHERE s.line = d.line AND d.first < s.line")
+            if plan.mode != "create":
+                await self._match_existing()
+        matched = "'updated'" if plan.mode == "update" else "'skipped_duplicate'"
+        await self._exec(
+            "UPDATE imp_stage SET bucket = CASE WHEN state = 'invalid' THEN 'invalid' "
+            f"WHEN match_id IS NOT NULL THEN {matched} "
+            "WHEN create_errors IS NOT NULL THEN 'invalid' ELSE 'created' END, "
+            "errors = CASE WHEN state = 'ok' AND match_id IS NULL THEN create_errors "
+            "ELSE errors END WHERE bucket IS NULL")
+        await self._exec(
+            "UPDATE imp_stage SET errors = jsonb_build_array(jsonb_build_object("
+            "'column', %(columns)s::jsonb ->> dup_on, 'field', dup_on, "
+            "'code', CASE WHEN match_id IS NULL THEN 'DUPLICATE_IN_FILE' "
+            "ELSE 'DUPLICATE_LEAD' END, "
+            "'message', CASE WHEN match_id IS NULL THEN 'the same ' || dup_on || "
+            "' as line ' || dup_line ELSE 'a lead with this ' || dup_on || "
+            "' exists' END, 'duplicate_of_line', dup_line, 'existing_id', match_id)) "
+            "WHERE bucket = 'skipped_duplicate'", {"columns": raw.jsonb(plan.columns)})
+        if plan.primary_codes:
+            await self._check_primary()
+        for code, related_list in plan.related:
+            await self._check_related(code, related_list)
+
+    async def _match_existing(self) -> None:
+        """Existing live leads matching a row: by id, then email, then phone (the oldest
+        lead when several match), or by the primary field ``match_field``."""
+        plan = self.plan
+        live = "l.tenant_id = %(t)s AND l.deleted_at IS NULL"
+        conditions = {
+            "id": f"{live} AND l.id = s2.match_id_key",
+            "email": f"{live} AND l.email = s2.email",
+            "phone": f"{live} AND l.phone = s2.phone",
+            "field": f"{live} AND l.list_id = %(l)s AND l.fields @> s2.match_field",
+        }
+        for key in plan.match_keys:
+            await self._exec(
+                "UPDATE imp_stage s SET match_id = m.id, dup_on = %(key)s FROM ("
+                "SELECT DISTINCT ON (s2.line) s2.line, l.id FROM imp_stage s2 JOIN leads l "
+                f"ON {conditions[key]} WHERE s2.bucket IS NULL AND s2.state = 'ok' "
+                "AND s2.match_id IS NULL ORDER BY s2.line, l.created_at, l.id) m "
+                "WHERE s.line = m.line", {"key": key})
+
+    async def _check_primary(self) -> None:
+        """A primary field's value must be unique among the list's live leads: a value
+        held by an earlier row, or by another lead, makes the row invalid."""
+        await self._exec(
+            "UPDATE imp_stage s SET bucket = 'invalid', errors = d.errors FROM ("
+            "SELECT s2.line, jsonb_agg(jsonb_build_object('column', %(columns)s::jsonb ->> "
+            "('fields.' || e.key), 'field', 'fields.' || e.key, 'code', "
+            "'DUPLICATE_FIELD_VALUE', 'rule', 'primary', 'message', "
+            "CASE WHEN k.line < s2.line THEN 'the same value as line ' || k.line "
+            "ELSE 'already taken by another lead' END, 'existing_id', l.id)) AS errors "
+            "FROM imp_stage s2 CROSS JOIN jsonb_each(s2.fields_sent) e "
+            "LEFT JOIN imp_keys k ON k.k = 'u:' || e.key || ':' || e.value::text "
+            "LEFT JOIN LATERAL (SELECT l.id FROM leads l WHERE l.tenant_id = %(t)s AND "
+            "l.list_id = %(l)s AND l.deleted_at IS NULL AND "
+            "l.fields @> jsonb_build_object(e.key, e.value) AND "
+            "l.id IS DISTINCT FROM s2.match_id AND l.id IS DISTINCT FROM s2.lead_id "
+            "LIMIT 1) l ON true "
+            "WHERE s2.bucket IN ('created', 'updated') AND e.key = ANY(%(primary)s) "
+            "AND (k.line < s2.line OR l.id IS NOT NULL) GROUP BY s2.line) d "
+            "WHERE s.line = d.line", {"columns": raw.jsonb(self.plan.columns)})
+
+    async def _check_related(self, code: str, related_list: uuid.UUID) -> None:
+        await self._exec(
+            "UPDATE imp_stage s SET bucket = 'invalid', errors = COALESCE(s.errors, '[]') || "
+            "jsonb_build_array(jsonb_build_object('column', %(column)s::text, 'field', "
+            "'fields.' || %(code)s::text, 'code', 'INVALID_FIELD_VALUE', 'rule', "
+            "'related_lead', 'message', 'must be a lead of the related list')) "
+            "WHERE s.bucket IN ('created', 'updated') AND s.fields_sent ? %(code)s "
+            "AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.tenant_id = %(t)s AND "
+            "l.list_id = %(rel)s AND l.deleted_at IS NULL AND "
+            "l.id = (s.fields_sent ->> %(code)s)::uuid)",
+            {"code": code, "rel": related_list,
+             "column": self.plan.columns.get(f"fields.{code}")})
+
+    async def matched_leads(self, *, lock: bool) -> list[dict[str, Any]]:
+        """Rows to merge into existing leads, with the current lead (locked to write)."""
+        sent = ", ".join(f"s.{c} AS s_{c}" for c in (
+            "first_name", "last_name", "email", "phone", "company", "job_title", "source",
+            "status", "tags", "notes", "owner_id", "do_not_contact", "consent", "timezone",
+            "country", "fields_sent", "metadata"))
+        current = ", ".join(f"l.{c}" for c in _LEAD_COLUMNS)
+        return await raw.fetch_all(
+            self.session,
+            f"SELECT s.line, {sent}, {current} FROM imp_stage s JOIN leads l ON "
+            "l.tenant_id = %(t)s AND l.id = s.match_id WHERE s.bucket = 'updated' "
+            "ORDER BY l.id" + (" FOR UPDATE OF l" if lock else ""), self.params)
+
+    async def mark_invalid(self, rows: list[tuple[int, list[dict[str, Any]]]]) -> None:
+        """Rows whose merge failed (line, errors)."""
+        if rows:
+            await self._exec(
+                "UPDATE imp_stage s SET bucket = 'invalid', errors = e.errors::jsonb FROM "
+                "unnest(%(lines)s::int[], %(errors)s::text[]) AS e(line, errors) "
+                "WHERE s.line = e.line",
+                {"lines": [r[0] for r in rows],
+                 "errors": [orjson.dumps(r[1]).decode() for r in rows]})
+
+    async def write_updates(self, rows: list[tuple[Any, ...]]) -> None:
+        """Merged leads (UPDATE_COLUMNS order) written over the existing ones."""
+        if not rows:
+            return
+        await self._exec("TRUNCATE imp_updates")
+        conn = await raw.connection(self.session)
+        async with conn.cursor() as cur, cur.copy(
+                f"COPY imp_updates ({', '.join(UPDATE_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                await copy.write_row(row)
+        sets = ", ".join(f"{c} = u.{c}" for c in UPDATE_COLUMNS[1:])
+        await self._exec(
+            f"UPDATE leads l SET {sets}, version = l.version + 1, updated_at = clock_timestamp()"
+            " FROM imp_updates u WHERE l.tenant_id = %(t)s AND l.id = u.id")
+
+    async def insert_created(self) -> None:
+        await self._exec(
+            "INSERT INTO leads (id, tenant_id, list_id, first_name, last_name, email, phone, "
+            "company, job_title, source, status, tags, notes, owner_id, do_not_contact, "
+            "consent, timezone, country, fields, metadata, created_at, updated_at) "
+            "SELECT lead_id, %(t)s, %(l)s, first_name, last_name, email, phone, company, "
+            "job_title, COALESCE(source, %(source)s), COALESCE(status, 'new'), "
+            "ARRAY(SELECT jsonb_array_elements_text(tags)), notes, owner_id, "
+            "COALESCE(do_not_contact, false), COALESCE(consent, false), timezone, country, "
+            "COALESCE(fields_create, '{}'), COALESCE(metadata, '{}'), clock_timestamp(), "
+            "clock_timestamp() FROM imp_stage WHERE bucket = 'created' ORDER BY line",
+            {"source": DEFAULT_SOURCE})
+
+    async def save_errors(self) -> None:
+        await self._exec(
+            "INSERT INTO import_errors (tenant_id, job_id, line, bucket, errors, \"values\") "
+            "SELECT %(t)s, %(j)s, line, bucket, COALESCE(errors, '[]'), raw::jsonb "
+            "FROM imp_stage WHERE bucket IN ('invalid', 'skipped_duplicate')")
+
+    async def counts(self) -> dict[str, int]:
+        rows = await raw.fetch_all(self.session,
+                                   "SELECT bucket, count(*) AS n FROM imp_stage GROUP BY bucket",
+                                   ())
+        return {r["bucket"]: int(r["n"]) for r in rows}
