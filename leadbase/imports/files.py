@@ -23,6 +23,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -265,6 +266,7 @@ class TextFile:
     delimiter: str
     header: list[str]
     line_column: bool = False  # the first column holds each row's line (spreadsheets)
+    detected_encoding: str | None = None  # the file's own, where it was converted
 
 
 @dataclass(frozen=True)
@@ -306,7 +308,7 @@ def prepare_text(path: Path, *, encoding: str | None, delimiter: str | None,
                  line_column: bool = False) -> TextFile:
     """Encoding and delimiter (detected unless given) and the header; UTF-16 is rewritten
     as UTF-8 beside the file (``<name>.utf8``) so that chunks can be cut at bytes."""
-    enc = encoding or detect_encoding(path)
+    enc = original = encoding or detect_encoding(path)
     if enc.replace("_", "-").lower().startswith("utf-16"):
         target = path.with_name(path.name + ".utf8")
         with path.open("r", encoding=enc, newline="") as src, \
@@ -321,7 +323,8 @@ def prepare_text(path: Path, *, encoding: str | None, delimiter: str | None,
     delim = delimiter or detect_delimiter(_sample_text(path, enc))
     header, _ = read_header(path, enc, delim)
     return TextFile(path=str(path), encoding=enc, delimiter=delim,
-                    header=header[1:] if line_column else header, line_column=line_column)
+                    header=header[1:] if line_column else header, line_column=line_column,
+                    detected_encoding=original)
 
 
 def scan(text: TextFile, chunk_rows: int) -> Scan:
@@ -390,9 +393,12 @@ def _cell_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, datetime):
+        # A spreadsheet has no time zones: its date-times are taken as UTC, as exports
+        # write them (cells formatted as dates come as dates).
+        return value.isoformat() + ("Z" if value.tzinfo is None else "")
     if hasattr(value, "isoformat"):
-        text = str(value.isoformat())
-        return text[:-9] if text.endswith("T00:00:00") else text
+        return str(value.isoformat())
     return str(value)
 
 

@@ -187,7 +187,7 @@ async def _context(session: AsyncSession, job: Job, text: TextFile,
         related=tuple((f["code"], f["related_list_id"]) for f in fields
                       if f["type"] == "LEAD" and f["related_list_id"]),
         columns=by_target)
-    detected = {"format": job.format, "encoding": text.encoding,
+    detected = {"format": job.format, "encoding": text.detected_encoding or text.encoding,
                 "delimiter": None if text.line_column else text.delimiter,
                 "sheet": job.options.sheet, "headers": names, "columns": plan.describe(),
                 "notes": plan.notes, "region": region}

@@ -41,8 +41,14 @@ async def insert_job(session: AsyncSession, *, tenant_id: uuid.UUID,
 
 async def get_job(session: AsyncSession, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
                   for_update: bool = False) -> dict[str, Any] | None:
-    return await crud.get_row(session, JOBS, tenant_id=tenant_id, row_id=job_id,
-                              for_update=for_update)
+    """``for_update`` locks FOR NO KEY UPDATE: a running import holds a key-share lock
+    on its job (its error rows reference it) until it commits, and a cancel must not
+    wait for that."""
+    q = select(JOBS).where(JOBS.c.tenant_id == tenant_id, JOBS.c.id == job_id)
+    if for_update:
+        q = q.with_for_update(key_share=True)
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
 
 
 async def list_jobs(session: AsyncSession, *, tenant_id: uuid.UUID, statuses: list[str] | None,
