@@ -46,7 +46,7 @@ def parse_phone(raw: str, *, region: str, field: str = "phone",
     # done in two steps, the region (pattern matching over every region of a shared
     # country code such as +1) is worked out once, not twice.
     country = phonenumbers.region_code_for_number(number)
-    if not phonenumbers.is_valid_number_for_region(number, country):
+    if country is None or not phonenumbers.is_valid_number_for_region(number, country):
         raise ValidationFailed(
             f"'{raw}' is not a valid phone number for region {region}.", code="INVALID_PHONE",
             errors=[{"field": field, "message": "not a valid phone number"}],
