@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 
 import procrastinate
@@ -18,7 +19,10 @@ from leadbase.worker.tasks import blueprint
 log = logging.getLogger(__name__)
 
 
+@functools.cache
 def build_app(libpq: str) -> procrastinate.App:
+    """The worker's procrastinate app (one per database per process: adding blueprints
+    renames their tasks in place, so a second app would name them twice)."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq))
     app.add_tasks_from(blueprint, namespace="leadbase")
     app.add_tasks_from(exports_blueprint, namespace="leadbase")
