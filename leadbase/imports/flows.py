@@ -233,7 +233,7 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
     totals = Totals()
     async with db.transaction(job.tenant_id) as session:
         stage = Stage(session, plan)
-        await stage.create()
+        await stage.create(scan.rows)
         pending: deque[asyncio.Future[ChunkResult]] = deque()
         chunks = iter(scan.chunks)
         ahead = pool.size() + 2
@@ -255,6 +255,8 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
             for future in pending:
                 future.cancel()
         await save(totals, force=True)
+        if not job.dry_run:
+            await stage.flush()
         finished = await repository.finish_running(session, tenant_id=job.tenant_id,
                                                    job_id=job.id, values={
             **totals.values(), "status": "completed", "finished_at": datetime.now(UTC)})
@@ -275,7 +277,7 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
 
 async def _apply_chunk(stage: Stage, job: Job, ctx: RowContext, schema: CompiledSchema,
                        result: ChunkResult, totals: Totals) -> None:
-    await stage.load(result.data)
+    await stage.load(result.data, result.rows)
     await stage.classify()
     unchanged = 0
     if job.options.on_duplicate == "update":

@@ -123,13 +123,15 @@ _STAGE_DDL = """
 CREATE TEMP TABLE imp_stage (
     line integer PRIMARY KEY, state text NOT NULL, lead_id uuid,
     first_name text, last_name text, email text, phone text, company text, job_title text,
-    source text, status text, tags jsonb, notes text, owner_id uuid, do_not_contact boolean,
+    source text, status text, tags text[], notes text, owner_id uuid, do_not_contact boolean,
     consent boolean, timezone text, country text, fields_sent jsonb, fields_create jsonb,
     create_errors jsonb, metadata jsonb, raw text, errors jsonb, match_id_key uuid,
     match_field jsonb,
     bucket text, match_id uuid, dup_line integer, dup_on text
 ) ON COMMIT DROP;
 CREATE TEMP TABLE imp_keys (k text PRIMARY KEY, line integer NOT NULL) ON COMMIT DROP;
+CREATE TEMP TABLE imp_existing (k text NOT NULL, id uuid NOT NULL,
+    created_at timestamptz NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE imp_updates (
     id uuid PRIMARY KEY, first_name text, last_name text, email text, phone text,
     company text, job_title text, source text, status text, tags text[], notes text,
@@ -144,6 +146,10 @@ _LEAD_COLUMNS = ("id", "first_name", "last_name", "email", "phone", "company", "
                  "source", "status", "tags", "notes", "owner_id", "do_not_contact", "consent",
                  "timezone", "country", "fields", "metadata", "version")
 DEFAULT_SOURCE = "import"
+# A file of n rows into a workspace of at least LOOKUP_RATIO * n leads is matched lead by
+# lead through the indexes of ``leads``; otherwise through a table of the workspace's keys.
+LOOKUP_RATIO = 20
+PENDING_LIST = "64MB"
 
 
 @dataclass(frozen=True)
@@ -177,22 +183,73 @@ class Stage:
         self.plan = plan
         self.params = {"t": plan.tenant_id, "l": plan.list_id, "j": plan.job_id,
                        "primary": list(plan.primary_codes)}
+        self.staged = 0  # rows of the chunk in imp_stage
+        self.keys_rows = 0  # an upper bound of the rows in imp_keys
+        self.keys_analyzed = 0
+        self.analyzed = False
+        self.key_table = False
 
     async def _exec(self, sql: str, params: dict[str, Any] | None = None) -> None:
         await raw.execute(self.session, sql, {**self.params, **(params or {})})
 
-    async def create(self) -> None:
+    async def create(self, rows: int) -> None:
         """The staging tables (dropped at commit), after waiting for any other import
-        into this workspace: one import at a time per workspace."""
+        into this workspace: one import at a time per workspace.
+
+        A file that is not tiny next to the workspace (``rows``: its size) is matched
+        against a temporary table of the workspace's keys, taken now in one pass, rather
+        than against ``leads``: the planner's statistics of ``leads`` do not count the
+        rows this import adds, and a first import of a million leads into an empty
+        workspace would otherwise be matched by nested loops over the whole workspace
+        (quadratic: measured in minutes per 10,000 rows)."""
         await raw.fetch_row(self.session,
                             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                             (f"import:{self.plan.tenant_id}",))
         for statement in _STAGE_DDL.split(";"):
             await self._exec(statement)
+        # GIN entries of the new leads wait in the pending lists and are merged in bulk
+        # (flush() merges the rest before commit): measured ~20% faster inserts.
+        await self._exec(f"SET LOCAL gin_pending_list_limit = '{PENDING_LIST}'")
+        await self._exec(f"SET LOCAL work_mem = '{PENDING_LIST}'")
+        cap = rows * LOOKUP_RATIO
+        found = await raw.fetch_row(
+            self.session, "SELECT count(*) FROM (SELECT 1 FROM leads WHERE tenant_id = %(t)s "
+            "AND deleted_at IS NULL LIMIT %(cap)s) AS capped", {**self.params, "cap": cap})
+        self.key_table = found is not None and int(found[0]) < cap
+        if self.key_table:
+            await self._existing_keys()
 
-    async def load(self, data: bytes) -> None:
+    async def _existing_keys(self) -> None:
+        plan = self.plan
+        live = "FROM leads l WHERE l.tenant_id = %(t)s AND l.deleted_at IS NULL"
+        parts = []
+        if plan.mode != "create":
+            for key in plan.match_keys:
+                if key == "email":
+                    parts.append(f"SELECT 'e:' || l.email, l.id, l.created_at {live} "
+                                 "AND l.email IS NOT NULL")
+                elif key == "phone":
+                    parts.append(f"SELECT 'p:' || l.phone, l.id, l.created_at {live} "
+                                 "AND l.phone IS NOT NULL")
+                elif key == "field":
+                    parts.append(
+                        "SELECT 'f:' || jsonb_build_object(%(field)s::text, "
+                        f"l.fields -> %(field)s::text)::text, l.id, l.created_at {live} "
+                        "AND l.list_id = %(l)s AND l.fields ? %(field)s::text")
+        if plan.primary_codes:
+            parts.append("SELECT 'u:' || e.key || ':' || e.value::text, l.id, l.created_at "
+                         f"{live.replace('FROM leads l', 'FROM leads l, jsonb_each(l.fields) e')}"
+                         " AND l.list_id = %(l)s AND e.key = ANY(%(primary)s)")
+        if parts:
+            await self._exec("INSERT INTO imp_existing (k, id, created_at) "
+                             + " UNION ALL ".join(parts), {"field": plan.match_field})
+        await self._exec("CREATE INDEX ON imp_existing (k, created_at, id)")
+        await self._exec("ANALYZE imp_existing")
+
+    async def load(self, data: bytes, rows: int) -> None:
         """Replace the staging rows with one chunk (CSV, as rows.process_chunk wrote it)."""
         await self._exec("TRUNCATE imp_stage")
+        self.staged = rows
         conn = await raw.connection(self.session)
         async with conn.cursor() as cur, cur.copy(
                 f"COPY imp_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN (FORMAT csv)"
@@ -200,25 +257,37 @@ class Stage:
             view = memoryview(data)
             for start in range(0, len(data), 1 << 20):
                 await copy.write(view[start:start + (1 << 20)])
+        if not self.analyzed:
+            # Temporary tables get no autovacuum: without statistics the planner takes
+            # the chunk for a handful of rows and joins it by nested loops over seq
+            # scans (minutes per chunk). The first chunk's statistics serve the others.
+            await self._exec("ANALYZE imp_stage (line, state, email, phone, match_id_key)")
+            self.analyzed = True
 
     def _keys(self, table: str) -> list[str]:
         return [_KEY_SQL[k].format(t=table) for k in self.plan.match_keys]
 
     async def classify(self) -> None:
         """Give every staged row its bucket: ``invalid``, ``skipped_duplicate``,
-        ``updated`` (matched, on_duplicate=update) or ``created``."""
+        ``updated`` (matched, on_duplicate=update) or ``created``, which stays NULL (most
+        rows: they are not rewritten)."""
         plan = self.plan
         keys = self._keys("s")
         parts = [f"SELECT {k} AS k, line FROM imp_stage s WHERE state = 'ok' AND {k} IS NOT "
                  "NULL" for k in keys]
         if plan.primary_codes:
             parts.append("SELECT 'u:' || e.key || ':' || e.value::text, s.line FROM imp_stage s,"
-                         " jsonb_each(s.fields_sent) e WHERE s.state = 'ok' AND "
+                         " jsonb_each(COALESCE(s.fields_sent, s.fields_create)) e "
+                         "WHERE s.state = 'ok' AND "
                          "e.key = ANY(%(primary)s)")
         if parts:
             await self._exec("INSERT INTO imp_keys (k, line) SELECT k, min(line) FROM ("
                              + " UNION ALL ".join(parts)
                              + ") found GROUP BY k ON CONFLICT (k) DO NOTHING")
+            self.keys_rows += self.staged
+            if self.keys_rows >= 2 * self.keys_analyzed:  # statistics as the table grows
+                await self._exec("ANALYZE imp_keys")
+                self.keys_analyzed = self.keys_rows
         if keys:
             joins = " ".join(f"LEFT JOIN imp_keys k{i} ON k{i}.k = {k}"
                              for i, k in enumerate(self._keys("s2")))
@@ -235,18 +304,19 @@ class Stage:
         matched = "'updated'" if plan.mode == "update" else "'skipped_duplicate'"
         await self._exec(
             "UPDATE imp_stage SET bucket = CASE WHEN state = 'invalid' THEN 'invalid' "
-            f"WHEN match_id IS NOT NULL THEN {matched} "
-            "WHEN create_errors IS NOT NULL THEN 'invalid' ELSE 'created' END, "
+            f"WHEN match_id IS NOT NULL THEN {matched} ELSE 'invalid' END, "
             "errors = CASE WHEN state = 'ok' AND match_id IS NULL THEN create_errors "
-            "ELSE errors END WHERE bucket IS NULL")
+            "ELSE errors END WHERE bucket IS NULL AND (state = 'invalid' OR "
+            "match_id IS NOT NULL OR create_errors IS NOT NULL)")
         await self._exec(
             "UPDATE imp_stage SET errors = jsonb_build_array(jsonb_build_object("
             "'column', %(columns)s::jsonb ->> dup_on, 'field', dup_on, "
-            "'code', CASE WHEN match_id IS NULL THEN 'DUPLICATE_IN_FILE' "
+            "'code', CASE WHEN dup_line IS NOT NULL THEN 'DUPLICATE_IN_FILE' "
             "ELSE 'DUPLICATE_LEAD' END, "
-            "'message', CASE WHEN match_id IS NULL THEN 'the same ' || dup_on || "
-            "' as line ' || dup_line ELSE 'a lead with this ' || dup_on || "
-            "' exists' END, 'duplicate_of_line', dup_line, 'existing_id', match_id)) "
+            "'message', CASE WHEN dup_on = 'lead' THEN 'the same lead as line ' || dup_line "
+            "WHEN dup_line IS NOT NULL THEN 'the same ' || dup_on || ' as line ' || dup_line "
+            "ELSE 'a lead with this ' || dup_on || ' exists' END, "
+            "'duplicate_of_line', dup_line, 'existing_id', match_id)) "
             "WHERE bucket = 'skipped_duplicate'", {"columns": raw.jsonb(plan.columns)})
         if plan.primary_codes:
             await self._check_primary()
@@ -265,16 +335,38 @@ class Stage:
             "field": f"{live} AND l.list_id = %(l)s AND l.fields @> s2.match_field",
         }
         for key in plan.match_keys:
+            if self.key_table and key != "id":  # ids go through the primary key
+                source = f"imp_existing l ON l.k = {_KEY_SQL[key].format(t='s2')}"
+            else:
+                source = f"leads l ON {conditions[key]}"
             await self._exec(
                 "UPDATE imp_stage s SET match_id = m.id, dup_on = %(key)s FROM ("
-                "SELECT DISTINCT ON (s2.line) s2.line, l.id FROM imp_stage s2 JOIN leads l "
-                f"ON {conditions[key]} WHERE s2.bucket IS NULL AND s2.state = 'ok' "
+                f"SELECT DISTINCT ON (s2.line) s2.line, l.id FROM imp_stage s2 JOIN {source} "
+                "WHERE s2.bucket IS NULL AND s2.state = 'ok' "
                 "AND s2.match_id IS NULL ORDER BY s2.line, l.created_at, l.id) m "
                 "WHERE s.line = m.line", {"key": key})
+        # Rows matching one lead through different keys (one by email, one by phone):
+        # the first takes the lead, the others are duplicates inside the file.
+        await self._exec(
+            "INSERT INTO imp_keys (k, line) SELECT 'm:' || match_id::text, min(line) "
+            "FROM imp_stage WHERE bucket IS NULL AND match_id IS NOT NULL GROUP BY 1 "
+            "ON CONFLICT (k) DO NOTHING")
+        await self._exec(
+            "UPDATE imp_stage s SET bucket = 'skipped_duplicate', dup_line = k.line, "
+            "dup_on = 'lead' FROM imp_keys k WHERE s.bucket IS NULL AND "
+            "s.match_id IS NOT NULL AND k.k = 'm:' || s.match_id::text AND k.line < s.line")
 
     async def _check_primary(self) -> None:
         """A primary field's value must be unique among the list's live leads: a value
         held by an earlier row, or by another lead, makes the row invalid."""
+        if self.key_table:
+            held = ("SELECT l.id FROM imp_existing l WHERE l.k = 'u:' || e.key || ':' || "
+                    "e.value::text AND l.id IS DISTINCT FROM s2.match_id LIMIT 1")
+        else:
+            held = ("SELECT l.id FROM leads l WHERE l.tenant_id = %(t)s AND l.list_id = %(l)s "
+                    "AND l.deleted_at IS NULL AND l.fields @> jsonb_build_object(e.key, e.value)"
+                    " AND l.id IS DISTINCT FROM s2.match_id AND l.id IS DISTINCT FROM "
+                    "s2.lead_id LIMIT 1")
         await self._exec(
             "UPDATE imp_stage s SET bucket = 'invalid', errors = d.errors FROM ("
             "SELECT s2.line, jsonb_agg(jsonb_build_object('column', %(columns)s::jsonb ->> "
@@ -282,14 +374,12 @@ class Stage:
             "'DUPLICATE_FIELD_VALUE', 'rule', 'primary', 'message', "
             "CASE WHEN k.line < s2.line THEN 'the same value as line ' || k.line "
             "ELSE 'already taken by another lead' END, 'existing_id', l.id)) AS errors "
-            "FROM imp_stage s2 CROSS JOIN jsonb_each(s2.fields_sent) e "
+            "FROM imp_stage s2 CROSS JOIN jsonb_each(COALESCE(s2.fields_sent, "
+            "s2.fields_create)) e "
             "LEFT JOIN imp_keys k ON k.k = 'u:' || e.key || ':' || e.value::text "
-            "LEFT JOIN LATERAL (SELECT l.id FROM leads l WHERE l.tenant_id = %(t)s AND "
-            "l.list_id = %(l)s AND l.deleted_at IS NULL AND "
-            "l.fields @> jsonb_build_object(e.key, e.value) AND "
-            "l.id IS DISTINCT FROM s2.match_id AND l.id IS DISTINCT FROM s2.lead_id "
-            "LIMIT 1) l ON true "
-            "WHERE s2.bucket IN ('created', 'updated') AND e.key = ANY(%(primary)s) "
+            f"LEFT JOIN LATERAL ({held}) l ON true "
+            "WHERE COALESCE(s2.bucket, 'created') IN ('created', 'updated') "
+            "AND e.key = ANY(%(primary)s) "
             "AND (k.line < s2.line OR l.id IS NOT NULL) GROUP BY s2.line) d "
             "WHERE s.line = d.line", {"columns": raw.jsonb(self.plan.columns)})
 
@@ -299,10 +389,11 @@ class Stage:
             "jsonb_build_array(jsonb_build_object('column', %(column)s::text, 'field', "
             "'fields.' || %(code)s::text, 'code', 'INVALID_FIELD_VALUE', 'rule', "
             "'related_lead', 'message', 'must be a lead of the related list')) "
-            "WHERE s.bucket IN ('created', 'updated') AND s.fields_sent ? %(code)s "
+            "WHERE COALESCE(s.bucket, 'created') IN ('created', 'updated') "
+            "AND COALESCE(s.fields_sent, s.fields_create) ? %(code)s "
             "AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.tenant_id = %(t)s AND "
             "l.list_id = %(rel)s AND l.deleted_at IS NULL AND "
-            "l.id = (s.fields_sent ->> %(code)s)::uuid)",
+            "l.id = (COALESCE(s.fields_sent, s.fields_create) ->> %(code)s)::uuid)",
             {"code": code, "rel": related_list,
              "column": self.plan.columns.get(f"fields.{code}")})
 
@@ -311,11 +402,12 @@ class Stage:
         sent = ", ".join(f"s.{c} AS s_{c}" for c in (
             "first_name", "last_name", "email", "phone", "company", "job_title", "source",
             "status", "tags", "notes", "owner_id", "do_not_contact", "consent", "timezone",
-            "country", "fields_sent", "metadata"))
+            "country", "metadata"))
         current = ", ".join(f"l.{c}" for c in _LEAD_COLUMNS)
         return await raw.fetch_all(
             self.session,
-            f"SELECT s.line, {sent}, {current} FROM imp_stage s JOIN leads l ON "
+            f"SELECT s.line, {sent}, COALESCE(s.fields_sent, s.fields_create) AS "
+            f"s_fields_sent, {current} FROM imp_stage s JOIN leads l ON "
             "l.tenant_id = %(t)s AND l.id = s.match_id WHERE s.bucket = 'updated' "
             "ORDER BY l.id" + (" FOR UPDATE OF l" if lock else ""), self.params)
 
@@ -351,11 +443,15 @@ class Stage:
             "consent, timezone, country, fields, metadata, created_at, updated_at) "
             "SELECT lead_id, %(t)s, %(l)s, first_name, last_name, email, phone, company, "
             "job_title, COALESCE(source, %(source)s), COALESCE(status, 'new'), "
-            "ARRAY(SELECT jsonb_array_elements_text(tags)), notes, owner_id, "
+            "COALESCE(tags, '{}'), notes, owner_id, "
             "COALESCE(do_not_contact, false), COALESCE(consent, false), timezone, country, "
             "COALESCE(fields_create, '{}'), COALESCE(metadata, '{}'), clock_timestamp(), "
-            "clock_timestamp() FROM imp_stage WHERE bucket = 'created' ORDER BY line",
+            "clock_timestamp() FROM imp_stage WHERE bucket IS NULL ORDER BY line",
             {"source": DEFAULT_SOURCE})
+
+    async def flush(self) -> None:
+        """Merge the GIN pending lists of leads (before the import commits)."""
+        await raw.fetch_row(self.session, "SELECT lb_flush_lead_index_lists()", ())
 
     async def save_errors(self) -> None:
         await self._exec(
@@ -365,6 +461,7 @@ class Stage:
 
     async def counts(self) -> dict[str, int]:
         rows = await raw.fetch_all(self.session,
-                                   "SELECT bucket, count(*) AS n FROM imp_stage GROUP BY bucket",
+                                   "SELECT COALESCE(bucket, 'created') AS bucket, count(*) AS n "
+                                   "FROM imp_stage GROUP BY 1",
                                    ())
         return {r["bucket"]: int(r["n"]) for r in rows}

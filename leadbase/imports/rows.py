@@ -159,10 +159,12 @@ class RowBuilder:
             line, "ok" if valid else "invalid", str(new_id()) if valid else None,
             out.get("first_name"), out.get("last_name"), out.get("email"), out.get("phone"),
             out.get("company"), out.get("job_title"), out.get("source"), out.get("status"),
-            orjson.dumps(all_tags).decode() if all_tags else None, out.get("notes"),
+            _text_array(all_tags) if all_tags else None, out.get("notes"),
             out.get("owner_id"), _flag(out.get("do_not_contact")), _flag(out.get("consent")),
             out.get("timezone"), out.get("country"),
-            orjson.dumps(sent).decode() if sent else None,
+            # The sent values only where they differ from a new lead's (defaults or
+            # calculated fields): the database then parses one JSON value, not two.
+            None if sent == (created or {}) else orjson.dumps(sent).decode(),
             orjson.dumps(created).decode() if created else None,
             orjson.dumps(create_errors).decode() if create_errors else None,
             orjson.dumps(metadata).decode() if metadata else None,
@@ -261,6 +263,13 @@ class RowBuilder:
             # Calculated values wait until the lead is complete (see validate()).
             return sent, None, required
         return sent, outcome.values, []
+
+
+def _text_array(items: list[str]) -> str:
+    """A PostgreSQL array literal of text (``{"a","b \\"c\\""}``): the staging table
+    takes tags as ``text[]``."""
+    quoted = ('"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in items)
+    return "{" + ",".join(quoted) + "}"
 
 
 def _flag(value: bool | None) -> str | None:

@@ -51,10 +51,15 @@ def parse_phone(raw: str, *, region: str, field: str = "phone",
             f"'{raw}' is not a valid phone number for region {region}.", code="INVALID_PHONE",
             errors=[{"field": field, "message": "not a valid phone number"}],
         )
+    # time_zones_for_number() would classify the number (pattern matching again) only to
+    # tell geographic numbers from the rest; the prefix table answers both the same for
+    # the numbers people give (fixed and mobile; for toll-free ones it is vaguer, and
+    # _pick_timezone gives no zone when many match). A third of the cost of a parse.
+    zones = phone_timezone.time_zones_for_geographical_number(number)
     return Phone(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         country=country,
-        timezone=_pick_timezone(phone_timezone.time_zones_for_number(number), preferred_timezone),
+        timezone=_pick_timezone(zones, preferred_timezone),
     )
 
 

@@ -386,3 +386,33 @@ async def test_jobs_list_and_status_filter(client: httpx.AsyncClient, db: Databa
     assert bad.status_code == 422
     too_many = await client.get("/api/v1/imports?per_page=500", headers=owner.headers)
     assert too_many.status_code == 422
+
+
+async def test_matching_through_the_indexes_or_a_key_table_agree(
+        client: httpx.AsyncClient, db: Database, settings: Settings,
+        monkeypatch: Any) -> None:
+    """A small file into a big workspace is matched lead by lead through the indexes of
+    leads; otherwise through a table of the workspace's keys. Same outcome either way."""
+    from leadbase.imports import repository
+
+    outcomes = []
+    for ratio in (1, 10_000):  # key table / lookups through leads
+        monkeypatch.setattr(repository, "LOOKUP_RATIO", ratio)
+        owner = await make_workspace(client, f"Ratio {ratio}")
+        await add_field(client, owner, name="DNI", type="STRING", is_primary=True)
+        old = await make_lead(client, owner, first_name="Old", email="old@example.com",
+                              phone="+14155550100", fields={"DNI": "1"})
+        content = _csv([["email", "phone", "DNI", "first_name"],
+                        ["old@example.com", "", "", "By email"],
+                        ["", "(415) 555-0100", "", "By phone"],
+                        ["new@example.com", "", "1", "Taken DNI"],
+                        ["new2@example.com", "", "2", "Fresh"]])
+        job = await import_file(client, owner, db, settings, content, on_duplicate="update")
+        problems = [(e["line"], e["code"]) for e in await errors(client, owner, job)]
+        merged = (await client.get(f"/api/v1/leads/{old['id']}",
+                                   headers=owner.headers)).json()
+        outcomes.append(((job["created"], job["updated"], job["invalid"]), problems,
+                         merged["first_name"]))
+    assert outcomes[0] == outcomes[1] == ((1, 1, 1), [(3, "DUPLICATE_IN_FILE"),
+                                                     (4, "DUPLICATE_FIELD_VALUE")],
+                                          "By email")

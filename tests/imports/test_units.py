@@ -164,7 +164,7 @@ def test_rows_normalise_contact_data() -> None:
     assert got["email"] == "ana@example.com"
     assert (got["first_name"], got["last_name"]) == ("Ana", "María  Pérez")
     assert got["status"] == "contacted" and got["do_not_contact"] == "t"
-    assert got["tags"] == '["a","b","import"]'
+    assert got["tags"] == '{"a","b","import"}'
     assert _row(b, ["(415) 555-2673", "", "B", "", "", ""])["phone"] == "+14155552673"
     assert _row(b, ["'+14155552674", "", "C", "", "", ""])["phone"] == "+14155552674"
 
