@@ -255,8 +255,6 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
             for future in pending:
                 future.cancel()
         await save(totals, force=True)
-        if not job.dry_run:
-            await stage.flush()
         finished = await repository.finish_running(session, tenant_id=job.tenant_id,
                                                    job_id=job.id, values={
             **totals.values(), "status": "completed", "finished_at": datetime.now(UTC)})

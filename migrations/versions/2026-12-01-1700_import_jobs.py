@@ -65,22 +65,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['job_id'], ['import_jobs.id'], name='fk_import_errors_job_id_import_jobs', ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', 'job_id', 'line', name='pk_import_errors'),
     )
-    # An import lets the GIN indexes of leads gather entries in their pending lists (a
-    # larger gin_pending_list_limit for its transaction: merged in bulk, ~20% faster
-    # inserts) and merges what is left before it commits, so that searches never scan a
-    # long pending list. Merging needs the index owner: this function is that, and does
-    # nothing else.
-    op.execute("""
-CREATE OR REPLACE FUNCTION lb_flush_lead_index_lists() RETURNS bigint
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public
-AS $$
-    SELECT coalesce(sum(gin_clean_pending_list(c.oid::regclass)), 0)::bigint
-    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
-    WHERE i.indrelid = 'public.leads'::regclass AND a.amname = 'gin'
-$$;
-REVOKE ALL ON FUNCTION lb_flush_lead_index_lists() FROM PUBLIC;
-""")
-    op.execute(f"GRANT EXECUTE ON FUNCTION lb_flush_lead_index_lists() TO {APP_ROLE}")
     for table in TABLES:
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}")
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
@@ -93,6 +77,5 @@ REVOKE ALL ON FUNCTION lb_flush_lead_index_lists() FROM PUBLIC;
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION IF EXISTS lb_flush_lead_index_lists()")
     op.drop_table('import_errors')
     op.drop_table('import_jobs')
