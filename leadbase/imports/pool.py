@@ -15,6 +15,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -42,8 +43,17 @@ def _executor() -> ProcessPoolExecutor:
 
 
 async def run(fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)`` in a pool process (``fn`` and the arguments must pickle)."""
-    return await asyncio.get_running_loop().run_in_executor(_executor(), fn, *args)
+    """``fn(*args)`` in a pool process (``fn`` and the arguments must pickle). A pool
+    whose process died (killed, out of memory) is replaced for the next call."""
+    executor = _executor()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+    except BrokenProcessPool:
+        global _pool
+        if _pool is executor:
+            _pool = None
+            executor.shutdown(wait=False, cancel_futures=True)
+        raise
 
 
 def _limit_memory(limit: int) -> None:

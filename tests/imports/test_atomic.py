@@ -156,3 +156,24 @@ async def test_the_worker_runs_deferred_imports(client: httpx.AsyncClient, db: D
                                    install_signal_handlers=False, delete_jobs="successful")
     done = await _job(client, owner, job["id"])
     assert done["status"] == "completed" and done["created"] == 5, done
+
+
+def _die() -> None:
+    import os
+
+    os._exit(1)
+
+
+async def test_a_dead_validation_process_fails_one_job_not_the_next(
+        client: httpx.AsyncClient, db: Database, settings: Settings) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from leadbase.imports import pool
+
+    with pytest.raises(BrokenProcessPool):
+        await pool.run(_die)
+    owner = await make_workspace(client, "After a crash")
+    job = await _queued(client, owner, _rows(3))
+    status = await flows.run_job(db, tenant_id=owner.tenant_id, job_id=uuid.UUID(job["id"]),
+                                 data_dir=settings.resolved_data_dir())
+    assert status == "completed" and len(await leads(client, owner)) == 3
