@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,11 +36,35 @@ def configure(processes: int) -> None:
     _size = processes
 
 
+def _watch_parent(parent: int) -> None:
+    """A pool process ends with its parent: a parent killed without shutting the pool
+    down would otherwise leave it waiting forever (it holds both ends of its queue)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="watch-parent").start()
+
+
+def _start(parent: int, memory_limit: int | None) -> None:
+    _watch_parent(parent)
+    if memory_limit:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
+
+def _new(workers: int, memory_limit: int | None = None) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers,
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start, initargs=(os.getpid(), memory_limit))
+
+
 def _executor() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=size(),
-                                    mp_context=multiprocessing.get_context("spawn"))
+        _pool = _new(size())
     return _pool
 
 
@@ -56,18 +82,10 @@ async def run(fn: Callable[..., T], *args: Any) -> T:
         raise
 
 
-def _limit_memory(limit: int) -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 async def run_isolated(fn: Callable[..., T], *args: Any, memory_limit: int) -> T:
     """``fn(*args)`` in a process of its own, whose address space is capped at
     ``memory_limit`` bytes (a MemoryError there fails the call, not the server)."""
-    executor = ProcessPoolExecutor(max_workers=1,
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_limit_memory, initargs=(memory_limit,))
+    executor = _new(1, memory_limit)
     try:
         return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
     finally:
