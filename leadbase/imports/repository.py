@@ -280,34 +280,39 @@ class Stage:
         rows: they are not rewritten)."""
         plan = self.plan
         keys = self._keys("s")
-        parts = [f"SELECT {k} AS k, line FROM imp_stage s WHERE state = 'ok' AND {k} IS NOT "
-                 "NULL" for k in keys]
+        if keys:
+            # One pass over the chunk's keys: each is looked up once in imp_keys, the new
+            # ones are added, and a row holding a key first seen on an earlier line
+            # (of this chunk or an earlier one) is a duplicate inside the file.
+            row_keys = " UNION ALL ".join(
+                f"SELECT line, {k} AS k, '{name}' AS kind, {rank} AS rank FROM imp_stage s "
+                f"WHERE state = 'ok' AND {k} IS NOT NULL"
+                for rank, (k, name) in enumerate(zip(keys, plan.match_keys, strict=True)))
+            await self._exec(
+                f"WITH rk AS ({row_keys}), "
+                "firsts AS (SELECT k, min(line) AS line FROM rk GROUP BY k), "
+                "known AS (SELECT f.k, COALESCE(x.line, f.line) AS first, x.k IS NULL AS new "
+                "FROM firsts f LEFT JOIN imp_keys x ON x.k = f.k), "
+                "added AS (INSERT INTO imp_keys (k, line) SELECT k, first FROM known "
+                "WHERE new), "
+                "dup AS (SELECT DISTINCT ON (rk.line) rk.line, known.first, rk.kind "
+                "FROM rk JOIN known ON known.k = rk.k WHERE known.first < rk.line "
+                "ORDER BY rk.line, known.first, rk.rank) "
+                "UPDATE imp_stage s SET bucket = 'skipped_duplicate', dup_line = dup.first, "
+                "dup_on = dup.kind FROM dup WHERE s.line = dup.line")
         if plan.primary_codes:
-            parts.append(f"SELECT {_PRIMARY_KEY}, s.line FROM imp_stage s,"
-                         " jsonb_each(COALESCE(s.fields_sent, s.fields_create)) e "
-                         "WHERE s.state = 'ok' AND "
-                         "e.key = ANY(%(primary)s)")
-        if parts:
-            await self._exec("INSERT INTO imp_keys (k, line) SELECT k, min(line) FROM ("
-                             + " UNION ALL ".join(parts)
-                             + ") found GROUP BY k ON CONFLICT (k) DO NOTHING")
+            await self._exec(
+                f"INSERT INTO imp_keys (k, line) SELECT {_PRIMARY_KEY}, min(s.line) "
+                "FROM imp_stage s, jsonb_each(COALESCE(s.fields_sent, s.fields_create)) e "
+                "WHERE s.state = 'ok' AND e.key = ANY(%(primary)s) GROUP BY 1 "
+                "ON CONFLICT (k) DO NOTHING")
+        if keys or plan.primary_codes:
             self.keys_rows += self.staged
             if self.keys_rows >= 2 * self.keys_analyzed:  # statistics as the table grows
                 await self._exec("ANALYZE imp_keys")
                 self.keys_analyzed = self.keys_rows
-        if keys:
-            joins = " ".join(f"LEFT JOIN imp_keys k{i} ON k{i}.k = {k}"
-                             for i, k in enumerate(self._keys("s2")))
-            first = f"LEAST({', '.join(f'k{i}.line' for i in range(len(keys)))})"
-            which = " ".join(f"WHEN k{i}.line = {first} THEN '{name}'"
-                             for i, name in enumerate(plan.match_keys))
-            await self._exec(
-                "UPDATE imp_stage s SET bucket = 'skipped_duplicate', dup_line = d.first, "
-                "dup_on = d.which FROM (SELECT s2.line, "
-                f"{first} AS first, CASE {which} END AS which FROM imp_stage s2 {joins} "
-                "WHERE s2.state = 'ok') d WHERE s.line = d.line AND d.first < s.line")
-            if plan.mode != "create":
-                await self._match_existing()
+        if keys and plan.mode != "create":
+            await self._match_existing()
         matched = "'updated'" if plan.mode == "update" else "'skipped_duplicate'"
         await self._exec(
             "UPDATE imp_stage SET bucket = CASE WHEN state = 'invalid' THEN 'invalid' "
