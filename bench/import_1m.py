@@ -228,6 +228,7 @@ def run_import(api: base.ApiServer, token: str, path: Path, worker_pid: int,
         upload = time.perf_counter() - t0
         job = r.json()
         cpu_before = meter.snapshot()
+        tree_before = meter._proc_cpu(worker_pid, children=True) or 0.0
         last = 0.0
         while job["status"] in ("queued", "running"):
             time.sleep(0.5)
@@ -238,10 +239,13 @@ def run_import(api: base.ApiServer, token: str, path: Path, worker_pid: int,
                          f"{base.fmt_int(job['total_rows'] or 0)} rows, "
                          f"{job['rows_per_second'] or 0:,.0f} rows/s")
         total = time.perf_counter() - t0
-        cores = base.CpuMeter.cores(cpu_before, meter.snapshot())
+        after = meter.snapshot()
+        cores = base.CpuMeter.cores(cpu_before, after)
+        tree = ((meter._proc_cpu(worker_pid, children=True) or 0.0) - tree_before) / \
+            (after[-1] - cpu_before[-1])
     peak_main, peak = rss.stop()
     return {"job": job, "upload": upload, "total": total, "rss_main": peak_main,
-            "rss_tree": peak, "cores": cores}
+            "rss_tree": peak, "cores": cores, "worker_cores": tree}
 
 
 # ---------------------------------------------------------------------------- raw COPY
@@ -344,9 +348,10 @@ def main() -> int:
         base.out(f"    upload {r['upload']:.1f} s; job {seconds:.1f} s ({rate:,.0f} rows/s); "
                  f"from upload to completed {r['total']:.1f} s")
         c = r["cores"]
-        if c[1] is not None:
-            base.out(f"    cores while running: worker {c[1]:.2f} (its validation processes "
-                     f"are not in it), PostgreSQL {c[2]:.2f}, other {c[3]:.2f}")
+        if c[2] is not None:
+            base.out(f"    cores while running (of {cpus}): worker with its validation processes "
+                     f"{r['worker_cores']:.2f}, PostgreSQL {c[2]:.2f}, everything else "
+                     f"{max(0.0, (c[3] or 0) + (c[1] or 0) - r['worker_cores']):.2f}")
         base.out(f"    peak RSS: worker {base.fmt_bytes(r['rss_main'])}, worker with its "
                  f"validation processes {base.fmt_bytes(r['rss_tree'])}")
         copy_rate = None
