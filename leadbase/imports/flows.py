@@ -236,7 +236,7 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
         await stage.create(scan.rows)
         pending: deque[asyncio.Future[ChunkResult]] = deque()
         chunks = iter(scan.chunks)
-        ahead = pool.size() + 2
+        ahead = 3 * pool.size() + 2  # a buffer against uneven chunks on either side
 
         def submit() -> None:
             chunk = next(chunks, None)

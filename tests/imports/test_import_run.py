@@ -110,6 +110,15 @@ async def test_utf16_without_bom_and_crlf(client: httpx.AsyncClient, db: Databas
     assert (await leads(client, owner))[0]["first_name"] == "Zoë"
 
 
+async def test_old_mac_line_ends(client: httpx.AsyncClient, db: Database,
+                                 settings: Settings) -> None:
+    owner = await make_workspace(client, "Old Mac")
+    content = "Nombre;Email\rPeña;pena@example.com\rRuiz;ruiz@example.com\r".encode("cp1252")
+    job = await import_file(client, owner, db, settings, content)
+    assert job["created"] == 2 and job["detected"]["encoding"] == "cp1252", job
+    assert sorted(x["first_name"] for x in await leads(client, owner)) == ["Peña", "Ruiz"]
+
+
 async def test_header_synonyms_english_and_spanish(client: httpx.AsyncClient, db: Database,
                                                    settings: Settings) -> None:
     owner = await make_workspace(client, "Synonyms")

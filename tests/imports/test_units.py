@@ -197,3 +197,22 @@ def test_rows_custom_fields_sent_and_for_a_new_lead() -> None:
     bad = _row(b, ["c@example.com", "cuarenta"])
     assert not bad["valid"]
     assert orjson.loads(str(bad["errors"]))[0]["field"] == "fields.Edad"
+
+
+def test_the_line_scan_agrees_with_the_record_scan(tmp_path: Path) -> None:
+    body = "".join(f"r{i}@example.com;Name {i}\r\n" + ("\r\n ; \r\n" if i % 7 == 0 else "")
+                   for i in range(33))
+    text = files.prepare_text(_write(tmp_path, ("email;name\r\n" + body).encode()),
+                              encoding=None, delimiter=None)
+    fast = files._scan_lines(text, 5)
+    assert fast is not None and fast == files._scan_records(text, 5)
+    assert fast.rows == 33 and sum(c.rows for c in fast.chunks) == 33
+    quoted = files.prepare_text(_write(tmp_path, b'email,notes\na@x.com,"x\ny"\n', "q.csv"),
+                                encoding=None, delimiter=None)
+    assert files._scan_lines(quoted, 5) is None
+    old_mac = files.prepare_text(_write(tmp_path, b"email\ra@x.com\rb@x.com\r", "m.csv"),
+                                 encoding=None, delimiter=None)
+    assert old_mac.path.endswith(".utf8")  # rewritten with \n line ends
+    assert files.scan(old_mac, 5).rows == 2
+    assert [r for c in files.scan(old_mac, 5).chunks for r in files.read_chunk(old_mac, c)] \
+        == [(2, ["a@x.com"]), (3, ["b@x.com"])]
