@@ -220,8 +220,11 @@ class _Saver:
 
 async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: float,
                on_progress: Progress | None) -> str:
+    started = time.monotonic()
     text = await _text(job)
     scan: Scan = await pool.run(files.scan, text, chunk_rows)
+    log.info("import %s: %d rows in %d chunks, read in %.1f s", job.id, scan.rows,
+             len(scan.chunks), time.monotonic() - started)
     async with db.transaction(job.tenant_id) as session:
         ctx, plan, schema, detected = await _context(session, job, text)
         row = await repository.update_job(session, tenant_id=job.tenant_id, job_id=job.id,
@@ -234,6 +237,7 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
     async with db.transaction(job.tenant_id) as session:
         stage = Stage(session, plan)
         await stage.create(scan.rows)
+        log.info("import %s: staging ready at %.1f s", job.id, time.monotonic() - started)
         pending: deque[asyncio.Future[ChunkResult]] = deque()
         chunks = iter(scan.chunks)
         ahead = 3 * pool.size() + 2  # a buffer against uneven chunks on either side
@@ -255,6 +259,8 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
             for future in pending:
                 future.cancel()
         await save(totals, force=True)
+        log.info("import %s: %d rows staged and written at %.1f s", job.id, totals.processed,
+                 time.monotonic() - started)
         finished = await repository.finish_running(session, tenant_id=job.tenant_id,
                                                    job_id=job.id, values={
             **totals.values(), "status": "completed", "finished_at": datetime.now(UTC)})
@@ -270,6 +276,7 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
                           entity_type="import", entity_id=job.id,
                           payload={"id": str(job.id), "list_id": str(job.list_id),
                                    **summary})
+    log.info("import %s: committed at %.1f s", job.id, time.monotonic() - started)
     return "completed"
 
 

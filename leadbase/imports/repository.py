@@ -129,7 +129,8 @@ CREATE TEMP TABLE imp_stage (
     match_field jsonb,
     bucket text, match_id uuid, dup_line integer, dup_on text
 ) ON COMMIT DROP;
-CREATE TEMP TABLE imp_keys (k uuid PRIMARY KEY, line integer NOT NULL) ON COMMIT DROP;
+CREATE TEMP TABLE imp_keys (k uuid NOT NULL, line integer NOT NULL) ON COMMIT DROP;
+CREATE INDEX ON imp_keys USING hash (k);
 CREATE TEMP TABLE imp_existing (k uuid NOT NULL, id uuid NOT NULL,
     created_at timestamptz NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE imp_updates (
@@ -167,9 +168,9 @@ class StagePlan:
 
 
 def _key(expr: str) -> str:
-    """A key as stored in imp_keys and imp_existing: the MD5 of its text as a uuid (16
-    bytes, compared as such: a third of the index of text keys, measured 13 s of a
-    million-row import on text keys)."""
+    """A key as stored in imp_keys and imp_existing: the MD5 of its text as a uuid, in a
+    hash index (random keys: measured 3x faster than a B-tree for 2M keys added 20,000
+    at a time; only this transaction writes the table, so anti-joins keep it unique)."""
     return f"md5({expr})::uuid"
 
 
@@ -179,6 +180,8 @@ _KEY_SQL = {
     "id": _key("'i:' || {t}.match_id_key::text"),
     "field": _key("'f:' || {t}.match_field::text"),
 }
+_KEY_COLUMN = {"email": "email", "phone": "phone", "id": "match_id_key",
+               "field": "match_field"}
 _PRIMARY_KEY = _key("'u:' || e.key || ':' || e.value::text")
 _MATCHED_KEY = _key("'m:' || {t}.match_id::text")
 
@@ -250,7 +253,7 @@ class Stage:
         if parts:
             await self._exec("INSERT INTO imp_existing (k, id, created_at) "
                              + " UNION ALL ".join(parts), {"field": plan.match_field})
-        await self._exec("CREATE INDEX ON imp_existing (k, created_at, id)")
+        await self._exec("CREATE INDEX ON imp_existing USING hash (k)")
         await self._exec("ANALYZE imp_existing")
 
     async def load(self, data: bytes, rows: int) -> None:
@@ -286,7 +289,7 @@ class Stage:
             # (of this chunk or an earlier one) is a duplicate inside the file.
             row_keys = " UNION ALL ".join(
                 f"SELECT line, {k} AS k, '{name}' AS kind, {rank} AS rank FROM imp_stage s "
-                f"WHERE state = 'ok' AND {k} IS NOT NULL"
+                f"WHERE state = 'ok' AND s.{_KEY_COLUMN[name]} IS NOT NULL"
                 for rank, (k, name) in enumerate(zip(keys, plan.match_keys, strict=True)))
             await self._exec(
                 f"WITH rk AS ({row_keys}), "
@@ -302,10 +305,11 @@ class Stage:
                 "dup_on = dup.kind FROM dup WHERE s.line = dup.line")
         if plan.primary_codes:
             await self._exec(
-                f"INSERT INTO imp_keys (k, line) SELECT {_PRIMARY_KEY}, min(s.line) "
-                "FROM imp_stage s, jsonb_each(COALESCE(s.fields_sent, s.fields_create)) e "
-                "WHERE s.state = 'ok' AND e.key = ANY(%(primary)s) GROUP BY 1 "
-                "ON CONFLICT (k) DO NOTHING")
+                f"INSERT INTO imp_keys (k, line) SELECT f.k, f.line FROM (SELECT "
+                f"{_PRIMARY_KEY} AS k, min(s.line) AS line FROM imp_stage s, "
+                "jsonb_each(COALESCE(s.fields_sent, s.fields_create)) e "
+                "WHERE s.state = 'ok' AND e.key = ANY(%(primary)s) GROUP BY 1) f "
+                "WHERE NOT EXISTS (SELECT 1 FROM imp_keys x WHERE x.k = f.k)")
         if keys or plan.primary_codes:
             self.keys_rows += self.staged
             if self.keys_rows >= 2 * self.keys_analyzed:  # statistics as the table grows
@@ -360,10 +364,10 @@ class Stage:
         # Rows matching one lead through different keys (one by email, one by phone):
         # the first takes the lead, the others are duplicates inside the file.
         await self._exec(
-            f"INSERT INTO imp_keys (k, line) SELECT {_MATCHED_KEY.format(t='imp_stage')}, "
-            "min(line) "
-            "FROM imp_stage WHERE bucket IS NULL AND match_id IS NOT NULL GROUP BY 1 "
-            "ON CONFLICT (k) DO NOTHING")
+            f"INSERT INTO imp_keys (k, line) SELECT f.k, f.line FROM (SELECT "
+            f"{_MATCHED_KEY.format(t='imp_stage')} AS k, min(line) AS line "
+            "FROM imp_stage WHERE bucket IS NULL AND match_id IS NOT NULL GROUP BY 1) f "
+            "WHERE NOT EXISTS (SELECT 1 FROM imp_keys x WHERE x.k = f.k)")
         await self._exec(
             "UPDATE imp_stage s SET bucket = 'skipped_duplicate', dup_line = k.line, "
             "dup_on = 'lead' FROM imp_keys k WHERE s.bucket IS NULL AND "
