@@ -38,3 +38,23 @@ def test_email() -> None:
     for bad in ("ana", "ana@", "@example.com", "a b@example.com"):
         with pytest.raises(ValidationFailed):
             normalize_email(bad)
+
+
+def test_domain_checks_are_remembered_and_change_nothing() -> None:
+    import importlib
+
+    from leadbase.kit.contact import normalize_email
+
+    module = importlib.import_module("email_validator.validate_email")
+    cached = module.validate_email_domain_name
+    assert hasattr(cached, "cache_info")
+    before = cached.cache_info().hits
+    assert normalize_email("Ana@Example.COM") == "ana@example.com"
+    assert normalize_email("ben@example.com") == "ben@example.com"
+    assert cached.cache_info().hits > before
+    assert normalize_email("josé@ñandú.com.ar") == "josé@ñandú.com.ar"
+    for bad in ("a@-bad.com", "a@bad..com", "a@" + "x" * 300 + ".com"):
+        with pytest.raises(ValidationFailed):
+            normalize_email(bad)
+    with pytest.raises(ValidationFailed):
+        normalize_email("again@-bad.com")  # failures are not remembered as successes
