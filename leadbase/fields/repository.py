@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, text, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
@@ -16,6 +16,7 @@ from leadbase.models import (
     FieldDefinition,
     FieldSection,
     Lead,
+    LeadFieldKey,
     LeadList,
     ValidationRule,
 )
@@ -114,18 +115,6 @@ async def list_has_leads(session: AsyncSession, *, tenant_id: uuid.UUID,
     return bool((await session.execute(q)).scalar())
 
 
-async def lead_with_value(session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
-                          code: str, value: Any,
-                          exclude_id: uuid.UUID | None) -> uuid.UUID | None:
-    """A live lead of the list whose ``fields`` hold ``code: value`` (GIN containment)."""
-    q = select(LEADS.c.id).where(
-        LEADS.c.tenant_id == tenant_id, LEADS.c.list_id == list_id,
-        LEADS.c.deleted_at.is_(None), LEADS.c.fields.contains({code: value}))
-    if exclude_id is not None:
-        q = q.where(LEADS.c.id != exclude_id)
-    return (await session.execute(q.limit(1))).scalar_one_or_none()
-
-
 async def live_leads_in_list(session: AsyncSession, *, tenant_id: uuid.UUID,
                              list_id: uuid.UUID, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     q = select(LEADS.c.id).where(LEADS.c.tenant_id == tenant_id, LEADS.c.id.in_(ids),
@@ -133,6 +122,28 @@ async def live_leads_in_list(session: AsyncSession, *, tenant_id: uuid.UUID,
     return set((await session.execute(q)).scalars())
 
 
-async def lock_value(session: AsyncSession, *, key: str) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                          {"k": key})
+_ADD_KEYS_SQL = text("""
+INSERT INTO lead_field_keys (tenant_id, list_id, code, value, lead_id)
+SELECT tenant_id, list_id, CAST(:code AS text), lb_field_key(fields ->> CAST(:code AS text)), id
+FROM leads WHERE tenant_id = :tenant AND list_id = :list AND deleted_at IS NULL
+  AND lb_field_key(fields ->> CAST(:code AS text)) NOT IN ('', '[]')
+ORDER BY created_at, id
+ON CONFLICT DO NOTHING
+""")
+
+
+async def set_primary_keys(session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
+                           code: str, primary: bool) -> None:
+    """Start (``primary``) or stop holding the keys of field ``code`` in ``lead_field_keys``.
+
+    From then on the triggers of migration 0009 keep them. When leads already share a value,
+    the oldest keeps it; the others are left as they are until their value changes. This
+    reads every live lead of the list: call it only when the field turns primary."""
+    if primary:
+        await session.execute(_ADD_KEYS_SQL, {"tenant": tenant_id, "list": list_id,
+                                              "code": code})
+    else:
+        keys = table_of(LeadFieldKey)
+        await session.execute(delete(keys).where(keys.c.tenant_id == tenant_id,
+                                                 keys.c.list_id == list_id,
+                                                 keys.c.code == code))

@@ -241,6 +241,10 @@ async def update_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UU
     if changed:
         await crud.update_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
                               row_id=field_id, values=changed)
+        if current["active"] and "is_primary" in changed:
+            await repository.set_primary_keys(session, tenant_id=ctx.tenant_id,
+                                              list_id=current["list_id"], code=values["code"],
+                                              primary=values["is_primary"])
         await _bump(session, ctx, current["list_id"])
         await audit.record(session, ctx=ctx, action="field.updated", entity_type="field",
                            entity_id=field_id, changes={"fields": sorted(changed)})
@@ -275,6 +279,10 @@ async def delete_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UU
         if field["active"]:
             await crud.update_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
                                   row_id=field_id, values={"active": False})
+            if field["is_primary"]:
+                await repository.set_primary_keys(session, tenant_id=ctx.tenant_id,
+                                                  list_id=field["list_id"],
+                                                  code=field["code"], primary=False)
         outcome = "deactivated"
     else:
         await crud.delete_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
@@ -293,6 +301,10 @@ async def restore_field(session: AsyncSession, *, ctx: Context,
         await _check_formulas(session, ctx, {**field, "active": True}, field_id)
         await crud.update_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
                               row_id=field_id, values={"active": True})
+        if field["is_primary"]:
+            await repository.set_primary_keys(session, tenant_id=ctx.tenant_id,
+                                              list_id=field["list_id"], code=field["code"],
+                                              primary=True)
         await _bump(session, ctx, field["list_id"])
         await audit.record(session, ctx=ctx, action="field.restored", entity_type="field",
                            entity_id=field_id)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
@@ -80,6 +82,24 @@ _DUPLICATE_SQL = (
     "ORDER BY created_at LIMIT 1)) AS found ORDER BY rank LIMIT 1"
 )
 _NO_ID = uuid.UUID(int=0)
+
+
+class PrimaryValueTaken(Exception):
+    """The database refused a lead write: another live lead of the list holds the value
+    of primary field ``code`` (raised by the ``lead_field_keys`` triggers, migration 0009)."""
+
+    def __init__(self, code: str, existing_id: str) -> None:
+        super().__init__(code, existing_id)
+        self.code = code
+        self.existing_id = existing_id
+
+
+def _taken(exc: BaseException) -> PrimaryValueTaken | None:
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(orig, psycopg.errors.UniqueViolation) and \
+            orig.diag.constraint_name == "lead_field_keys_taken":
+        return PrimaryValueTaken(orig.diag.column_name or "", orig.diag.message_detail or "")
+    return None
 
 
 def _param(column: str, value: Any) -> Any:
@@ -154,6 +174,8 @@ def conditions(tenant_id: uuid.UUID, f: LeadFilter) -> list[ColumnElement[bool]]
 
 async def insert_lead(session: AsyncSession, *, tenant_id: uuid.UUID,
                       values: dict[str, Any]) -> dict[str, Any]:
+    """Raises :class:`PrimaryValueTaken` for a primary value another live lead of the list
+    holds."""
     unknown = set(values) - _WRITABLE
     if unknown:
         raise ValueError(f"not writable lead columns: {sorted(unknown)}")
@@ -161,7 +183,13 @@ async def insert_lead(session: AsyncSession, *, tenant_id: uuid.UUID,
     sql = (f"INSERT INTO leads ({', '.join(columns)}) VALUES "
            f"({', '.join(['%s'] * len(columns))}) RETURNING {_RETURNING}")
     params = (new_id(), tenant_id, *(_param(k, v) for k, v in values.items()))
-    row = await raw.fetch_one(session, sql, params)
+    try:
+        row = await raw.fetch_one(session, sql, params)
+    except psycopg.errors.UniqueViolation as exc:
+        taken = _taken(exc)
+        if taken is None:
+            raise
+        raise taken from None
     assert row is not None
     return row
 
@@ -194,9 +222,17 @@ async def lock_identity(session: AsyncSession, *, tenant_id: uuid.UUID,
 
 async def update_lead(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,
                       values: dict[str, Any]) -> dict[str, Any]:
+    """Raises :class:`PrimaryValueTaken` when the change gives the lead a primary value
+    (or brings it back to life with one) that another live lead of its list holds."""
     q = (update(T).where(T.c.tenant_id == tenant_id, T.c.id == lead_id)
          .values(**values, updated_at=func.now(), version=T.c.version + 1).returning(*COLUMNS))
-    return dict((await session.execute(q)).mappings().one())
+    try:
+        return dict((await session.execute(q)).mappings().one())
+    except IntegrityError as exc:
+        taken = _taken(exc)
+        if taken is None:
+            raise
+        raise taken from None
 
 
 async def purge(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID) -> None:

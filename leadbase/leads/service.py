@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,15 @@ def _duplicate_error(found: tuple[uuid.UUID, str]) -> Conflict:
     )
 
 
+async def _written(write: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """The lead row a write returns; 409 when the database refuses a primary value another
+    live lead of the list holds (the ``lead_field_keys`` triggers, for every writer)."""
+    try:
+        return await write
+    except repository.PrimaryValueTaken as exc:
+        raise field_values.primary_value_taken(exc.code, exc.existing_id) from None
+
+
 @dataclass(frozen=True)
 class CreateResult:
     lead: dict[str, Any]
@@ -108,7 +118,7 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
         values["list_id"] = ws.default_list_id
     values["fields"] = await field_values.apply(
         session, tenant_id=ctx.tenant_id, list_id=values["list_id"],
-        incoming=values.get("fields") or {}, current={}, creating=True, lead_id=None,
+        incoming=values.get("fields") or {}, current={}, creating=True,
         region=ws.region, timezone=ws.timezone)
     if on_duplicate != "allow":
         found = await _duplicate(session, ctx, values.get("email"), values.get("phone"))
@@ -122,7 +132,8 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
     for key in ("do_not_contact", "consent"):
         if values.get(key) is None:
             values[key] = False
-    lead = await repository.insert_lead(session, tenant_id=ctx.tenant_id, values=values)
+    lead = await _written(repository.insert_lead(session, tenant_id=ctx.tenant_id,
+                                                 values=values))
     await audit.record(session, ctx=ctx, action="lead.created", entity_type="lead",
                        entity_id=lead["id"],
                        changes={"fields": sorted(k for k, v in values.items()
@@ -203,7 +214,7 @@ async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, 
             list_id=patch["list_id"] if moving else current["list_id"],
             incoming={**current["fields"], **sent_fields} if moving else sent_fields,
             current={} if moving else current["fields"], creating=moving,
-            lead_id=current["id"], region=ws.region, timezone=ws.timezone)
+            region=ws.region, timezone=ws.timezone)
     changed = {k: v for k, v in patch.items() if current.get(k) != v}
     if not changed:
         return current
@@ -212,8 +223,8 @@ async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, 
                                  exclude_id=current["id"])
         if found is not None:
             raise _duplicate_error(found)
-    lead = await repository.update_lead(session, tenant_id=ctx.tenant_id,
-                                        lead_id=current["id"], values=changed)
+    lead = await _written(repository.update_lead(session, tenant_id=ctx.tenant_id,
+                                                 lead_id=current["id"], values=changed))
     fields = sorted(k for k in changed if k not in ("timezone", "country"))
     await audit.record(session, ctx=ctx, action="lead.updated", entity_type="lead",
                        entity_id=lead["id"], changes={"fields": fields})
@@ -267,8 +278,8 @@ async def restore_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUI
                                  exclude_id=lead_id)
         if found is not None:
             raise _duplicate_error(found)
-    lead = await repository.update_lead(session, tenant_id=ctx.tenant_id, lead_id=lead_id,
-                                        values={"deleted_at": None})
+    lead = await _written(repository.update_lead(session, tenant_id=ctx.tenant_id,
+                                                 lead_id=lead_id, values={"deleted_at": None}))
     await audit.record(session, ctx=ctx, action="lead.restored", entity_type="lead",
                        entity_id=lead_id)
     await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.updated", entity_type="lead",
