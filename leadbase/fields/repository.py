@@ -84,6 +84,15 @@ async def items_for(session: AsyncSession, *, tenant_id: uuid.UUID,
     return [dict(r) for r in (await session.execute(q)).mappings()]
 
 
+async def list_row(session: AsyncSession, *, tenant_id: uuid.UUID,
+                   list_id: uuid.UUID) -> dict[str, Any] | None:
+    """id, number and deleted_at of a list, deleted or not."""
+    q = select(LISTS.c.id, LISTS.c.number, LISTS.c.deleted_at).where(
+        LISTS.c.tenant_id == tenant_id, LISTS.c.id == list_id)
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
 async def list_version(session: AsyncSession, *, tenant_id: uuid.UUID,
                        list_id: uuid.UUID) -> int | None:
     # Every lead write asks this (raw driver: see leadbase.db.raw).

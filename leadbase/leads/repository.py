@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +17,10 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -246,12 +249,51 @@ async def purge(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UU
 
 def list_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
                after: list[Any] | None, offset: int, limit: int) -> Select[Any]:
+    if sort[0].nullable and sort[0].name.startswith("fields."):
+        return _custom_sort_query(tenant_id, f, sort, after, offset, limit)
     q = select(*COLUMNS).where(*conditions(tenant_id, f))
     if after is not None:
         q = q.where(keyset_after(sort, after))
     elif offset:
         q = q.offset(offset)
     return q.order_by(*order_by(sort)).limit(limit)
+
+
+def _custom_sort_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
+                       after: list[Any] | None, offset: int, limit: int) -> Select[Any]:
+    """``sort=fields.<code>`` (NULLS LAST in both directions) as two ordered parts: the
+    leads with a value, then those without. A field's index (``indexed``, see
+    leadbase.fields.indexes) is ascending with NULLS LAST, so one ordered scan of it serves
+    either part in either direction, where ``ORDER BY v DESC NULLS LAST`` would need a
+    sort of every match. Each part stops at ``offset + limit`` rows; the outer query
+    orders those few by (part, sort columns)."""
+    first, rest = sort[0], sort[1:]
+    keys = [c.column.label(f"_s{i}") for i, c in enumerate(sort)]
+    conds = conditions(tenant_id, f)
+    # Within a part the first column is never NULL (values) or always NULL (the rest), so
+    # it sorts like a NOT NULL column: in the direction of the index scan.
+    plain = dc_replace(first, nullable=False)
+    skip = offset if after is None else 0
+    parts = []
+    if after is None or after[0] is not None:
+        where = [*conds, first.column.is_not(None)]
+        if after is not None:
+            where.append(keyset_after([plain, *rest], after))
+        parts.append(select(*COLUMNS, literal(0).label("_part"), *keys).where(*where)
+                     .order_by(*order_by([plain, *rest])).limit(skip + limit))
+    where = [*conds, first.column.is_(None)]
+    if after is not None and after[0] is None:
+        where.append(keyset_after(rest, after[1:]))
+    parts.append(select(*COLUMNS, literal(1).label("_part"), *keys).where(*where)
+                 .order_by(*order_by([plain, *rest])).limit(skip + limit))
+    both = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("page")
+    outer = [SortColumn(c.name, both.c[f"_s{i}"], c.descending, c.nullable)
+             for i, c in enumerate(sort)]
+    q = select(*[both.c[c.name] for c in COLUMNS]).order_by(both.c["_part"],
+                                                            *order_by(outer))
+    if skip:
+        q = q.offset(skip)
+    return q.limit(limit)
 
 
 async def list_leads(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
@@ -285,11 +327,15 @@ NUMERIC_FIELD_TYPES = ("INT", "DECIMAL")
 
 
 def field_value_expr(code: str, numeric: bool) -> ColumnElement[Any]:
-    """``fields->>'code'``, as a number for numeric fields (NULL when not a number)."""
-    text_value = T.c.fields.op("->>")(code)
+    """``fields->>'code'``, as a number for numeric fields (NULL when not a number).
+
+    The code is written into the SQL as a literal, so the expression is the one of the
+    field's index (leadbase.fields.indexes) whatever plan PostgreSQL caches: a bound
+    parameter would only match the index in plans made for the parameter's value."""
+    key = literal(code, Text, literal_execute=True)
     if not numeric:
-        return text_value  # type: ignore[no-any-return]
-    return func.lb_jsonb_numeric(T.c.fields.op("->")(code))
+        return T.c.fields.op("->>")(key)  # type: ignore[no-any-return]
+    return func.lb_jsonb_numeric(T.c.fields.op("->")(key))
 
 
 def field_equals_any(code: str, values: list[Any]) -> ColumnElement[bool]:
