@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.fields import repository
-from leadbase.fields.engine import CompiledSchema, FieldSpec, RuleSpec, validate
+from leadbase.fields.engine import CompiledSchema, FieldSpec, RuleSpec, prepared, validate
 from leadbase.kit.errors import Conflict, ValidationFailed
 
 _CACHE_SIZE = 1024
@@ -30,7 +30,7 @@ def compile_rows(fields: list[dict[str, Any]], rules: list[dict[str, Any]],
     by_field: dict[uuid.UUID, list[RuleSpec]] = {}
     for rule in rules:
         by_field.setdefault(rule["field_id"], []).append(
-            RuleSpec(type=rule["type"], value=rule["value"], message=rule["message"]))
+            prepared(RuleSpec(type=rule["type"], value=rule["value"], message=rule["message"])))
     codes: dict[uuid.UUID, set[str]] = {}
     for item in items:
         codes.setdefault(item["code_list_id"], set()).add(item["code"])
