@@ -207,20 +207,21 @@ async def find_duplicate(
     session: AsyncSession, *, tenant_id: uuid.UUID, email: str | None, phone: str | None,
     exclude_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, str] | None:
-    """The oldest live lead with this email (checked first) or phone, and what matched."""
-    if not email and not phone:
+    """The oldest live lead with this email (checked first) or phone, and what matched,
+    after taking the transaction-scoped advisory locks of both identities (released at
+    commit): concurrent writes of one email or phone in a workspace are serialised.
+
+    Lock and lookup are two statements, because a statement's snapshot predates any lock
+    it waits for (only the next statement sees a concurrent writer's row), sent in one
+    round trip: the server runs them in order."""
+    keys = ([f"email:{email}"] if email else []) + ([f"phone:{phone}"] if phone else [])
+    if not keys:
         return None
-    row = await raw.fetch_row(session, _DUPLICATE_SQL, {
-        "t": tenant_id, "email": email or None, "phone": phone or None,
-        "exclude": exclude_id or _NO_ID})
+    _, row = await raw.pipeline(session, [
+        (_LOCK_SQL, ([f"lead:{tenant_id}:{k}" for k in keys],)),
+        (_DUPLICATE_SQL, {"t": tenant_id, "email": email or None, "phone": phone or None,
+                          "exclude": exclude_id or _NO_ID})])
     return (row[0], row[1]) if row else None
-
-
-async def lock_identity(session: AsyncSession, *, tenant_id: uuid.UUID,
-                        keys: list[str]) -> None:
-    """Serialise concurrent writes of the same email/phone in a workspace (released at commit)."""
-    if keys:
-        await raw.fetch_row(session, _LOCK_SQL, ([f"lead:{tenant_id}:{k}" for k in keys],))
 
 
 async def update_lead(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,

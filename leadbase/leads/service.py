@@ -67,10 +67,6 @@ async def _check_owner(session: AsyncSession, ctx: Context, owner_id: uuid.UUID 
 
 async def _duplicate(session: AsyncSession, ctx: Context, email: str | None, phone: str | None,
                      exclude_id: uuid.UUID | None = None) -> tuple[uuid.UUID, str] | None:
-    keys = ([f"email:{email}"] if email else []) + ([f"phone:{phone}"] if phone else [])
-    if not keys:
-        return None
-    await repository.lock_identity(session, tenant_id=ctx.tenant_id, keys=keys)
     return await repository.find_duplicate(session, tenant_id=ctx.tenant_id, email=email,
                                            phone=phone, exclude_id=exclude_id)
 
@@ -137,9 +133,10 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
     await audit.record(session, ctx=ctx, action="lead.created", entity_type="lead",
                        entity_id=lead["id"],
                        changes={"fields": sorted(k for k, v in values.items()
-                                                 if v not in (None, {}, [], False))})
-    await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.created",
-                      entity_type="lead", entity_id=lead["id"], payload=event_payload(lead))
+                                                 if v not in (None, {}, [], False))},
+                       event=outbox.event(tenant_id=ctx.tenant_id, type="lead.created",
+                                          entity_type="lead", entity_id=lead["id"],
+                                          payload=event_payload(lead)))
     return CreateResult(lead=lead, created=True)
 
 
@@ -227,10 +224,11 @@ async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, 
                                                  lead_id=current["id"], values=changed))
     fields = sorted(k for k in changed if k not in ("timezone", "country"))
     await audit.record(session, ctx=ctx, action="lead.updated", entity_type="lead",
-                       entity_id=lead["id"], changes={"fields": fields})
-    await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.updated", entity_type="lead",
-                      entity_id=lead["id"],
-                      payload={"lead": event_payload(lead), "changed": fields})
+                       entity_id=lead["id"], changes={"fields": fields},
+                       event=outbox.event(tenant_id=ctx.tenant_id, type="lead.updated",
+                                          entity_type="lead", entity_id=lead["id"],
+                                          payload={"lead": event_payload(lead),
+                                                   "changed": fields}))
     return lead
 
 
@@ -252,17 +250,18 @@ async def delete_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID
     if purge:
         await repository.purge(session, tenant_id=ctx.tenant_id, lead_id=lead_id)
         await audit.record(session, ctx=ctx, action="lead.purged", entity_type="lead",
-                           entity_id=lead_id, changes={"number": current["number"]})
-        await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.deleted",
-                          entity_type="lead", entity_id=lead_id,
-                          payload={"id": str(lead_id), "purged": True})
+                           entity_id=lead_id, changes={"number": current["number"]},
+                           event=outbox.event(tenant_id=ctx.tenant_id, type="lead.deleted",
+                                              entity_type="lead", entity_id=lead_id,
+                                              payload={"id": str(lead_id), "purged": True}))
         return
     await repository.update_lead(session, tenant_id=ctx.tenant_id, lead_id=lead_id,
                                  values={"deleted_at": func.now()})
     await audit.record(session, ctx=ctx, action="lead.deleted", entity_type="lead",
-                       entity_id=lead_id)
-    await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.deleted", entity_type="lead",
-                      entity_id=lead_id, payload={"id": str(lead_id), "purged": False})
+                       entity_id=lead_id,
+                       event=outbox.event(tenant_id=ctx.tenant_id, type="lead.deleted",
+                                          entity_type="lead", entity_id=lead_id,
+                                          payload={"id": str(lead_id), "purged": False}))
 
 
 async def restore_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
@@ -281,10 +280,11 @@ async def restore_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUI
     lead = await _written(repository.update_lead(session, tenant_id=ctx.tenant_id,
                                                  lead_id=lead_id, values={"deleted_at": None}))
     await audit.record(session, ctx=ctx, action="lead.restored", entity_type="lead",
-                       entity_id=lead_id)
-    await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.updated", entity_type="lead",
-                      entity_id=lead_id,
-                      payload={"lead": event_payload(lead), "changed": ["deleted_at"]})
+                       entity_id=lead_id,
+                       event=outbox.event(tenant_id=ctx.tenant_id, type="lead.updated",
+                                          entity_type="lead", entity_id=lead_id,
+                                          payload={"lead": event_payload(lead),
+                                                   "changed": ["deleted_at"]}))
     return lead
 
 
