@@ -128,11 +128,12 @@ def _evaluate(schema: CompiledSchema) -> Evaluator:
 async def apply(
     session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
     incoming: Mapping[str, Any], current: Mapping[str, Any], creating: bool,
-    region: str, timezone: str | None,
+    region: str, timezone: str | None, lead_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """The lead's complete ``fields`` after this write, or 422 listing every failure
     (``fields.<code>`` and the rule). Primary values are unique through ``lead_field_keys``
-    when the lead row is written (see :func:`primary_value_taken`)."""
+    when the lead row is written (see :func:`primary_value_taken`); ``lead_id`` is no
+    longer needed (kept for callers)."""
     schema = await schema_for(session, tenant_id=tenant_id, list_id=list_id)
     if not schema.fields and not incoming:
         return dict(current)

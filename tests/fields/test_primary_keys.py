@@ -166,3 +166,26 @@ async def test_keys_are_tenant_data(client: httpx.AsyncClient, db: Database) -> 
     stranger = await make_workspace(client)
     assert await _keys(db, stranger) == {}
     assert await _keys(db, owner) != {}
+
+
+async def test_bulk_update_fails_only_the_lead_whose_value_is_taken(
+        client: httpx.AsyncClient, db: Database) -> None:
+    owner, _ = await _dni_workspace(client)
+    a = (await post_lead(client, owner, {"DNI_ARG": "30666111"})).json()
+    b = (await post_lead(client, owner, {"DNI_ARG": "30666222"})).json()
+    c = (await post_lead(client, owner, {"DNI_ARG": "30666333"})).json()
+    resp = await client.post("/api/v1/leads/bulk", headers=owner.headers, json={
+        "action": "update", "ids": [a["id"], b["id"]],
+        "changes": {"fields": {"DNI_ARG": "30666333"}, "status": "contacted"}})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["updated"] == 0
+    assert sorted(f["code"] for f in body["failed"]) == ["DUPLICATE_FIELD_VALUE"] * 2
+    # Both take one free value: the first wins, the second fails alone (its savepoint).
+    resp = await client.post("/api/v1/leads/bulk", headers=owner.headers, json={
+        "action": "update", "ids": [a["id"], b["id"]],
+        "changes": {"fields": {"DNI_ARG": "30666444"}}})
+    body = resp.json()
+    assert body["updated"] == 1 and [f["id"] for f in body["failed"]] == [b["id"]]
+    assert await _keys(db, owner) == {"30666444": a["id"], "30666222": b["id"],
+                                      "30666333": c["id"]}
