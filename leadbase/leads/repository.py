@@ -169,8 +169,7 @@ def conditions(tenant_id: uuid.UUID, f: LeadFilter) -> list[ColumnElement[bool]]
     if f.updated_after is not None:
         conds.append(T.c.updated_at >= f.updated_after)
     if f.q:
-        pattern = "%" + _escape_like(f.q) + "%"
-        conds.append(T.c.search_text.like(func.lower(func.lb_unaccent(pattern))))
+        conds.append(T.c.search_text.like(_search_pattern(f.q)))
     conds.extend(f.extra)
     return conds
 
@@ -305,11 +304,83 @@ def _custom_sort_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColum
     return q.limit(limit)
 
 
+SEARCH_WINDOW = 10_000
+"""How far a ``q=`` search walks the sort order before gathering the matches instead."""
+
+
+def _search_pattern(q: str) -> ColumnElement[Any]:
+    return func.lower(func.lb_unaccent("%" + _escape_like(q) + "%"))
+
+
+def search_window_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
+                        after: list[Any] | None, limit: int) -> Select[Any]:
+    """The first ``limit`` matches of ``q`` among the next :data:`SEARCH_WINDOW` leads of
+    the sort order (the other filters applied). When it finds ``limit`` rows they are the
+    page: every lead beyond the window comes later in the order."""
+    assert f.q is not None
+    others = dc_replace(f, q=None)
+    inner = select(*COLUMNS, T.c.search_text).where(*conditions(tenant_id, others))
+    if after is not None:
+        inner = inner.where(keyset_after(sort, after))
+    window = inner.order_by(*order_by(sort)).limit(SEARCH_WINDOW).subquery("recent")
+    outer = [dc_replace(c, column=window.c[c.column.name]) for c in sort]
+    return (select(*[window.c[c.name] for c in COLUMNS])
+            .where(window.c.search_text.like(_search_pattern(f.q)))
+            .order_by(*order_by(outer)).limit(limit))
+
+
+def search_matches_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
+                         after: list[Any] | None, limit: int) -> Select[Any]:
+    """All the matches first (a materialised CTE: the trigram index gathers them whatever
+    the estimate), then the page: for a term the window did not fill a page with, rarer
+    than the planner may think."""
+    inner = select(*COLUMNS).where(*conditions(tenant_id, f))
+    if after is not None:
+        inner = inner.where(keyset_after(sort, after))
+    matches = inner.cte("matches").prefix_with("MATERIALIZED")
+    outer = [dc_replace(c, column=matches.c[c.column.name]) for c in sort]
+    return (select(*[matches.c[c.name] for c in COLUMNS])
+            .order_by(*order_by(outer)).limit(limit))
+
+
 async def list_leads(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
                      sort: list[SortColumn], after: list[Any] | None, offset: int,
                      limit: int) -> list[dict[str, Any]]:
+    """A page of leads.
+
+    A ``q=`` search (first or cursor page, a core-column sort) that the planner means to
+    answer by walking the sort order and filtering (it judges the term common) is bounded:
+    the walk looks at :data:`SEARCH_WINDOW` leads, and when they do not hold a page the
+    term is rarer than judged (the column's histogram resolves 1/500), so all its matches
+    are gathered through the trigram index and sorted, instead of walking most of the
+    table."""
     q = list_query(tenant_id, f, sort, after, offset, limit)
+    if f.q and not (offset and after is None) and not sort[0].name.startswith("fields.") \
+            and not _uses_index(await _plan(session, q), SEARCH_INDEX):
+        window = search_window_query(tenant_id, f, sort, after, limit)
+        rows = [dict(r) for r in (await session.execute(window)).mappings()]
+        if len(rows) >= limit:
+            return rows
+        q = search_matches_query(tenant_id, f, sort, after, limit)
     return [dict(r) for r in (await session.execute(q)).mappings()]
+
+
+SEARCH_INDEX = "ix_leads_tenant_search"
+
+
+async def _plan(session: AsyncSession, stmt: Select[Any]) -> dict[str, Any]:
+    """The planner's plan of ``stmt`` (``EXPLAIN (FORMAT JSON)``), its top node."""
+    conn = await session.connection()  # Core execution: the ORM wants a SELECT-like statement
+    plan = (await conn.execute(Explain(stmt))).scalar_one()
+    if isinstance(plan, str | bytes):
+        plan = orjson.loads(plan)
+    top: dict[str, Any] = plan[0]["Plan"]
+    return top
+
+
+def _uses_index(node: dict[str, Any], name: str) -> bool:
+    return node.get("Index Name") == name or any(
+        _uses_index(child, name) for child in node.get("Plans", ()))
 
 
 async def count(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
@@ -324,12 +395,8 @@ async def count(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
 
 async def estimate(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter) -> int:
     """The planner's row estimate for the filter (cheap at any size)."""
-    stmt = select(T.c.id).where(*conditions(tenant_id, f))
-    conn = await session.connection()  # Core execution: the ORM wants a SELECT-like statement
-    plan = (await conn.execute(Explain(stmt))).scalar_one()
-    if isinstance(plan, str | bytes):
-        plan = orjson.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+    return int((await _plan(session, select(T.c.id).where(*conditions(tenant_id, f))))
+               ["Plan Rows"])
 
 
 NUMERIC_FIELD_TYPES = ("INT", "DECIMAL")
