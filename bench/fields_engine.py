@@ -6,15 +6,19 @@
 Both runs create the same leads through ``leadbase.leads.service.create_lead`` (the
 path every API, profile and import takes; no HTTP), each lead in its own transaction,
 ``--concurrency`` at a time. The 15-field schema has masks, checksums (DNI, CUIT, CBU),
-regex, ranges, dates, a code list, a required field, a primary field and a calculated
-field. Prints leads/s for each list and the overhead.
+regex, ranges, dates, a code list, a required field, a primary field (DNI), a calculated
+field and an indexed field (Edad: its expression index is built, as the worker job would,
+before any lead is created, so every write maintains it). Prints leads/s for each list,
+the overhead, and the cores used by this process, PostgreSQL and everything else
+(``other``: a busy machine shows there; compare quiet runs only).
 
 Then ``--filter-leads`` (1,000,000) leads with those fields are loaded with SQL into the
 15-field list and filters on custom fields are timed through the leads service
 (``fields.<code>=`` equality on the GIN index, ranges, code-list values, sorting by a
-custom field): p50/p99 per query shape (target: p99 < 100 ms). The database: the server of
-``LEADBASE_DATABASE_URL``, else the embedded server in ``bench/data``; the benchmark
-works in its own database ``leadbase_bench_fields``, recreated at every run.
+custom field, both directions): p50/p99 per query shape (target: p99 < 100 ms). The
+database: the server of ``LEADBASE_DATABASE_URL``, else the embedded server in
+``bench/data``; the benchmark works in its own database ``leadbase_bench_fields``,
+recreated at every run.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from leads_api import CpuMeter, postmaster_pid  # noqa: E402
 
 from leadbase.auth.context import Context, Principal  # noqa: E402
 from leadbase.config import Settings  # noqa: E402
@@ -41,6 +48,7 @@ from leadbase.db import embedded, migrate  # noqa: E402
 from leadbase.db.base import table_of  # noqa: E402
 from leadbase.db.session import Database  # noqa: E402
 from leadbase.db.urls import with_database  # noqa: E402
+from leadbase.fields import indexes  # noqa: E402
 from leadbase.fields import service as fields_service  # noqa: E402
 from leadbase.fields.checks import is_valid  # noqa: E402
 from leadbase.fields.schemas import FieldCreate, RuleCreate  # noqa: E402
@@ -127,7 +135,7 @@ async def build_schema(db: Database, ctx: Context, list_id: uuid.UUID) -> None:
             {"name": "CBU", "template_code": "CBU_ARG"},
             {"name": "Correo", "template_code": "EMAIL", "required": True},
             {"name": "Telefono", "type": "PHONE"},
-            {"name": "Edad", "template_code": "AGE"},
+            {"name": "Edad", "template_code": "AGE", "indexed": True},
             {"name": "Precio", "type": "DECIMAL"},
             {"name": "Cantidad", "type": "INT"},
             {"name": "Total", "type": "CALCULATED", "calculation_expression": "Cantidad * Precio"},
@@ -169,6 +177,17 @@ async def create_all(db: Database, ctx: Context, bodies: list[LeadCreate],
     return time.perf_counter() - started, latencies
 
 
+def cpu_line(before: tuple[Any, ...], after: tuple[Any, ...]) -> str:
+    """Cores used by this process, PostgreSQL and everything else meanwhile."""
+    wall = after[-1] - before[-1]
+    own = (after[0] - before[0]) / wall
+    pg = None if before[2] is None or after[2] is None else (after[2] - before[2]) / wall
+    busy = None if before[3] is None or after[3] is None else (after[3] - before[3]) / wall
+    other = None if pg is None or busy is None else max(0.0, busy - own - pg)
+    return "  ".join(f"{name} {'?' if c is None else f'{c:.2f}'}"
+                     for name, c in (("bench", own), ("pg", pg), ("other", other)))
+
+
 async def run(args: argparse.Namespace) -> None:
     url = fresh_database(server_url())
     if args.gin_fastupdate is not None:  # what-if: the custom-field GIN index's pending list
@@ -189,6 +208,9 @@ async def run(args: argparse.Namespace) -> None:
         plain = await lists_repository.create(session, tenant_id=ctx.tenant_id, name="Plain")
         shaped = await lists_repository.create(session, tenant_id=ctx.tenant_id, name="Shaped")
     await build_schema(db, ctx, shaped)
+    built = await indexes.sync_list(db, tenant_id=ctx.tenant_id, list_id=shaped)
+    print(f"field indexes (what the sync_field_indexes job builds): {', '.join(built)}")
+    meter = CpuMeter(None, postmaster_pid(url))
     rng = random.Random(7)
     print(f"machine: {os.cpu_count()} CPUs; {args.leads} leads per list; "
           f"concurrency {args.concurrency}; each lead in its own transaction")
@@ -202,12 +224,15 @@ async def run(args: argparse.Namespace) -> None:
             for i, v in enumerate(generated)]
         warm = bodies[:50]
         await create_all(db, ctx, [b.model_copy(update={"email": None}) for b in warm], 2)
+        before = meter.snapshot()
         elapsed, latencies = await create_all(db, ctx, bodies[50:], args.concurrency)
         rate = (len(bodies) - 50) / elapsed
         latencies.sort()
         results[label] = rate
+        cpu = cpu_line(before, meter.snapshot())
         print(f"{label:18} {rate:8.0f} leads/s   p50 {statistics.median(latencies) * 1000:6.1f} ms"
-              f"   p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:6.1f} ms")
+              f"   p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:6.1f} ms"
+              f"   cores: {cpu}")
     overhead = (results["schema-less list"] / results["15-field list"] - 1) * 100
     print(f"validation overhead: {overhead:.1f}% (target < 30%)")
     if args.filter_leads:
@@ -261,7 +286,8 @@ async def filters(db: Database, url: str, ctx: Context, list_id: uuid.UUID,
                                                  ("Alta", "lte", "2025-03-31")],
         "Plan=basic & Edad_lte=20": lambda: [("Plan", "eq", "basic"), ("Edad", "lte", "20")],
     }
-    sorts = {"sort=-created_at": None, "sort=fields.Edad": "fields.Edad"}
+    sorts = {"sort=-created_at": None, "sort=fields.Edad": "fields.Edad",
+             "sort=-fields.Edad": "-fields.Edad"}
     print(f"{'query':34} {'sort':18} {'p50 ms':>8} {'p99 ms':>8}")
     for label, make in shapes.items():
         for sort_label, sort in sorts.items():

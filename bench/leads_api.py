@@ -1327,6 +1327,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--load-workers", type=int, default=None,
                    help="parallel sessions for the load (default: number of CPUs)")
     p.add_argument("--seed", type=int, default=1, help="seed of the request mix")
+    p.add_argument("--scenarios", default=None,
+                   help="comma-separated scenario names to run (e.g. 'create,list q= search'); "
+                        "default: all")
     p.add_argument("--what-if-leakproof", action="store_true",  # obsolete: see 0005
                    help="for this run, mark textlike and arrayoverlap LEAKPROOF in the bench "
                         "database (a proposed fix: lets q= and tags= use their GIN indexes "
@@ -1477,6 +1480,13 @@ def run(args: argparse.Namespace, server: Server, url: str, api: ApiServer,
                 f"the run (the 'other' column tracks them per scenario)")
     run_id = f"{random.SystemRandom().getrandbits(24):06x}"
     scenarios = build_scenarios(args, sample, run_id)
+    if args.scenarios:
+        wanted = [w.strip() for w in args.scenarios.split(",") if w.strip()]
+        unknown = sorted(set(wanted) - {sc.name for sc in scenarios})
+        if unknown:
+            raise SystemExit(f"unknown scenarios {unknown}; known: "
+                             f"{', '.join(sc.name for sc in scenarios)}")
+        scenarios = [sc for sc in scenarios if sc.name in wanted]
     main_results, probe_results = asyncio.run(
         run_scenarios(api.base, token_a, scenarios, args, meter))
 

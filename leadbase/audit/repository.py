@@ -28,13 +28,24 @@ _INSERT_SQL = (
 )
 
 
-async def insert_entry(session: AsyncSession, *, tenant_id: uuid.UUID,
-                       values: dict[str, Any]) -> None:
-    # Every write records one (raw driver: see leadbase.db.raw).
-    await raw.execute(session, _INSERT_SQL, (
+def entry_statement(*, tenant_id: uuid.UUID, values: dict[str, Any]) -> raw.Statement:
+    """The INSERT of one entry, for :func:`insert_entry` or a ``raw.pipeline``."""
+    return _INSERT_SQL, (
         new_id(), tenant_id, values.get("actor_user_id"), values.get("actor_api_key_id"),
         values["action"], values["entity_type"], values.get("entity_id"),
-        raw.jsonb(values.get("changes") or {}), values.get("request_id")))
+        raw.jsonb(values.get("changes") or {}), values.get("request_id"))
+
+
+async def insert_entry(session: AsyncSession, *, tenant_id: uuid.UUID,
+                       values: dict[str, Any],
+                       also: raw.Statement | None = None) -> None:
+    """Every write records one (raw driver: see leadbase.db.raw); ``also`` is a statement
+    sent in the same round trip (the write's outbox event)."""
+    entry = entry_statement(tenant_id=tenant_id, values=values)
+    if also is None:
+        await raw.execute(session, *entry)
+    else:
+        await raw.pipeline(session, [entry, also])
 
 
 async def list_entries(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import repository
 from leadbase.auth.context import Context
+from leadbase.db.raw import Statement
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
 
 SORT_KEY = "-created_at,-id"
@@ -23,14 +24,17 @@ async def record(
     entity_type: str,
     entity_id: uuid.UUID | None,
     changes: dict[str, Any] | None = None,
+    event: Statement | None = None,
 ) -> None:
     """Add an audit entry in the caller's transaction.
 
     ``changes`` holds the names of the changed fields (``{"fields": [...]}``), not values.
+    ``event`` (``outbox.event(...)``) is recorded with it, in the same round trip.
     """
     await repository.insert_entry(
         session,
         tenant_id=ctx.tenant_id,
+        also=event,
         values={
             "actor_user_id": ctx.principal.user_id,
             "actor_api_key_id": ctx.principal.api_key_id,

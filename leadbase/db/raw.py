@@ -87,7 +87,8 @@ async def fetch_row(session: AsyncSession, sql: str,
 async def pipeline(session: AsyncSession,
                    statements: list[Statement]) -> list[tuple[Any, ...] | None]:
     """Run ``statements`` in one round trip (a psycopg pipeline; the transaction's BEGIN
-    rides along when it is the first); the first row of each, in order."""
+    rides along when it is the first); the first row of each, in order (None for a
+    statement that returns no rows, such as an INSERT without RETURNING)."""
     conn = await connection(session)
     cursors = []
     async with conn.pipeline():
@@ -95,4 +96,4 @@ async def pipeline(session: AsyncSession,
             cur = conn.cursor(row_factory=tuple_row)
             await cur.execute(sql.encode(), params)
             cursors.append(cur)
-    return [await cur.fetchone() for cur in cursors]
+    return [await cur.fetchone() if cur.description is not None else None for cur in cursors]

@@ -28,8 +28,14 @@ async def emit(
     payload: dict[str, Any],
 ) -> None:
     # Every write emits one (raw driver: see leadbase.db.raw).
-    await raw.execute(session, _EMIT_SQL, (new_id(), tenant_id, type, entity_type, entity_id,
-                                           raw.jsonb(payload)))
+    await raw.execute(session, *event(tenant_id=tenant_id, type=type, entity_type=entity_type,
+                                      entity_id=entity_id, payload=payload))
+
+
+def event(*, tenant_id: uuid.UUID, type: str, entity_type: str, entity_id: uuid.UUID | None,
+          payload: dict[str, Any]) -> raw.Statement:
+    """The INSERT of an event, to run with a write's audit entry (``audit.record(event=)``)."""
+    return _EMIT_SQL, (new_id(), tenant_id, type, entity_type, entity_id, raw.jsonb(payload))
 
 
 async def claim_pending(session: AsyncSession, *, limit: int) -> list[dict[str, Any]]:

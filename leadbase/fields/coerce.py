@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from leadbase.kit.contact import normalize_email, parse_phone
+from leadbase.kit.contact import normalize_email, phone_e164
 from leadbase.kit.errors import ValidationFailed
 
 MAX_STRING = 255
@@ -130,7 +130,7 @@ def to_email(value: Any) -> str:
 
 def to_phone(value: Any, region: str, timezone: str | None) -> str:
     try:
-        return parse_phone(_string(64)(value), region=region, preferred_timezone=timezone).e164
+        return phone_e164(_string(64)(value), region=region)
     except ValidationFailed as exc:
         raise FieldValueError(f"must be a valid phone number (region {region})") from exc
 

@@ -10,7 +10,7 @@ values are unique) is returned for the service to check.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -34,6 +34,22 @@ class RuleSpec:
     type: str
     value: Any
     message: str | None
+    # What checking needs, prepared once per compiled schema (see :func:`prepared`): the
+    # compiled pattern of a REGEX rule, the parsed limit of a comparison.
+    ready: Any = field(default=None, compare=False)
+
+
+def prepared(rule: RuleSpec) -> RuleSpec:
+    """``rule`` with its pattern compiled or its limit parsed (``today`` stays a date
+    computed when checked). Rules that cannot be prepared are checked as they are."""
+    try:
+        if rule.type == "REGEX":
+            return replace(rule, ready=regex.compile(str(rule.value)))
+        if rule.type in _COMPARE and rule.value != "today":
+            return replace(rule, ready=_COMPARE[rule.type][0](rule.value))
+    except (ValueError, ArithmeticError, regex.error, FieldValueError):
+        pass
+    return rule
 
 
 @dataclass(frozen=True)
@@ -146,7 +162,7 @@ def apply_rule(rule: RuleSpec, value: Any) -> Any:
     kind = rule.type
     if kind in _COMPARE:
         parse, ok, default = _COMPARE[kind]
-        limit = parse(rule.value)
+        limit = rule.ready if rule.ready is not None else parse(rule.value)
         if not ok(value, limit):
             raise FieldValueError(rule.message or default.format(limit), kind.lower())
         return value
@@ -155,8 +171,8 @@ def apply_rule(rule: RuleSpec, value: Any) -> Any:
         try:
             # A workspace's own pattern: bounded in time (catastrophic backtracking on a
             # crafted value must not stall the server), hence ``regex`` rather than ``re``.
-            matched = all(regex.search(str(rule.value), str(item), timeout=REGEX_TIMEOUT)
-                          for item in items)
+            pattern = rule.ready if rule.ready is not None else regex.compile(str(rule.value))
+            matched = all(pattern.search(str(item), timeout=REGEX_TIMEOUT) for item in items)
         except TimeoutError as exc:
             raise FieldValueError("the value took too long to check against the pattern",
                                   "regex_timeout") from exc

@@ -73,6 +73,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
+from leadbase.fields.arithmetic import compile_arithmetic
+
 FORMULA_SYNTAX: Final = "FORMULA_SYNTAX"
 FORMULA_UNKNOWN_REFERENCE: Final = "FORMULA_UNKNOWN_REFERENCE"
 FORMULA_AMBIGUOUS_REFERENCE: Final = "FORMULA_AMBIGUOUS_REFERENCE"
@@ -261,8 +263,8 @@ def _check_tokens(expression: str, tokens: Sequence[Any]) -> tuple[dict[str, str
 class CompiledFormula:
     """An expression parsed and compiled once; :meth:`evaluate` runs it for one lead."""
 
-    __slots__ = ("_func", "_inputs", "_lock", "_spellings", "expression", "references",
-                 "volatile")
+    __slots__ = ("_arithmetic", "_func", "_inputs", "_lock", "_spellings", "expression",
+                 "references", "volatile")
 
     expression: str
     """The expression as given."""
@@ -299,6 +301,8 @@ class CompiledFormula:
         self._inputs: tuple[str, ...] = tuple(str(name) for name in func.inputs)
         self.references = frozenset(self._inputs)
         self._lock = threading.Lock()
+        # Plain arithmetic on numbers skips the library (see leadbase.fields.arithmetic).
+        self._arithmetic = compile_arithmetic(expression, self.references)
 
     def __repr__(self) -> str:
         return f"CompiledFormula({self.expression!r})"
@@ -327,6 +331,14 @@ class CompiledFormula:
                     references=(found[upper][0], key),
                 )
             found[upper] = (key, value)
+        if self._arithmetic is not None:
+            numbers = _numbers(found, self._inputs)
+            if numbers is not None:
+                try:
+                    result = self._arithmetic(numbers)
+                except ZeroDivisionError:
+                    raise _excel_error(self.expression, "#DIV/0!") from None
+                return _number_result(result, self.expression)
         args = [
             _to_excel(found[name][1] if name in found else None, self.spelling(name))
             for name in self._inputs
@@ -390,6 +402,45 @@ def _to_excel(value: object, name: str) -> object:
     )
 
 
+def _numbers(found: Mapping[str, tuple[str, object]],
+             inputs: Sequence[str]) -> dict[str, float] | None:
+    """The inputs as floats (blanks as 0.0) when they all are finite numbers or blanks,
+    else None (the library converts text, booleans, dates and lists as Excel does)."""
+    numbers: dict[str, float] = {}
+    for name in inputs:
+        value = found[name][1] if name in found else None
+        if value is None or value == "":
+            numbers[name] = 0.0
+        elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            number = float(value)
+            if not math.isfinite(number):
+                return None
+            numbers[name] = number
+        else:
+            return None
+    return numbers
+
+
+def _excel_error(expression: str, error: str) -> FormulaError:
+    meaning = _EXCEL_ERRORS.get(error, "an error")
+    return FormulaError(
+        FORMULA_EVALUATION,
+        f"The formula {expression!r} gives {error} ({meaning}).",
+        references=(error,),
+    )
+
+
+def _number_result(value: float, expression: str) -> int | float:
+    """A float result as Excel shows it: 15 significant digits, integral values as int;
+    an infinite or NaN result is ``#NUM!``."""
+    if not math.isfinite(value):
+        raise _excel_error(expression, "#NUM!")
+    value = float(f"{value:.15g}")
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
 def _from_excel(raw: object, expression: str) -> object:
     import numpy as np
     import schedula  # type: ignore[import-untyped]
@@ -404,13 +455,7 @@ def _from_excel(raw: object, expression: str) -> object:
             )
         value = value.reshape(-1)[0]
     if isinstance(value, XlError):
-        error = str(value)
-        meaning = _EXCEL_ERRORS.get(error, "an error")
-        raise FormulaError(
-            FORMULA_EVALUATION,
-            f"The formula {expression!r} gives {error} ({meaning}).",
-            references=(error,),
-        )
+        raise _excel_error(expression, str(value))
     if value is schedula.EMPTY:
         return None
     if isinstance(value, np.generic):
@@ -418,16 +463,7 @@ def _from_excel(raw: object, expression: str) -> object:
     if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise FormulaError(
-                FORMULA_EVALUATION,
-                f"The formula {expression!r} gives #NUM! ({_EXCEL_ERRORS['#NUM!']}).",
-                references=("#NUM!",),
-            )
-        value = float(f"{value:.15g}")
-        if value.is_integer() and abs(value) < 2**53:
-            return int(value)
-        return value
+        return _number_result(value, expression)
     raise FormulaError(
         FORMULA_EVALUATION,
         f"The formula {expression!r} gives a {type(value).__name__}, not a value.",

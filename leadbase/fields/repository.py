@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, text, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
@@ -16,6 +16,7 @@ from leadbase.models import (
     FieldDefinition,
     FieldSection,
     Lead,
+    LeadFieldKey,
     LeadList,
     ValidationRule,
 )
@@ -83,6 +84,15 @@ async def items_for(session: AsyncSession, *, tenant_id: uuid.UUID,
     return [dict(r) for r in (await session.execute(q)).mappings()]
 
 
+async def list_row(session: AsyncSession, *, tenant_id: uuid.UUID,
+                   list_id: uuid.UUID) -> dict[str, Any] | None:
+    """id, number and deleted_at of a list, deleted or not."""
+    q = select(LISTS.c.id, LISTS.c.number, LISTS.c.deleted_at).where(
+        LISTS.c.tenant_id == tenant_id, LISTS.c.id == list_id)
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
 async def list_version(session: AsyncSession, *, tenant_id: uuid.UUID,
                        list_id: uuid.UUID) -> int | None:
     # Every lead write asks this (raw driver: see leadbase.db.raw).
@@ -117,7 +127,8 @@ async def list_has_leads(session: AsyncSession, *, tenant_id: uuid.UUID,
 async def lead_with_value(session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
                           code: str, value: Any,
                           exclude_id: uuid.UUID | None) -> uuid.UUID | None:
-    """A live lead of the list whose ``fields`` hold ``code: value`` (GIN containment)."""
+    """A live lead of the list whose ``fields`` hold ``code: value`` (GIN containment).
+    Lead writes no longer need it for primary fields (``lead_field_keys`` holds those)."""
     q = select(LEADS.c.id).where(
         LEADS.c.tenant_id == tenant_id, LEADS.c.list_id == list_id,
         LEADS.c.deleted_at.is_(None), LEADS.c.fields.contains({code: value}))
@@ -136,3 +147,30 @@ async def live_leads_in_list(session: AsyncSession, *, tenant_id: uuid.UUID,
 async def lock_value(session: AsyncSession, *, key: str) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
                           {"k": key})
+
+
+_ADD_KEYS_SQL = text("""
+INSERT INTO lead_field_keys (tenant_id, list_id, code, value, lead_id)
+SELECT tenant_id, list_id, CAST(:code AS text), lb_field_key(fields ->> CAST(:code AS text)), id
+FROM leads WHERE tenant_id = :tenant AND list_id = :list AND deleted_at IS NULL
+  AND lb_field_key(fields ->> CAST(:code AS text)) NOT IN ('', '[]')
+ORDER BY created_at, id
+ON CONFLICT DO NOTHING
+""")
+
+
+async def set_primary_keys(session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
+                           code: str, primary: bool) -> None:
+    """Start (``primary``) or stop holding the keys of field ``code`` in ``lead_field_keys``.
+
+    From then on the triggers of migration 0009 keep them. When leads already share a value,
+    the oldest keeps it; the others are left as they are until their value changes. This
+    reads every live lead of the list: call it only when the field turns primary."""
+    if primary:
+        await session.execute(_ADD_KEYS_SQL, {"tenant": tenant_id, "list": list_id,
+                                              "code": code})
+    else:
+        keys = table_of(LeadFieldKey)
+        await session.execute(delete(keys).where(keys.c.tenant_id == tenant_id,
+                                                 keys.c.list_id == list_id,
+                                                 keys.c.code == code))

@@ -37,6 +37,11 @@ class FieldAttributes(WriteModel):
     code_list_id: uuid.UUID | None = None
     related_list_id: uuid.UUID | None = None
     calculation_expression: str | None = Field(default=None, min_length=1, max_length=2000)
+    indexed: bool | None = Field(
+        default=None,
+        description="Build an index for sort=fields.<code> and fields.<code>_gte/_lte on "
+                    "this list's leads (in the background; every lead write then maintains "
+                    "it). Equality filters need none. Not for TEXT or multiple-choice fields.")
 
 
 class FieldCreate(FieldAttributes):
@@ -82,6 +87,7 @@ class FieldRead(ReadModel):
     related_list_id: uuid.UUID | None
     calculation_expression: str | None
     template_code: str | None
+    indexed: bool
     active: bool
     created_at: datetime
     updated_at: datetime

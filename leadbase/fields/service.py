@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context
-from leadbase.fields import definitions, repository
+from leadbase.events import outbox
+from leadbase.fields import definitions, indexes, repository
 from leadbase.fields.engine import FieldSpec, RuleSpec
 from leadbase.fields.schemas import FieldCreate, FieldUpdate, RuleCreate, RuleUpdate
 from leadbase.fields.templates import BY_CODE
@@ -22,7 +23,7 @@ from leadbase.tenants import service as tenants_service
 
 ATTRIBUTES = ("name", "code", "type", "subtype", "section_id", "required", "default_value",
               "is_primary", "is_visible", "position", "input_mask", "code_list_id",
-              "related_list_id", "calculation_expression")
+              "related_list_id", "calculation_expression", "indexed")
 
 
 def _field_not_found() -> NotFound:
@@ -122,6 +123,8 @@ async def _check_formulas(session: AsyncSession, ctx: Context, values: dict[str,
 async def _validate_definition(session: AsyncSession, ctx: Context, values: dict[str, Any],
                                rules: list[RuleSpec], field_id: uuid.UUID | None) -> None:
     definitions.check_shape(values)
+    if values.get("indexed"):
+        indexes.check_indexable(values["type"], values.get("subtype"))
     await _check_references(session, ctx, values)
     if await repository.code_taken(session, tenant_id=ctx.tenant_id, list_id=values["list_id"],
                                    code=values["code"], exclude_id=field_id):
@@ -143,6 +146,16 @@ async def _validate_definition(session: AsyncSession, ctx: Context, values: dict
 
 async def _bump(session: AsyncSession, ctx: Context, *list_ids: uuid.UUID) -> None:
     await repository.bump_versions(session, tenant_id=ctx.tenant_id, list_ids=list(list_ids))
+
+
+async def _announce(session: AsyncSession, ctx: Context, action: str, field: dict[str, Any],
+                    *, reindex: bool) -> None:
+    """The outbox event of a field change. ``reindex``: the list's expression indexes must
+    follow (a worker job builds or drops them, see leadbase.fields.indexes)."""
+    await outbox.emit(session, tenant_id=ctx.tenant_id, type=action, entity_type="field",
+                      entity_id=field["id"],
+                      payload={"id": str(field["id"]), "list_id": str(field["list_id"]),
+                               "code": field["code"], "reindex": reindex})
 
 
 async def create_field(session: AsyncSession, *, ctx: Context,
@@ -181,6 +194,7 @@ async def create_field(session: AsyncSession, *, ctx: Context,
         "related_list_id": sent.get("related_list_id"),
         "calculation_expression": sent.get("calculation_expression"),
         "template_code": template.code if template else None,
+        "indexed": sent.get("indexed") or False,
     }
     if await repository.list_version(session, tenant_id=ctx.tenant_id, list_id=list_id) is None:
         raise definitions.invalid("list_id", "no such list", "LIST_NOT_FOUND")
@@ -196,6 +210,7 @@ async def create_field(session: AsyncSession, *, ctx: Context,
     await _bump(session, ctx, list_id)
     await audit.record(session, ctx=ctx, action="field.created", entity_type="field",
                        entity_id=field["id"], changes={"fields": sorted(sent)})
+    await _announce(session, ctx, "field.created", field, reindex=values["indexed"])
     return await get_field(session, ctx=ctx, field_id=field["id"])
 
 
@@ -209,7 +224,8 @@ def _check_version(row: dict[str, Any], expected: int | None) -> None:
 async def update_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UUID,
                        body: FieldUpdate, expected_version: int | None,
                        replace: bool = False) -> dict[str, Any]:
-    """PATCH semantics; ``replace=True`` (PUT) also resets the attributes not sent."""
+    """PATCH semantics; ``replace=True`` (PUT) also resets the attributes not sent (not
+    ``indexed``, an operational setting the profiles' documents do not know)."""
     current = await get_field(session, ctx=ctx, field_id=field_id, for_update=True)
     _check_version(current, expected_version)
     sent = body.model_dump(exclude_unset=True)
@@ -241,9 +257,15 @@ async def update_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UU
     if changed:
         await crud.update_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
                               row_id=field_id, values=changed)
+        if current["active"] and "is_primary" in changed:
+            await repository.set_primary_keys(session, tenant_id=ctx.tenant_id,
+                                              list_id=current["list_id"], code=values["code"],
+                                              primary=values["is_primary"])
         await _bump(session, ctx, current["list_id"])
         await audit.record(session, ctx=ctx, action="field.updated", entity_type="field",
                            entity_id=field_id, changes={"fields": sorted(changed)})
+        await _announce(session, ctx, "field.updated", {**current, **values}, reindex=(
+            "indexed" in changed or (values["indexed"] and bool({"code", "type"} & set(changed)))))
     return await get_field(session, ctx=ctx, field_id=field_id)
 
 
@@ -275,6 +297,10 @@ async def delete_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UU
         if field["active"]:
             await crud.update_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
                                   row_id=field_id, values={"active": False})
+            if field["is_primary"]:
+                await repository.set_primary_keys(session, tenant_id=ctx.tenant_id,
+                                                  list_id=field["list_id"],
+                                                  code=field["code"], primary=False)
         outcome = "deactivated"
     else:
         await crud.delete_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
@@ -283,6 +309,7 @@ async def delete_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UU
     await _bump(session, ctx, field["list_id"])
     await audit.record(session, ctx=ctx, action=f"field.{outcome}", entity_type="field",
                        entity_id=field_id)
+    await _announce(session, ctx, f"field.{outcome}", field, reindex=field["indexed"])
     return outcome
 
 
@@ -293,9 +320,14 @@ async def restore_field(session: AsyncSession, *, ctx: Context,
         await _check_formulas(session, ctx, {**field, "active": True}, field_id)
         await crud.update_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
                               row_id=field_id, values={"active": True})
+        if field["is_primary"]:
+            await repository.set_primary_keys(session, tenant_id=ctx.tenant_id,
+                                              list_id=field["list_id"], code=field["code"],
+                                              primary=True)
         await _bump(session, ctx, field["list_id"])
         await audit.record(session, ctx=ctx, action="field.restored", entity_type="field",
                            entity_id=field_id)
+        await _announce(session, ctx, "field.restored", field, reindex=field["indexed"])
     return await get_field(session, ctx=ctx, field_id=field_id)
 
 

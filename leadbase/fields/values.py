@@ -16,7 +16,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.fields import repository
-from leadbase.fields.engine import CompiledSchema, FieldSpec, Outcome, RuleSpec, validate
+from leadbase.fields.engine import (
+    CompiledSchema,
+    FieldSpec,
+    Outcome,
+    RuleSpec,
+    prepared,
+    validate,
+)
 from leadbase.kit.errors import Conflict, ValidationFailed
 
 _CACHE_SIZE = 1024
@@ -30,7 +37,7 @@ def compile_rows(fields: list[dict[str, Any]], rules: list[dict[str, Any]],
     by_field: dict[uuid.UUID, list[RuleSpec]] = {}
     for rule in rules:
         by_field.setdefault(rule["field_id"], []).append(
-            RuleSpec(type=rule["type"], value=rule["value"], message=rule["message"]))
+            prepared(RuleSpec(type=rule["type"], value=rule["value"], message=rule["message"])))
     codes: dict[uuid.UUID, set[str]] = {}
     for item in items:
         codes.setdefault(item["code_list_id"], set()).add(item["code"])
@@ -92,6 +99,16 @@ def _formula_input(spec: FieldSpec | None, value: Any) -> Any:
     return value
 
 
+def primary_value_taken(code: str, existing_id: uuid.UUID | str) -> Conflict:
+    """409 for a primary value another live lead of the list holds (the database refuses
+    the write: the ``lead_field_keys`` triggers of migration 0009)."""
+    return Conflict(f"Another lead of this list already has this {code}.",
+                    code="DUPLICATE_FIELD_VALUE",
+                    errors=[{"field": f"fields.{code}", "message": "already taken",
+                             "rule": "primary"}],
+                    extra={"existing_id": str(existing_id), "matched_on": f"fields.{code}"})
+
+
 Evaluator = Callable[[tuple[str, ...], dict[str, Any]], dict[str, Any]]
 
 
@@ -126,10 +143,12 @@ def merge(schema: CompiledSchema, incoming: Mapping[str, Any], *, current: Mappi
 async def apply(
     session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
     incoming: Mapping[str, Any], current: Mapping[str, Any], creating: bool,
-    lead_id: uuid.UUID | None, region: str, timezone: str | None,
+    region: str, timezone: str | None, lead_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """The lead's complete ``fields`` after this write, or 422 listing every failure
-    (``fields.<code>`` and the rule), or 409 for a taken primary value."""
+    (``fields.<code>`` and the rule). Primary values are unique through ``lead_field_keys``
+    when the lead row is written (see :func:`primary_value_taken`); ``lead_id`` is no
+    longer needed (kept for callers)."""
     schema = await schema_for(session, tenant_id=tenant_id, list_id=list_id)
     if not schema.fields and not incoming:
         return dict(current)
@@ -146,17 +165,4 @@ async def apply(
         raise ValidationFailed(
             f"Invalid custom field values: {', '.join(e['field'] for e in errors[:5])}.",
             code="INVALID_FIELD_VALUE", errors=errors)
-    for code, value in outcome.primary:
-        # The lock must come in its own statement: a statement's snapshot predates any
-        # lock it waits for, so only the next statement sees a concurrent writer's row.
-        await repository.lock_value(session, key=f"primary:{tenant_id}:{list_id}:{code}:{value}")
-        existing = await repository.lead_with_value(session, tenant_id=tenant_id,
-                                                    list_id=list_id, code=code, value=value,
-                                                    exclude_id=lead_id)
-        if existing is not None:
-            raise Conflict(f"Another lead of this list already has this {code}.",
-                           code="DUPLICATE_FIELD_VALUE",
-                           errors=[{"field": f"fields.{code}", "message": "already taken",
-                                    "rule": "primary"}],
-                           extra={"existing_id": str(existing), "matched_on": f"fields.{code}"})
     return outcome.values

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadbase.fields import repository as fields_repository
 from leadbase.fields.coerce import FieldValueError
 from leadbase.fields.engine import FieldSpec, coerce_value
+from leadbase.fields.indexes import NUMERIC_TYPES
 from leadbase.kit.errors import ValidationFailed
 from leadbase.leads import repository
 
@@ -103,15 +104,15 @@ def conditions(filters: list[tuple[str, str, str]], types: dict[str, dict[str, A
             raise _invalid(f"fields.{code}_{op}", f"ranges need a number or date field, "
                            f"not {kind}")
         value = _canonical(row, raw, region)
-        numeric = kind in ("INT", "DECIMAL", "CALCULATED")
+        numeric = kind in NUMERIC_TYPES
         out.append(repository.field_compare(code, op, Decimal(str(value)) if numeric else value,
                                             numeric))
     return out
 
 
 def sort_column(row: dict[str, Any]) -> tuple[ColumnElement[Any], bool]:
-    numeric = row["type"] in ("INT", "DECIMAL", "CALCULATED")
-    return repository.field_value_expr(row["code"], numeric), True
+    """The sort expression (nullable): the one an ``indexed`` field's index holds."""
+    return repository.field_value_expr(row["code"], row["type"] in NUMERIC_TYPES), True
 
 
 def sort_value(row: dict[str, Any], lead: dict[str, Any]) -> Any:
@@ -119,7 +120,7 @@ def sort_value(row: dict[str, Any], lead: dict[str, Any]) -> Any:
     value = lead["fields"].get(row["code"])
     if value is None:
         return None
-    if row["type"] in ("INT", "DECIMAL", "CALCULATED"):
+    if row["type"] in NUMERIC_TYPES:
         try:
             return Decimal(str(value))
         except ArithmeticError:

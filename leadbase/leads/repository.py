@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from datetime import datetime
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -15,11 +17,14 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
@@ -80,6 +85,24 @@ _DUPLICATE_SQL = (
     "ORDER BY created_at LIMIT 1)) AS found ORDER BY rank LIMIT 1"
 )
 _NO_ID = uuid.UUID(int=0)
+
+
+class PrimaryValueTaken(Exception):
+    """The database refused a lead write: another live lead of the list holds the value
+    of primary field ``code`` (raised by the ``lead_field_keys`` triggers, migration 0009)."""
+
+    def __init__(self, code: str, existing_id: str) -> None:
+        super().__init__(code, existing_id)
+        self.code = code
+        self.existing_id = existing_id
+
+
+def _taken(exc: BaseException) -> PrimaryValueTaken | None:
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(orig, psycopg.errors.UniqueViolation) and \
+            orig.diag.constraint_name == "lead_field_keys_taken":
+        return PrimaryValueTaken(orig.diag.column_name or "", orig.diag.message_detail or "")
+    return None
 
 
 def _param(column: str, value: Any) -> Any:
@@ -146,14 +169,15 @@ def conditions(tenant_id: uuid.UUID, f: LeadFilter) -> list[ColumnElement[bool]]
     if f.updated_after is not None:
         conds.append(T.c.updated_at >= f.updated_after)
     if f.q:
-        pattern = "%" + _escape_like(f.q) + "%"
-        conds.append(T.c.search_text.like(func.lower(func.lb_unaccent(pattern))))
+        conds.append(T.c.search_text.like(_search_pattern(f.q)))
     conds.extend(f.extra)
     return conds
 
 
 async def insert_lead(session: AsyncSession, *, tenant_id: uuid.UUID,
                       values: dict[str, Any]) -> dict[str, Any]:
+    """Raises :class:`PrimaryValueTaken` for a primary value another live lead of the list
+    holds."""
     unknown = set(values) - _WRITABLE
     if unknown:
         raise ValueError(f"not writable lead columns: {sorted(unknown)}")
@@ -161,7 +185,13 @@ async def insert_lead(session: AsyncSession, *, tenant_id: uuid.UUID,
     sql = (f"INSERT INTO leads ({', '.join(columns)}) VALUES "
            f"({', '.join(['%s'] * len(columns))}) RETURNING {_RETURNING}")
     params = (new_id(), tenant_id, *(_param(k, v) for k, v in values.items()))
-    row = await raw.fetch_one(session, sql, params)
+    try:
+        row = await raw.fetch_one(session, sql, params)
+    except psycopg.errors.UniqueViolation as exc:
+        taken = _taken(exc)
+        if taken is None:
+            raise
+        raise taken from None
     assert row is not None
     return row
 
@@ -176,27 +206,44 @@ async def find_duplicate(
     session: AsyncSession, *, tenant_id: uuid.UUID, email: str | None, phone: str | None,
     exclude_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, str] | None:
-    """The oldest live lead with this email (checked first) or phone, and what matched."""
-    if not email and not phone:
+    """The oldest live lead with this email (checked first) or phone, and what matched,
+    after taking the transaction-scoped advisory locks of both identities (released at
+    commit): concurrent writes of one email or phone in a workspace are serialised.
+
+    Lock and lookup are two statements, because a statement's snapshot predates any lock
+    it waits for (only the next statement sees a concurrent writer's row), sent in one
+    round trip: the server runs them in order."""
+    keys = ([f"email:{email}"] if email else []) + ([f"phone:{phone}"] if phone else [])
+    if not keys:
         return None
-    row = await raw.fetch_row(session, _DUPLICATE_SQL, {
-        "t": tenant_id, "email": email or None, "phone": phone or None,
-        "exclude": exclude_id or _NO_ID})
+    _, row = await raw.pipeline(session, [
+        (_LOCK_SQL, ([f"lead:{tenant_id}:{k}" for k in keys],)),
+        (_DUPLICATE_SQL, {"t": tenant_id, "email": email or None, "phone": phone or None,
+                          "exclude": exclude_id or _NO_ID})])
     return (row[0], row[1]) if row else None
 
 
 async def lock_identity(session: AsyncSession, *, tenant_id: uuid.UUID,
                         keys: list[str]) -> None:
-    """Serialise concurrent writes of the same email/phone in a workspace (released at commit)."""
+    """Serialise concurrent writes of the same email/phone in a workspace (released at
+    commit). :func:`find_duplicate` takes these locks itself."""
     if keys:
         await raw.fetch_row(session, _LOCK_SQL, ([f"lead:{tenant_id}:{k}" for k in keys],))
 
 
 async def update_lead(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,
                       values: dict[str, Any]) -> dict[str, Any]:
+    """Raises :class:`PrimaryValueTaken` when the change gives the lead a primary value
+    (or brings it back to life with one) that another live lead of its list holds."""
     q = (update(T).where(T.c.tenant_id == tenant_id, T.c.id == lead_id)
          .values(**values, updated_at=func.now(), version=T.c.version + 1).returning(*COLUMNS))
-    return dict((await session.execute(q)).mappings().one())
+    try:
+        return dict((await session.execute(q)).mappings().one())
+    except IntegrityError as exc:
+        taken = _taken(exc)
+        if taken is None:
+            raise
+        raise taken from None
 
 
 async def purge(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID) -> None:
@@ -210,6 +257,8 @@ async def purge(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UU
 
 def list_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
                after: list[Any] | None, offset: int, limit: int) -> Select[Any]:
+    if sort[0].nullable and sort[0].name.startswith("fields."):
+        return _custom_sort_query(tenant_id, f, sort, after, offset, limit)
     q = select(*COLUMNS).where(*conditions(tenant_id, f))
     if after is not None:
         q = q.where(keyset_after(sort, after))
@@ -218,11 +267,120 @@ def list_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
     return q.order_by(*order_by(sort)).limit(limit)
 
 
+def _custom_sort_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
+                       after: list[Any] | None, offset: int, limit: int) -> Select[Any]:
+    """``sort=fields.<code>`` (NULLS LAST in both directions) as two ordered parts: the
+    leads with a value, then those without. A field's index (``indexed``, see
+    leadbase.fields.indexes) is ascending with NULLS LAST, so one ordered scan of it serves
+    either part in either direction, where ``ORDER BY v DESC NULLS LAST`` would need a
+    sort of every match. Each part stops at ``offset + limit`` rows; the outer query
+    orders those few by (part, sort columns)."""
+    first, rest = sort[0], sort[1:]
+    keys = [c.column.label(f"_s{i}") for i, c in enumerate(sort)]
+    conds = conditions(tenant_id, f)
+    # Within a part the first column is never NULL (values) or always NULL (the rest), so
+    # it sorts like a NOT NULL column: in the direction of the index scan.
+    plain = dc_replace(first, nullable=False)
+    skip = offset if after is None else 0
+    parts = []
+    if after is None or after[0] is not None:
+        where = [*conds, first.column.is_not(None)]
+        if after is not None:
+            where.append(keyset_after([plain, *rest], after))
+        parts.append(select(*COLUMNS, literal(0).label("_part"), *keys).where(*where)
+                     .order_by(*order_by([plain, *rest])).limit(skip + limit))
+    where = [*conds, first.column.is_(None)]
+    if after is not None and after[0] is None:
+        where.append(keyset_after(rest, after[1:]))
+    parts.append(select(*COLUMNS, literal(1).label("_part"), *keys).where(*where)
+                 .order_by(*order_by([plain, *rest])).limit(skip + limit))
+    both = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("page")
+    outer = [SortColumn(c.name, both.c[f"_s{i}"], c.descending, c.nullable)
+             for i, c in enumerate(sort)]
+    q = select(*[both.c[c.name] for c in COLUMNS]).order_by(both.c["_part"],
+                                                            *order_by(outer))
+    if skip:
+        q = q.offset(skip)
+    return q.limit(limit)
+
+
+SEARCH_WINDOW = 10_000
+"""How far a ``q=`` search walks the sort order before gathering the matches instead."""
+
+
+def _search_pattern(q: str) -> ColumnElement[Any]:
+    return func.lower(func.lb_unaccent("%" + _escape_like(q) + "%"))
+
+
+def search_window_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
+                        after: list[Any] | None, limit: int) -> Select[Any]:
+    """The first ``limit`` matches of ``q`` among the next :data:`SEARCH_WINDOW` leads of
+    the sort order (the other filters applied). When it finds ``limit`` rows they are the
+    page: every lead beyond the window comes later in the order."""
+    assert f.q is not None
+    others = dc_replace(f, q=None)
+    inner = select(*COLUMNS, T.c.search_text).where(*conditions(tenant_id, others))
+    if after is not None:
+        inner = inner.where(keyset_after(sort, after))
+    window = inner.order_by(*order_by(sort)).limit(SEARCH_WINDOW).subquery("recent")
+    outer = [dc_replace(c, column=window.c[c.column.name]) for c in sort]
+    return (select(*[window.c[c.name] for c in COLUMNS])
+            .where(window.c.search_text.like(_search_pattern(f.q)))
+            .order_by(*order_by(outer)).limit(limit))
+
+
+def search_matches_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
+                         after: list[Any] | None, limit: int) -> Select[Any]:
+    """All the matches first (a materialised CTE: the trigram index gathers them whatever
+    the estimate), then the page: for a term the window did not fill a page with, rarer
+    than the planner may think."""
+    inner = select(*COLUMNS).where(*conditions(tenant_id, f))
+    if after is not None:
+        inner = inner.where(keyset_after(sort, after))
+    matches = inner.cte("matches").prefix_with("MATERIALIZED")
+    outer = [dc_replace(c, column=matches.c[c.column.name]) for c in sort]
+    return (select(*[matches.c[c.name] for c in COLUMNS])
+            .order_by(*order_by(outer)).limit(limit))
+
+
 async def list_leads(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
                      sort: list[SortColumn], after: list[Any] | None, offset: int,
                      limit: int) -> list[dict[str, Any]]:
+    """A page of leads.
+
+    A ``q=`` search (first or cursor page, a core-column sort) that the planner means to
+    answer by walking the sort order and filtering (it judges the term common) is bounded:
+    the walk looks at :data:`SEARCH_WINDOW` leads, and when they do not hold a page the
+    term is rarer than judged (the column's histogram resolves 1/500), so all its matches
+    are gathered through the trigram index and sorted, instead of walking most of the
+    table."""
     q = list_query(tenant_id, f, sort, after, offset, limit)
+    if f.q and not (offset and after is None) and not sort[0].name.startswith("fields.") \
+            and not _uses_index(await _plan(session, q), SEARCH_INDEX):
+        window = search_window_query(tenant_id, f, sort, after, limit)
+        rows = [dict(r) for r in (await session.execute(window)).mappings()]
+        if len(rows) >= limit:
+            return rows
+        q = search_matches_query(tenant_id, f, sort, after, limit)
     return [dict(r) for r in (await session.execute(q)).mappings()]
+
+
+SEARCH_INDEX = "ix_leads_tenant_search"
+
+
+async def _plan(session: AsyncSession, stmt: Select[Any]) -> dict[str, Any]:
+    """The planner's plan of ``stmt`` (``EXPLAIN (FORMAT JSON)``), its top node."""
+    conn = await session.connection()  # Core execution: the ORM wants a SELECT-like statement
+    plan = (await conn.execute(Explain(stmt))).scalar_one()
+    if isinstance(plan, str | bytes):
+        plan = orjson.loads(plan)
+    top: dict[str, Any] = plan[0]["Plan"]
+    return top
+
+
+def _uses_index(node: dict[str, Any], name: str) -> bool:
+    return node.get("Index Name") == name or any(
+        _uses_index(child, name) for child in node.get("Plans", ()))
 
 
 async def count(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
@@ -237,23 +395,23 @@ async def count(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
 
 async def estimate(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter) -> int:
     """The planner's row estimate for the filter (cheap at any size)."""
-    stmt = select(T.c.id).where(*conditions(tenant_id, f))
-    conn = await session.connection()  # Core execution: the ORM wants a SELECT-like statement
-    plan = (await conn.execute(Explain(stmt))).scalar_one()
-    if isinstance(plan, str | bytes):
-        plan = orjson.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+    return int((await _plan(session, select(T.c.id).where(*conditions(tenant_id, f))))
+               ["Plan Rows"])
 
 
 NUMERIC_FIELD_TYPES = ("INT", "DECIMAL")
 
 
 def field_value_expr(code: str, numeric: bool) -> ColumnElement[Any]:
-    """``fields->>'code'``, as a number for numeric fields (NULL when not a number)."""
-    text_value = T.c.fields.op("->>")(code)
+    """``fields->>'code'``, as a number for numeric fields (NULL when not a number).
+
+    The code is written into the SQL as a literal, so the expression is the one of the
+    field's index (leadbase.fields.indexes) whatever plan PostgreSQL caches: a bound
+    parameter would only match the index in plans made for the parameter's value."""
+    key = literal(code, Text, literal_execute=True)
     if not numeric:
-        return text_value  # type: ignore[no-any-return]
-    return func.lb_jsonb_numeric(T.c.fields.op("->")(code))
+        return T.c.fields.op("->>")(key)  # type: ignore[no-any-return]
+    return func.lb_jsonb_numeric(T.c.fields.op("->")(key))
 
 
 def field_equals_any(code: str, values: list[Any]) -> ColumnElement[bool]:

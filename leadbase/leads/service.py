@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,10 +67,6 @@ async def _check_owner(session: AsyncSession, ctx: Context, owner_id: uuid.UUID 
 
 async def _duplicate(session: AsyncSession, ctx: Context, email: str | None, phone: str | None,
                      exclude_id: uuid.UUID | None = None) -> tuple[uuid.UUID, str] | None:
-    keys = ([f"email:{email}"] if email else []) + ([f"phone:{phone}"] if phone else [])
-    if not keys:
-        return None
-    await repository.lock_identity(session, tenant_id=ctx.tenant_id, keys=keys)
     return await repository.find_duplicate(session, tenant_id=ctx.tenant_id, email=email,
                                            phone=phone, exclude_id=exclude_id)
 
@@ -81,6 +78,15 @@ def _duplicate_error(found: tuple[uuid.UUID, str]) -> Conflict:
         code="DUPLICATE_LEAD",
         extra={"existing_id": str(existing_id), "matched_on": matched_on},
     )
+
+
+async def _written(write: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """The lead row a write returns; 409 when the database refuses a primary value another
+    live lead of the list holds (the ``lead_field_keys`` triggers, for every writer)."""
+    try:
+        return await write
+    except repository.PrimaryValueTaken as exc:
+        raise field_values.primary_value_taken(exc.code, exc.existing_id) from None
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
         values["list_id"] = ws.default_list_id
     values["fields"] = await field_values.apply(
         session, tenant_id=ctx.tenant_id, list_id=values["list_id"],
-        incoming=values.get("fields") or {}, current={}, creating=True, lead_id=None,
+        incoming=values.get("fields") or {}, current={}, creating=True,
         region=ws.region, timezone=ws.timezone)
     if on_duplicate != "allow":
         found = await _duplicate(session, ctx, values.get("email"), values.get("phone"))
@@ -122,13 +128,15 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
     for key in ("do_not_contact", "consent"):
         if values.get(key) is None:
             values[key] = False
-    lead = await repository.insert_lead(session, tenant_id=ctx.tenant_id, values=values)
+    lead = await _written(repository.insert_lead(session, tenant_id=ctx.tenant_id,
+                                                 values=values))
     await audit.record(session, ctx=ctx, action="lead.created", entity_type="lead",
                        entity_id=lead["id"],
                        changes={"fields": sorted(k for k, v in values.items()
-                                                 if v not in (None, {}, [], False))})
-    await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.created",
-                      entity_type="lead", entity_id=lead["id"], payload=event_payload(lead))
+                                                 if v not in (None, {}, [], False))},
+                       event=outbox.event(tenant_id=ctx.tenant_id, type="lead.created",
+                                          entity_type="lead", entity_id=lead["id"],
+                                          payload=event_payload(lead)))
     return CreateResult(lead=lead, created=True)
 
 
@@ -210,7 +218,7 @@ async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, 
             list_id=patch["list_id"] if moving else current["list_id"],
             incoming={**current["fields"], **sent_fields} if moving else sent_fields,
             current={} if moving else current["fields"], creating=moving,
-            lead_id=current["id"], region=ws.region, timezone=ws.timezone)
+            region=ws.region, timezone=ws.timezone)
     changed = {k: v for k, v in patch.items() if current.get(k) != v}
     if not changed:
         return current
@@ -219,14 +227,15 @@ async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, 
                                  exclude_id=current["id"])
         if found is not None:
             raise _duplicate_error(found)
-    lead = await repository.update_lead(session, tenant_id=ctx.tenant_id,
-                                        lead_id=current["id"], values=changed)
+    lead = await _written(repository.update_lead(session, tenant_id=ctx.tenant_id,
+                                                 lead_id=current["id"], values=changed))
     fields = sorted(k for k in changed if k not in ("timezone", "country"))
     await audit.record(session, ctx=ctx, action="lead.updated", entity_type="lead",
-                       entity_id=lead["id"], changes={"fields": fields})
-    await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.updated", entity_type="lead",
-                      entity_id=lead["id"],
-                      payload={"lead": event_payload(lead), "changed": fields})
+                       entity_id=lead["id"], changes={"fields": fields},
+                       event=outbox.event(tenant_id=ctx.tenant_id, type="lead.updated",
+                                          entity_type="lead", entity_id=lead["id"],
+                                          payload={"lead": event_payload(lead),
+                                                   "changed": fields}))
     return lead
 
 
@@ -248,17 +257,18 @@ async def delete_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID
     if purge:
         await repository.purge(session, tenant_id=ctx.tenant_id, lead_id=lead_id)
         await audit.record(session, ctx=ctx, action="lead.purged", entity_type="lead",
-                           entity_id=lead_id, changes={"number": current["number"]})
-        await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.deleted",
-                          entity_type="lead", entity_id=lead_id,
-                          payload={"id": str(lead_id), "purged": True})
+                           entity_id=lead_id, changes={"number": current["number"]},
+                           event=outbox.event(tenant_id=ctx.tenant_id, type="lead.deleted",
+                                              entity_type="lead", entity_id=lead_id,
+                                              payload={"id": str(lead_id), "purged": True}))
         return
     await repository.update_lead(session, tenant_id=ctx.tenant_id, lead_id=lead_id,
                                  values={"deleted_at": func.now()})
     await audit.record(session, ctx=ctx, action="lead.deleted", entity_type="lead",
-                       entity_id=lead_id)
-    await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.deleted", entity_type="lead",
-                      entity_id=lead_id, payload={"id": str(lead_id), "purged": False})
+                       entity_id=lead_id,
+                       event=outbox.event(tenant_id=ctx.tenant_id, type="lead.deleted",
+                                          entity_type="lead", entity_id=lead_id,
+                                          payload={"id": str(lead_id), "purged": False}))
 
 
 async def restore_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
@@ -274,13 +284,14 @@ async def restore_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUI
                                  exclude_id=lead_id)
         if found is not None:
             raise _duplicate_error(found)
-    lead = await repository.update_lead(session, tenant_id=ctx.tenant_id, lead_id=lead_id,
-                                        values={"deleted_at": None})
+    lead = await _written(repository.update_lead(session, tenant_id=ctx.tenant_id,
+                                                 lead_id=lead_id, values={"deleted_at": None}))
     await audit.record(session, ctx=ctx, action="lead.restored", entity_type="lead",
-                       entity_id=lead_id)
-    await outbox.emit(session, tenant_id=ctx.tenant_id, type="lead.updated", entity_type="lead",
-                      entity_id=lead_id,
-                      payload={"lead": event_payload(lead), "changed": ["deleted_at"]})
+                       entity_id=lead_id,
+                       event=outbox.event(tenant_id=ctx.tenant_id, type="lead.updated",
+                                          entity_type="lead", entity_id=lead_id,
+                                          payload={"lead": event_payload(lead),
+                                                   "changed": ["deleted_at"]}))
     return lead
 
 

@@ -7,6 +7,7 @@ from leadbase.models.fields import (
     CodeListItem,
     FieldDefinition,
     FieldSection,
+    LeadFieldKey,
     ValidationRule,
 )
 from leadbase.models.imports import ImportJob, ImportRowError
@@ -27,6 +28,7 @@ __all__ = [
     "ImportJob",
     "ImportRowError",
     "Lead",
+    "LeadFieldKey",
     "LeadList",
     "RefreshToken",
     "Tenant",

@@ -73,6 +73,9 @@ class FieldDefinition(Base, TenantOwned):
         Index("uq_field_definitions_code", "tenant_id", "list_id", func.lower(text("code")),
               unique=True),
         Index("ix_field_definitions_tenant_list", "tenant_id", "list_id", "position"),
+        # Read by the lead_field_keys trigger on every lead write with custom values.
+        Index("ix_field_definitions_primary", "tenant_id", "list_id",
+              postgresql_where=text("is_primary AND active")),
     )
 
     list_id: Mapped[uuid.UUID] = mapped_column(
@@ -101,6 +104,8 @@ class FieldDefinition(Base, TenantOwned):
     )
     calculation_expression: Mapped[str | None] = mapped_column(Text)
     template_code: Mapped[str | None] = mapped_column(String(40))
+    # An expression index on leads for sorting and ranges (built by a worker job).
+    indexed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
@@ -122,3 +127,18 @@ class ValidationRule(Base, TenantOwned):
     position: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+
+
+class LeadFieldKey(Base):
+    """A primary custom-field value held by a live lead: the UNIQUE key that makes primary
+    values unique per list. Kept by triggers on ``leads`` (migration 0009), never written
+    by the application; ``value`` is ``lb_field_key(fields ->> code)``."""
+
+    __tablename__ = "lead_field_keys"
+    __table_args__ = (Index("ix_lead_field_keys_lead", "tenant_id", "lead_id"),)
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    list_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
+    lead_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)

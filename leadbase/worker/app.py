@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 
 import procrastinate
@@ -12,6 +11,7 @@ from leadbase.bulk.tasks import blueprint as bulk_blueprint
 from leadbase.config import Settings
 from leadbase.db.session import Database
 from leadbase.exports.tasks import blueprint as exports_blueprint
+from leadbase.fields.tasks import blueprint as fields_blueprint
 from leadbase.imports.tasks import blueprint as imports_blueprint
 from leadbase.worker.runtime import Runtime, set_runtime
 from leadbase.worker.tasks import blueprint
@@ -19,15 +19,25 @@ from leadbase.worker.tasks import blueprint
 log = logging.getLogger(__name__)
 
 
-@functools.cache
+_built: tuple[str, procrastinate.App] | None = None
+
+
 def build_app(libpq: str) -> procrastinate.App:
-    """The worker's procrastinate app (one per database per process: adding blueprints
-    renames their tasks in place, so a second app would name them twice)."""
+    """The procrastinate app with every task. Built once per process: procrastinate renames
+    a blueprint's tasks when they are added to an app (``namespace:name``), so a second app
+    would find them as ``leadbase:leadbase:name``."""
+    global _built
+    if _built is not None:
+        if _built[0] != libpq:
+            raise RuntimeError("one worker database per process")
+        return _built[1]
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq))
     app.add_tasks_from(blueprint, namespace="leadbase")
     app.add_tasks_from(exports_blueprint, namespace="leadbase")
     app.add_tasks_from(bulk_blueprint, namespace="leadbase")
     app.add_tasks_from(imports_blueprint, namespace="leadbase")
+    app.add_tasks_from(fields_blueprint, namespace="leadbase")
+    _built = (libpq, app)
     return app
 
 

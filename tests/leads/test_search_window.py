@@ -1,0 +1,64 @@
+"""``q=`` searches walked through a bounded window first: the same pages as a plain query,
+whichever way a page is found (in the window, or from all the matches)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from leadbase.leads import repository
+from tests.factories import Member, make_lead, make_workspace
+
+
+async def _walk(client: httpx.AsyncClient, owner: Member, query: str) -> list[str]:
+    ids: list[str] = []
+    cursor = None
+    for _ in range(30):
+        url = f"/api/v1/leads?{query}&per_page=2" + (f"&cursor={cursor}" if cursor else "")
+        body = (await client.get(url, headers=owner.headers)).json()
+        ids += [r["id"] for r in body["data"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return ids
+    raise AssertionError("cursor walk did not end")
+
+
+async def test_pages_do_not_depend_on_the_window(client: httpx.AsyncClient,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    owner = await make_workspace(client)
+    leads: list[dict[str, Any]] = []
+    # Old leads named Rare, then many recent Common ones (newest first in the default sort).
+    for i in range(4):
+        leads.append(await make_lead(client, owner, first_name=f"Rare {i}", last_name="Zed"))
+    for i in range(7):
+        leads.append(await make_lead(client, owner, first_name=f"Common {i}",
+                                     last_name="Zed" if i % 2 else "Other"))
+    newest_first = [x["id"] for x in reversed(leads)]
+
+    def expected(word: str) -> list[str]:
+        return [i for i in newest_first
+                if word in next(x for x in leads if x["id"] == i)["first_name"].lower()
+                or word in next(x for x in leads if x["id"] == i)["last_name"].lower()]
+
+    used: dict[str, int] = {"window": 0, "matches": 0}
+    for name, key in (("search_window_query", "window"), ("search_matches_query", "matches")):
+        original = getattr(repository, name)
+
+        def counted(*args: Any, _original: Any = original, _key: str = key) -> Any:
+            used[_key] += 1
+            return _original(*args)
+
+        monkeypatch.setattr(repository, name, counted)
+    for window in (3, 10_000):  # a window the rare leads are beyond, and a big one
+        monkeypatch.setattr(repository, "SEARCH_WINDOW", window)
+        for word in ("rare", "common", "zed", "nothing"):
+            assert await _walk(client, owner, f"q={word}") == expected(word), (window, word)
+            assert await _walk(client, owner, f"q={word}&sort=created_at") == \
+                list(reversed(expected(word))), (window, word)
+            first = (await client.get(f"/api/v1/leads?q={word}&per_page=3",
+                                      headers=owner.headers)).json()
+            assert [r["id"] for r in first["data"]] == expected(word)[:3]
+    # On a table this small the planner walks (no trigram index): both ways were taken.
+    assert used["window"] and used["matches"], used
