@@ -12,6 +12,7 @@ from leadbase.config import Settings
 from leadbase.db.session import Database
 from leadbase.exports.tasks import blueprint as exports_blueprint
 from leadbase.fields.tasks import blueprint as fields_blueprint
+from leadbase.imports import pool as imports_pool
 from leadbase.imports.tasks import blueprint as imports_blueprint
 from leadbase.worker.runtime import Runtime, set_runtime
 from leadbase.worker.tasks import blueprint
@@ -45,6 +46,7 @@ async def run_worker(libpq: str, settings: Settings, db: Database, *,
                      concurrency: int = 4) -> None:
     """Run a worker until cancelled (the caller owns ``db``)."""
     set_runtime(Runtime(settings=settings, db=db))
+    imports_pool.configure(settings.import_processes)
     app = build_app(libpq)
     async with app.open_async():
         log.info("worker started (concurrency %d)", concurrency)

@@ -150,10 +150,63 @@ END
 $$;
 """
 
+# Inserts are checked once per statement over its rows (a transition table): an import
+# inserting 10,000 leads runs two set-based statements instead of 10,000 function calls
+# and field-definition lookups (measured ~7 us per row in a bulk insert, even on lists
+# without a primary field). Same refusal as the row trigger: unique_violation, constraint
+# lead_field_keys_taken, the code as column, the holder's id as detail.
+INSERTED = r"""
+CREATE OR REPLACE FUNCTION lb_lead_field_keys_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_code text;
+    v_holder uuid;
+    v_missing boolean;
+BEGIN
+    FOR attempt IN 1..3 LOOP
+        INSERT INTO lead_field_keys (tenant_id, list_id, code, value, lead_id)
+        SELECT n.tenant_id, n.list_id, d.code, lb_field_key(n.fields ->> d.code), n.id
+        FROM new_rows n
+        JOIN field_definitions d ON d.tenant_id = n.tenant_id AND d.list_id = n.list_id
+            AND d.is_primary AND d.active
+        WHERE n.deleted_at IS NULL AND n.fields <> '{}'::jsonb
+          AND lb_field_key(n.fields ->> d.code) NOT IN ('', '[]')
+        ON CONFLICT DO NOTHING;
+        SELECT d.code, k.lead_id INTO v_code, v_holder
+        FROM new_rows n
+        JOIN field_definitions d ON d.tenant_id = n.tenant_id AND d.list_id = n.list_id
+            AND d.is_primary AND d.active
+        JOIN lead_field_keys k ON k.tenant_id = n.tenant_id AND k.list_id = n.list_id
+            AND k.code = d.code AND k.value = lb_field_key(n.fields ->> d.code)
+        WHERE n.deleted_at IS NULL AND n.fields <> '{}'::jsonb AND k.lead_id <> n.id
+        LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'leadbase: the value of primary field % is taken in this list',
+                v_code USING ERRCODE = 'unique_violation',
+                CONSTRAINT = 'lead_field_keys_taken', TABLE = 'lead_field_keys',
+                COLUMN = v_code, DETAIL = v_holder::text;
+        END IF;
+        -- A conflicting holder deleted meanwhile leaves a value without its key: again.
+        SELECT EXISTS (
+            SELECT 1 FROM new_rows n
+            JOIN field_definitions d ON d.tenant_id = n.tenant_id AND d.list_id = n.list_id
+                AND d.is_primary AND d.active
+            WHERE n.deleted_at IS NULL AND n.fields <> '{}'::jsonb
+              AND lb_field_key(n.fields ->> d.code) NOT IN ('', '[]')
+              AND NOT EXISTS (SELECT 1 FROM lead_field_keys k WHERE k.tenant_id = n.tenant_id
+                  AND k.list_id = n.list_id AND k.code = d.code
+                  AND k.value = lb_field_key(n.fields ->> d.code))) INTO v_missing;
+        EXIT WHEN NOT v_missing;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+"""
+
 TRIGGERS = """
-CREATE TRIGGER lb_lead_field_keys_insert AFTER INSERT ON leads FOR EACH ROW
-    WHEN (NEW.fields <> '{}'::jsonb AND NEW.deleted_at IS NULL)
-    EXECUTE FUNCTION lb_lead_field_keys();
+CREATE TRIGGER lb_lead_field_keys_insert AFTER INSERT ON leads
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION lb_lead_field_keys_inserted();
 CREATE TRIGGER lb_lead_field_keys_update AFTER UPDATE OF fields, list_id, deleted_at ON leads
     FOR EACH ROW
     WHEN (OLD.fields IS DISTINCT FROM NEW.fields OR OLD.list_id IS DISTINCT FROM NEW.list_id
@@ -200,6 +253,7 @@ def upgrade() -> None:
                "USING (tenant_id = lb_current_tenant()) "
                "WITH CHECK (tenant_id = lb_current_tenant())")
     op.execute(FUNCTIONS)
+    op.execute(INSERTED)
     # The owner backfills across workspaces (FORCE would apply the policies to it too).
     for table in ("leads", "field_definitions", "lead_field_keys"):
         op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
@@ -231,6 +285,7 @@ $$
 """)
     for name in ("insert", "update", "delete", "truncate"):
         op.execute(f"DROP TRIGGER IF EXISTS lb_lead_field_keys_{name} ON leads")
+    op.execute("DROP FUNCTION IF EXISTS lb_lead_field_keys_inserted()")
     op.execute("DROP FUNCTION IF EXISTS lb_lead_field_keys()")
     op.drop_table("lead_field_keys")
     op.execute("DROP FUNCTION IF EXISTS lb_field_key(text)")
