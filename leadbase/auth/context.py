@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 ROLE_RANK = {"viewer": 0, "agent": 1, "manager": 2, "admin": 3, "owner": 4, "superadmin": 5}
 
@@ -49,3 +50,20 @@ def system_context(tenant_id: uuid.UUID, request_id: str | None = None) -> Conte
     """A context for work the platform does itself (CLI, worker, demo data)."""
     return Context(tenant_id=tenant_id, principal=Principal(role="owner", tenant_id=tenant_id),
                    request_id=request_id)
+
+
+def actor_of(ctx: Context) -> dict[str, Any]:
+    """Who acts, as a job stores it to act the same way later (``context_of``)."""
+    p = ctx.principal
+    return {"role": p.role, "user_id": str(p.user_id) if p.user_id else None,
+            "api_key_id": str(p.api_key_id) if p.api_key_id else None}
+
+
+def context_of(tenant_id: uuid.UUID, actor: dict[str, Any]) -> Context:
+    """The context of a stored ``actor_of`` (a job run by the worker)."""
+    def uid(key: str) -> uuid.UUID | None:
+        return uuid.UUID(actor[key]) if actor.get(key) else None
+
+    return Context(tenant_id=tenant_id, principal=Principal(
+        role=actor.get("role") or "viewer", tenant_id=tenant_id, user_id=uid("user_id"),
+        api_key_id=uid("api_key_id")))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
-from leadbase.auth.context import Context, Principal
+from leadbase.auth.context import Context, actor_of, context_of
 from leadbase.bulk import repository
 from leadbase.bulk.schemas import MAX_INLINE_IDS, BulkChanges, BulkRequest
 from leadbase.db.session import Database
@@ -117,12 +117,6 @@ async def apply_many(session: AsyncSession, *, ctx: Context, action: str,
             tally.unchanged += 1
 
 
-def _actor(ctx: Context) -> dict[str, Any]:
-    p = ctx.principal
-    return {"role": p.role, "user_id": str(p.user_id) if p.user_id else None,
-            "api_key_id": str(p.api_key_id) if p.api_key_id else None}
-
-
 async def _summarise(session: AsyncSession, ctx: Context, job: dict[str, Any]) -> None:
     await audit.record(session, ctx=ctx, action=f"leads.bulk_{job['action']}",
                        entity_type="bulk_job", entity_id=job["id"],
@@ -143,7 +137,7 @@ async def run_ids(session: AsyncSession, *, ctx: Context, body: BulkRequest) -> 
     await apply_many(session, ctx=ctx, action=body.action, changes=body.changes, ids=ids,
                      tally=tally, keep=None)
     job = await repository.insert_job(session, tenant_id=ctx.tenant_id, values={
-        "created_by": ctx.actor_user_id, "actor": _actor(ctx), "action": body.action,
+        "created_by": ctx.actor_user_id, "actor": actor_of(ctx), "action": body.action,
         "mode": "ids", "payload": body.changes.model_dump(mode="json", exclude_unset=True)
         if body.changes else {}, "status": "completed", "matched": tally.matched,
         "processed": len(ids), "updated": tally.updated, "unchanged": tally.unchanged,
@@ -168,7 +162,7 @@ async def queue_job(session: AsyncSession, *, ctx: Context,
                    "restrict_owner": str(f.restrict_owner) if f.restrict_owner else None}
         matched = None
     return await repository.insert_job(session, tenant_id=ctx.tenant_id, values={
-        "created_by": ctx.actor_user_id, "actor": _actor(ctx), "action": body.action,
+        "created_by": ctx.actor_user_id, "actor": actor_of(ctx), "action": body.action,
         "mode": "ids" if body.ids is not None else "filter", "matched": matched,
         "payload": body.changes.model_dump(mode="json", exclude_unset=True)
         if body.changes else {}, "filters": filters})
@@ -211,15 +205,6 @@ async def cancel_job(session: AsyncSession, *, ctx: Context,
     return job
 
 
-def _job_context(tenant_id: uuid.UUID, actor: dict[str, Any]) -> Context:
-    def uid(key: str) -> uuid.UUID | None:
-        return uuid.UUID(actor[key]) if actor.get(key) else None
-
-    return Context(tenant_id=tenant_id, principal=Principal(
-        role=actor.get("role") or "viewer", tenant_id=tenant_id, user_id=uid("user_id"),
-        api_key_id=uid("api_key_id")))
-
-
 async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
                   batch: int = JOB_BATCH) -> str:
     """Run a queued bulk job (the worker calls this). Leads are taken ``batch`` at a time
@@ -231,7 +216,7 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
                                        for_update=True)
         if job is None or job["status"] != "queued":
             return job["status"] if job else "missing"
-        ctx = _job_context(tenant_id, job["actor"])
+        ctx = context_of(tenant_id, job["actor"])
         listed = [uuid.UUID(i) for i in job["filters"]["ids"]] if job["mode"] == "ids" \
             else None
         f = LeadFilter()

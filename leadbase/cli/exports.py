@@ -18,8 +18,8 @@ from rich.progress import (
 )
 
 from leadbase.cli import app, console
-from leadbase.cli.common import open_database, settings_from_env
-from leadbase.kit.errors import AppError, NotFound, ValidationFailed
+from leadbase.cli.common import open_database, settings_from_env, workspace_id
+from leadbase.kit.errors import AppError, ValidationFailed
 
 
 def _filters(pairs: list[str]) -> dict[str, str]:
@@ -38,15 +38,10 @@ async def run_export(*, workspace: str, fmt: str, output: Path, headers: str,
     from leadbase.auth.context import system_context
     from leadbase.exports import service
     from leadbase.leads.filter_params import lead_filter_from
-    from leadbase.tenants import service as tenants_service
 
     settings = settings_from_env()
     async with open_database(settings) as db:
-        async with db.transaction(None, system=True) as session:
-            tenant_id = await tenants_service.find_by_slug(session, workspace)
-        if tenant_id is None:
-            raise NotFound(f"No workspace with the slug '{workspace}'.",
-                           code="WORKSPACE_NOT_FOUND")
+        tenant_id = await workspace_id(db, workspace)
         ctx = system_context(tenant_id)
         async with db.transaction(tenant_id) as session:
             plan = await service.prepare(session, ctx=ctx, f=await lead_filter_from(filters),

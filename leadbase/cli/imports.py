@@ -22,8 +22,8 @@ from rich.progress import (
 )
 
 from leadbase.cli import app, console
-from leadbase.cli.common import open_database, settings_from_env
-from leadbase.kit.errors import AppError, NotFound, ValidationFailed
+from leadbase.cli.common import open_database, settings_from_env, workspace_id
+from leadbase.kit.errors import AppError, ValidationFailed
 
 
 async def _list_id(session: Any, ctx: Any, value: str | None) -> uuid.UUID | None:
@@ -48,17 +48,12 @@ async def run_import(*, file: Path, workspace: str, options: dict[str, Any],
     from leadbase.auth.context import system_context
     from leadbase.imports import flows, pool, service
     from leadbase.imports.schemas import ImportOptions
-    from leadbase.tenants import service as tenants_service
 
     settings = settings_from_env()
     pool.configure(settings.import_processes)
     data_dir = settings.resolved_data_dir()
     async with open_database(settings) as db:
-        async with db.transaction(None, system=True) as session:
-            tenant_id = await tenants_service.find_by_slug(session, workspace)
-        if tenant_id is None:
-            raise NotFound(f"No workspace with the slug '{workspace}'.",
-                           code="WORKSPACE_NOT_FOUND")
+        tenant_id = await workspace_id(db, workspace)
         ctx = system_context(tenant_id)
         incoming = service.imports_dir(data_dir, tenant_id) / "incoming"
         incoming.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
-from leadbase.auth.context import Context, Principal
+from leadbase.auth.context import Context, context_of
 from leadbase.db import raw
 from leadbase.db.session import Database
 from leadbase.events import outbox
@@ -90,12 +90,7 @@ class Job:
 
     @property
     def ctx(self) -> Context:
-        def uid(key: str) -> uuid.UUID | None:
-            return uuid.UUID(self.actor[key]) if self.actor.get(key) else None
-
-        return Context(tenant_id=self.tenant_id, principal=Principal(
-            role=self.actor.get("role") or "viewer", tenant_id=self.tenant_id,
-            user_id=uid("user_id"), api_key_id=uid("api_key_id")))
+        return context_of(self.tenant_id, self.actor)
 
 
 async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID, data_dir: Path,

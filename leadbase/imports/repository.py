@@ -218,6 +218,9 @@ class Stage:
                             (f"import:{self.plan.tenant_id}",))
         for statement in _STAGE_DDL.split(";"):
             await self._exec(statement)
+        # Primary-field keys of the inserted leads checked per statement, not per row
+        # (migration 0009).
+        await self._exec("SET LOCAL leadbase.bulk_insert = 'on'")
         cap = rows * LOOKUP_RATIO
         found = await raw.fetch_row(
             self.session, "SELECT count(*) FROM (SELECT 1 FROM leads WHERE tenant_id = %(t)s "

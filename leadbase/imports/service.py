@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
-from leadbase.auth.context import Context
+from leadbase.auth.context import Context, actor_of
 from leadbase.db.session import Database
 from leadbase.fields import repository as fields_repository
 from leadbase.fields import values as field_values
@@ -122,7 +122,7 @@ async def create_job(session: AsyncSession, *, ctx: Context, upload: Upload,
                             mapping=options.mapping)
         detected["columns"] = plan.describe()
     job = await repository.insert_job(session, tenant_id=ctx.tenant_id, values={
-        "created_by": ctx.actor_user_id, "actor": _actor(ctx), "list_id": list_id,
+        "created_by": ctx.actor_user_id, "actor": actor_of(ctx), "list_id": list_id,
         "dry_run": options.dry_run, "file_name": upload.name[:255], "file_size": upload.size,
         "format": fmt, "options": options.model_dump(mode="json", exclude={"list_id"}),
         "detected": detected})
@@ -133,12 +133,6 @@ async def create_job(session: AsyncSession, *, ctx: Context, upload: Upload,
                        entity_id=job["id"], changes={"format": fmt, "dry_run": options.dry_run,
                                                      "on_duplicate": options.on_duplicate})
     return job
-
-
-def _actor(ctx: Context) -> dict[str, Any]:
-    p = ctx.principal
-    return {"role": p.role, "user_id": str(p.user_id) if p.user_id else None,
-            "api_key_id": str(p.api_key_id) if p.api_key_id else None}
 
 
 async def get_job(session: AsyncSession, *, ctx: Context, job_id: uuid.UUID,

@@ -13,7 +13,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from leadbase.db.base import Base, TenantOwned
 
 
-class ExportJob(Base, TenantOwned):
+class JobState:
+    """Who asked for a background job, and how far it got."""
+
+    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ExportJob(Base, TenantOwned, JobState):
     """A lead export written to a file under the data directory by the worker."""
 
     __tablename__ = "export_jobs"
@@ -23,8 +33,6 @@ class ExportJob(Base, TenantOwned):
               text("id DESC")),
     )
 
-    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
     format: Mapped[str] = mapped_column(String(8), nullable=False)
     headers: Mapped[str] = mapped_column(String(8), nullable=False, server_default="labels")
     # {"params": {...list filter parameters...}, "restrict_owner": uuid | null}
@@ -33,12 +41,9 @@ class ExportJob(Base, TenantOwned):
     processed_rows: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     file_name: Mapped[str | None] = mapped_column(Text)
     file_size: Mapped[int | None] = mapped_column(BigInteger)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    error: Mapped[str | None] = mapped_column(Text)
 
 
-class BulkJob(Base, TenantOwned):
+class BulkJob(Base, TenantOwned, JobState):
     """One bulk operation on leads (by ids, run at once; or by filter, run by the worker)."""
 
     __tablename__ = "bulk_jobs"
@@ -48,14 +53,12 @@ class BulkJob(Base, TenantOwned):
               text("id DESC")),
     )
 
-    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     # Who asked, as the worker must act: {"role", "user_id", "api_key_id"}
     actor: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     action: Mapped[str] = mapped_column(String(16), nullable=False)
     mode: Mapped[str] = mapped_column(String(8), nullable=False)  # ids | filter
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     filters: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
     matched: Mapped[int | None] = mapped_column(BigInteger)
     processed: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     updated: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
@@ -64,6 +67,3 @@ class BulkJob(Base, TenantOwned):
     # The first failures ({"id", "code", "message"}); failed_count has them all.
     failures: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False,
                                                           server_default="[]")
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    error: Mapped[str | None] = mapped_column(Text)

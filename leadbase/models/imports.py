@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadbase.db.base import Base, TenantOwned
+from leadbase.models.exports import JobState
 
 
-class ImportJob(Base, TenantOwned):
+class ImportJob(Base, TenantOwned, JobState):
     """One uploaded file imported into a list by the worker (atomic: all or nothing)."""
 
     __tablename__ = "import_jobs"
@@ -24,11 +24,9 @@ class ImportJob(Base, TenantOwned):
               sql_text("id DESC")),
     )
 
-    created_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     # Who asked, as the worker must act: {"role", "user_id", "api_key_id"}
     actor: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     list_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
     dry_run: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     file_name: Mapped[str] = mapped_column(Text, nullable=False)
     file_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -45,9 +43,6 @@ class ImportJob(Base, TenantOwned):
                                                  server_default="0")
     skipped_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     invalid_count: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    error: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(64))
 
 

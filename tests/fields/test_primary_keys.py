@@ -189,3 +189,34 @@ async def test_bulk_update_fails_only_the_lead_whose_value_is_taken(
     assert body["updated"] == 1 and [f["id"] for f in body["failed"]] == [b["id"]]
     assert await _keys(db, owner) == {"30666444": a["id"], "30666222": b["id"],
                                       "30666333": c["id"]}
+
+
+async def test_bulk_inserts_are_checked_once_per_statement(client: httpx.AsyncClient,
+                                                           db: Database) -> None:
+    """With leadbase.bulk_insert = 'on' (imports), the statement trigger checks every row
+    of an INSERT at once and refuses exactly as the row trigger does."""
+    owner, _ = await _dni_workspace(client)
+    taken = (await post_lead(client, owner, {"DNI_ARG": "30666111"})).json()
+    insert = text("""
+        INSERT INTO leads (id, tenant_id, list_id, first_name, fields)
+        SELECT gen_random_uuid(), :t, :l, 'Bulk ' || v,
+               CASE WHEN v = '' THEN '{}'::jsonb ELSE jsonb_build_object('DNI_ARG', v) END
+        FROM unnest(CAST(:values AS text[])) AS v""")
+    params = {"t": owner.tenant_id, "l": taken["list_id"]}
+    async with db.transaction(owner.tenant_id) as session:
+        await session.execute(text("SET LOCAL leadbase.bulk_insert = 'on'"))
+        await session.execute(insert, {**params, "values": ["30666222", "30666333", ""]})
+    assert set(await _keys(db, owner)) == {"30666111", "30666222", "30666333"}
+    for values, holder in ((["30666444", "30666111"], taken["id"]),
+                           (["30666555", "30666555"], None)):
+        with pytest.raises(Exception) as info:
+            async with db.transaction(owner.tenant_id) as session:
+                await session.execute(text("SET LOCAL leadbase.bulk_insert = 'on'"))
+                await session.execute(insert, {**params, "values": values})
+        orig = getattr(info.value, "orig", None)
+        assert isinstance(orig, psycopg.errors.UniqueViolation)
+        assert (orig.diag.constraint_name, orig.diag.column_name) == (
+            "lead_field_keys_taken", "DNI_ARG")
+        if holder:
+            assert orig.diag.message_detail == holder
+    assert set(await _keys(db, owner)) == {"30666111", "30666222", "30666333"}
