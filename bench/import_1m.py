@@ -194,13 +194,37 @@ class TreeRss(threading.Thread):
 
 
 def start_worker(api: base.ApiServer, processes: int) -> subprocess.Popen[bytes]:
-    env = {**api.env, "LEADBASE_IMPORT_PROCESSES": str(processes)}
+    env = {**api.env, "LEADBASE_IMPORT_PROCESSES": str(processes),
+           "LEADBASE_LOG_LEVEL": "INFO"}  # the job's phase lines, printed after the run
     cmd = [sys.executable, "-c",
            "import sys; from leadbase.cli import main; sys.argv[0] = 'leadbase'; main()",
            "worker", "--concurrency", "2"]
     log = open(api.log_path.with_name("worker.log"), "wb")  # noqa: SIM115 - process lifetime
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
+
+
+def wal_stats(url: str) -> dict[str, int]:
+    """WAL written and checkpoints done so far (pg_stat_checkpointer from PostgreSQL 17,
+    pg_stat_bgwriter before)."""
+    with psycopg.connect(url) as conn:
+        wal = conn.execute("SELECT wal_bytes::bigint, wal_fpi FROM pg_stat_wal").fetchone()
+        if int(conn.execute("SHOW server_version_num").fetchone()[0]) >= 170000:
+            done = conn.execute("SELECT num_done FROM pg_stat_checkpointer").fetchone()
+        else:
+            done = conn.execute("SELECT checkpoints_timed + checkpoints_req "
+                                "FROM pg_stat_bgwriter").fetchone()
+    return {"wal_bytes": int(wal[0]), "wal_fpi": int(wal[1]), "checkpoints": int(done[0])}
+
+
+def worker_phases(api: base.ApiServer) -> list[str]:
+    """The last job's phase lines from the worker's log (flows._run)."""
+    path = api.log_path.with_name("worker.log")
+    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+    found = [ln.split("import ", 1)[1] for ln in lines
+             if "leadbase.imports.flows" in ln or ": staging ready" in ln
+             or "staged and written" in ln or ": committed at" in ln or " chunks, read in" in ln]
+    return found[-4:]
 
 
 def add_fields(api_base: str, token: str) -> None:
@@ -333,7 +357,9 @@ def main() -> int:
         base.out()
         before = max_number(url, tenant)
         base.out("== import: POST /api/v1/imports, run by `leadbase worker`")
+        wal_before = wal_stats(url)
         r = run_import(api, token, path, worker.pid, meter)
+        wal = {k: v - wal_before[k] for k, v in wal_stats(url).items()}
         job = r["job"]
         if job["status"] != "completed":
             raise RuntimeError(f"import {job['status']}: {job['error_code']} {job['error']}")
@@ -354,6 +380,12 @@ def main() -> int:
                      f"{max(0.0, (c[3] or 0) + (c[1] or 0) - r['worker_cores']):.2f}")
         base.out(f"    peak RSS: worker {base.fmt_bytes(r['rss_main'])}, worker with its "
                  f"validation processes {base.fmt_bytes(r['rss_tree'])}")
+        base.out(f"    WAL written: {base.fmt_bytes(wal['wal_bytes'])} "
+                 f"({wal['wal_bytes'] / max(1, job['total_rows']):,.0f} bytes a row), "
+                 f"{base.fmt_int(wal['wal_fpi'])} full-page images, "
+                 f"{wal['checkpoints']} checkpoints")
+        for line in worker_phases(api):
+            base.out(f"    worker: {line}")
         copy_rate = None
         if not args.no_copy:
             base.out()

@@ -61,6 +61,13 @@ class Totals:
     skipped: int = 0
     invalid: int = 0
 
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent, by step
+
+    def timed(self, phase: str, since: float) -> float:
+        now = time.monotonic()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - since
+        return now
+
     def values(self) -> dict[str, int]:
         return {"processed_rows": self.processed, "created_count": self.created,
                 "updated_count": self.updated, "unchanged_count": self.unchanged,
@@ -246,7 +253,9 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
             submit()
         try:
             while pending:
+                waited = time.monotonic()
                 result = await pending.popleft()
+                totals.timed("waiting for validation", waited)
                 submit()
                 await _apply_chunk(stage, job, ctx, schema, result, totals)
                 await save(totals)
@@ -254,8 +263,13 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
             for future in pending:
                 future.cancel()
         await save(totals, force=True)
-        log.info("import %s: %d rows staged and written at %.1f s", job.id, totals.processed,
-                 time.monotonic() - started)
+        if not job.dry_run:
+            t = time.monotonic()
+            await stage.flush_indexes()
+            totals.timed("index pending lists", t)
+        log.info("import %s: %d rows staged and written at %.1f s (%s)", job.id,
+                 totals.processed, time.monotonic() - started,
+                 ", ".join(f"{k} {v:.1f} s" for k, v in totals.phases.items()))
         finished = await repository.finish_running(session, tenant_id=job.tenant_id,
                                                    job_id=job.id, values={
             **totals.values(), "status": "completed", "finished_at": datetime.now(UTC)})
@@ -277,15 +291,21 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
 
 async def _apply_chunk(stage: Stage, job: Job, ctx: RowContext, schema: CompiledSchema,
                        result: ChunkResult, totals: Totals) -> None:
+    t = time.monotonic()
     await stage.load(result.data, result.rows)
+    t = totals.timed("staging", t)
     await stage.classify()
+    t = totals.timed("classifying", t)
     unchanged = 0
     if job.options.on_duplicate == "update":
         unchanged = await _merge(stage, ctx, schema, write=not job.dry_run)
+        t = totals.timed("merging", t)
     if not job.dry_run:
         await stage.insert_created()
+        t = totals.timed("inserting", t)
     await stage.save_errors()
     counts = await stage.counts()
+    totals.timed("errors and counts", t)
     totals.processed += result.rows
     totals.created += counts.get("created", 0)
     totals.updated += counts.get("updated", 0)
