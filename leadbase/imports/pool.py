@@ -6,11 +6,16 @@ it, for a minute. The work runs in a pool of worker processes (``spawn``: nothin
 parent's threads or connections is inherited), shared by the jobs of this process and
 sized by ``LEADBASE_IMPORT_PROCESSES`` (default: one per CPU). Spreadsheets are read in
 a process of their own with a memory limit, since a reader holds the whole sheet.
+
+The processes run at a lower CPU priority (``nice`` +10): an import's critical path is the
+database session that writes the rows, and validation runs chunks ahead of it, so on a
+small machine the session should not wait for a core behind a validation process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -21,6 +26,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+NICE = 10
 
 _pool: ProcessPoolExecutor | None = None
 _size = 0
@@ -49,6 +56,8 @@ def _watch_parent(parent: int) -> None:
 
 def _start(parent: int, memory_limit: int | None) -> None:
     _watch_parent(parent)
+    with contextlib.suppress(OSError):  # not allowed here: the default priority
+        os.nice(NICE)
     if memory_limit:
         import resource
 

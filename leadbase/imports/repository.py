@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -186,6 +187,11 @@ _PRIMARY_KEY = _key("'u:' || e.key || ':' || e.value::text")
 _MATCHED_KEY = _key("'m:' || {t}.match_id::text")
 
 
+GIN_PENDING_LIST = "64MB"
+TEMP_BUFFERS = "256MB"
+WORK_MEM = "256MB"
+
+
 class Stage:
     """The staging statements of one job, on the import transaction's connection."""
 
@@ -216,11 +222,26 @@ class Stage:
         await raw.fetch_row(self.session,
                             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                             (f"import:{self.plan.tenant_id}",))
+        # The staging tables in memory (temporary tables have their own buffers, 8 MB by
+        # default: a million rows' keys then go to and from files). Settable only before
+        # a session's first temporary table, then only to the same value: a session that
+        # had them another size keeps it.
+        await self._exec("SAVEPOINT lb_temp_buffers")
+        try:
+            await self._exec(f"SET LOCAL temp_buffers = '{TEMP_BUFFERS}'")
+        except psycopg.Error:
+            await self._exec("ROLLBACK TO SAVEPOINT lb_temp_buffers")
+        await self._exec("RELEASE SAVEPOINT lb_temp_buffers")
         for statement in _STAGE_DDL.split(";"):
             await self._exec(statement)
         # Primary-field keys of the inserted leads checked per statement, not per row
         # (migration 0009).
         await self._exec("SET LOCAL leadbase.bulk_insert = 'on'")
+        # New index entries of the GIN indexes (search, tags, custom fields) gather in
+        # their pending lists and are merged into the trees in large sorted batches
+        # (flush_indexes merges what is left before commit).
+        await self._exec(f"SET LOCAL gin_pending_list_limit = '{GIN_PENDING_LIST}'")
+        await self._exec(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cap = rows * LOOKUP_RATIO
         found = await raw.fetch_row(
             self.session, "SELECT count(*) FROM (SELECT 1 FROM leads WHERE tenant_id = %(t)s "
@@ -469,6 +490,11 @@ class Stage:
             "COALESCE(fields_create, '{}'), COALESCE(metadata, '{}'), clock_timestamp(), "
             "clock_timestamp() FROM imp_stage WHERE bucket IS NULL ORDER BY line",
             {"source": DEFAULT_SOURCE})
+
+    async def flush_indexes(self) -> None:
+        """Merge the GIN pending lists of ``leads`` (migration 0010), so that searches after
+        the commit do not scan what this import left in them."""
+        await raw.fetch_row(self.session, "SELECT lb_flush_lead_indexes()", ())
 
     async def save_errors(self) -> None:
         await self._exec(

@@ -105,6 +105,8 @@ class RowBuilder:
         self.ctx = ctx
         self.columns = {t.name: header for header, t in zip(ctx.headers, ctx.targets,
                                                               strict=True) if t.kind == "core"}
+        self.labels = {t.name.lower(): header for header, t in zip(
+            ctx.headers, ctx.targets, strict=True) if t.kind == "field"}
 
     def build(self, line: int, record: list[str]) -> tuple[list[Any], bool]:
         """The staging row of one record, and whether it is valid."""
@@ -243,8 +245,7 @@ class RowBuilder:
             return {}, None, []
         outcome = merge(schema, sent_raw, current={}, creating=True, region=self.ctx.region,
                         timezone=self.ctx.timezone)
-        labels = {t.name.lower(): h for h, t in zip(self.ctx.headers, self.ctx.targets,
-                                                     strict=True) if t.kind == "field"}
+        labels = self.labels
         required: list[dict[str, str]] = []
         for e in outcome.errors:
             code = e["field"].removeprefix("fields.")

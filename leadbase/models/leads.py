@@ -119,7 +119,6 @@ class Lead(Base, TenantOwned, UserData):
             text("fields jsonb_path_ops"),
             postgresql_using="gin",
             postgresql_where=LIVE,
-            postgresql_with={"fastupdate": "off"},
         ),
         Index("ix_leads_tenant_deleted", "tenant_id", "deleted_at",
               postgresql_where=text("deleted_at IS NOT NULL")),
