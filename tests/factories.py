@@ -71,3 +71,19 @@ async def make_lead(client: httpx.AsyncClient, member: Member, **fields: Any) ->
     assert resp.status_code in (200, 201), resp.text
     data: dict[str, Any] = resp.json()
     return data
+
+
+async def walk_leads(client: httpx.AsyncClient, member: Member, query: str, *,
+                     per_page: int, pages: int = 50) -> list[str]:
+    """The ids of ``GET /api/v1/leads?<query>`` followed cursor by cursor to the end."""
+    ids: list[str] = []
+    cursor = None
+    for _ in range(pages):
+        url = f"/api/v1/leads?{query}&per_page={per_page}" + (
+            f"&cursor={cursor}" if cursor else "")
+        body = (await client.get(url, headers=member.headers)).json()
+        ids += [r["id"] for r in body["data"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return ids
+    raise AssertionError("cursor walk did not end")

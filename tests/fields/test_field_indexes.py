@@ -18,7 +18,7 @@ from leadbase.kit.sorting import parse_sort
 from leadbase.leads import field_filters, repository
 from leadbase.worker.app import build_app
 from leadbase.worker.runtime import Runtime, set_runtime
-from tests.factories import Member, make_workspace
+from tests.factories import Member, make_workspace, walk_leads
 from tests.fields.test_fields_api import field, post_lead
 
 AGES = [30, None, 18, 45, 30, None, 18, 60, 30, 45]
@@ -43,16 +43,7 @@ def _expected(leads: list[dict[str, Any]], descending: bool) -> list[str]:
 
 
 async def _walk(client: httpx.AsyncClient, owner: Member, query: str) -> list[str]:
-    ids: list[str] = []
-    cursor = None
-    for _ in range(20):
-        url = f"/api/v1/leads?{query}&per_page=3" + (f"&cursor={cursor}" if cursor else "")
-        body = (await client.get(url, headers=owner.headers)).json()
-        ids += [r["id"] for r in body["data"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return ids
-    raise AssertionError("cursor walk did not end")
+    return await walk_leads(client, owner, query, per_page=3, pages=20)
 
 
 async def _pages(client: httpx.AsyncClient, owner: Member, query: str) -> list[str]:

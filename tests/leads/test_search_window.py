@@ -9,20 +9,11 @@ import httpx
 import pytest
 
 from leadbase.leads import repository
-from tests.factories import Member, make_lead, make_workspace
+from tests.factories import Member, make_lead, make_workspace, walk_leads
 
 
 async def _walk(client: httpx.AsyncClient, owner: Member, query: str) -> list[str]:
-    ids: list[str] = []
-    cursor = None
-    for _ in range(30):
-        url = f"/api/v1/leads?{query}&per_page=2" + (f"&cursor={cursor}" if cursor else "")
-        body = (await client.get(url, headers=owner.headers)).json()
-        ids += [r["id"] for r in body["data"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return ids
-    raise AssertionError("cursor walk did not end")
+    return await walk_leads(client, owner, query, per_page=2, pages=30)
 
 
 async def test_pages_do_not_depend_on_the_window(client: httpx.AsyncClient,
