@@ -3,8 +3,9 @@
 :func:`compile_schema` turns field, rule and code-list rows into a
 :class:`CompiledSchema` (cached per list and ``schema_version`` by the service).
 :func:`validate` coerces and checks the ``fields`` of one lead write without any I/O and
-reports every failure at once; what needs the database (related leads exist, primary
-values are unique) is returned for the service to check.
+reports every failure at once; what needs the database (related leads exist) is
+returned for the service to check. Primary values are unique through ``lead_field_keys``
+(migration 0009), which the database keeps for every writer.
 """
 
 from __future__ import annotations
@@ -94,7 +95,6 @@ class Outcome:
     values: dict[str, Any]
     errors: list[dict[str, str]] = field(default_factory=list)
     related: list[tuple[str, str, Any]] = field(default_factory=list)  # code, lead id, list
-    primary: list[tuple[str, Any]] = field(default_factory=list)  # code, value
 
 
 def coerce_value(spec: FieldSpec, value: Any, *, region: str, timezone: str | None) -> Any:
@@ -243,8 +243,6 @@ def validate(
             continue
         if spec.type == "LEAD":
             out.related.append((spec.code, str(value), spec.related_list_id))
-        if spec.is_primary:
-            out.primary.append((spec.code, value))
     if schema.calculation_order and evaluate is not None and not out.errors:
         values.update(evaluate(schema.calculation_order, values))
     return out

@@ -124,29 +124,11 @@ async def list_has_leads(session: AsyncSession, *, tenant_id: uuid.UUID,
     return bool((await session.execute(q)).scalar())
 
 
-async def lead_with_value(session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
-                          code: str, value: Any,
-                          exclude_id: uuid.UUID | None) -> uuid.UUID | None:
-    """A live lead of the list whose ``fields`` hold ``code: value`` (GIN containment).
-    Lead writes no longer need it for primary fields (``lead_field_keys`` holds those)."""
-    q = select(LEADS.c.id).where(
-        LEADS.c.tenant_id == tenant_id, LEADS.c.list_id == list_id,
-        LEADS.c.deleted_at.is_(None), LEADS.c.fields.contains({code: value}))
-    if exclude_id is not None:
-        q = q.where(LEADS.c.id != exclude_id)
-    return (await session.execute(q.limit(1))).scalar_one_or_none()
-
-
 async def live_leads_in_list(session: AsyncSession, *, tenant_id: uuid.UUID,
                              list_id: uuid.UUID, ids: list[uuid.UUID]) -> set[uuid.UUID]:
     q = select(LEADS.c.id).where(LEADS.c.tenant_id == tenant_id, LEADS.c.id.in_(ids),
                                  LEADS.c.list_id == list_id, LEADS.c.deleted_at.is_(None))
     return set((await session.execute(q)).scalars())
-
-
-async def lock_value(session: AsyncSession, *, key: str) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                          {"k": key})
 
 
 _ADD_KEYS_SQL = text("""

@@ -143,12 +143,11 @@ def merge(schema: CompiledSchema, incoming: Mapping[str, Any], *, current: Mappi
 async def apply(
     session: AsyncSession, *, tenant_id: uuid.UUID, list_id: uuid.UUID,
     incoming: Mapping[str, Any], current: Mapping[str, Any], creating: bool,
-    region: str, timezone: str | None, lead_id: uuid.UUID | None = None,
+    region: str, timezone: str | None,
 ) -> dict[str, Any]:
     """The lead's complete ``fields`` after this write, or 422 listing every failure
     (``fields.<code>`` and the rule). Primary values are unique through ``lead_field_keys``
-    when the lead row is written (see :func:`primary_value_taken`); ``lead_id`` is no
-    longer needed (kept for callers)."""
+    when the lead row is written (see :func:`primary_value_taken`)."""
     schema = await schema_for(session, tenant_id=tenant_id, list_id=list_id)
     if not schema.fields and not incoming:
         return dict(current)

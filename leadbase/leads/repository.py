@@ -223,14 +223,6 @@ async def find_duplicate(
     return (row[0], row[1]) if row else None
 
 
-async def lock_identity(session: AsyncSession, *, tenant_id: uuid.UUID,
-                        keys: list[str]) -> None:
-    """Serialise concurrent writes of the same email/phone in a workspace (released at
-    commit). :func:`find_duplicate` takes these locks itself."""
-    if keys:
-        await raw.fetch_row(session, _LOCK_SQL, ([f"lead:{tenant_id}:{k}" for k in keys],))
-
-
 async def update_lead(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,
                       values: dict[str, Any]) -> dict[str, Any]:
     """Raises :class:`PrimaryValueTaken` when the change gives the lead a primary value
@@ -397,9 +389,6 @@ async def estimate(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter
     """The planner's row estimate for the filter (cheap at any size)."""
     return int((await _plan(session, select(T.c.id).where(*conditions(tenant_id, f))))
                ["Plan Rows"])
-
-
-NUMERIC_FIELD_TYPES = ("INT", "DECIMAL")
 
 
 def field_value_expr(code: str, numeric: bool) -> ColumnElement[Any]:
