@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from leadbase.auth.deps import ManagerScope
 from leadbase.db.session import Database
 from leadbase.exports.formats import neutralise
-from leadbase.imports import service, tasks
+from leadbase.imports import jobs, service
 from leadbase.imports.schemas import (
     Bucket,
     ImportErrorPage,
@@ -130,7 +130,7 @@ async def create_import(
                 scope.session, ctx=scope.ctx, options=options, data_dir=data_dir,
                 upload=service.Upload(path=path, name=name, size=size),
                 max_uncompressed=settings.import_max_uncompressed_bytes)
-            await tasks.defer(request.app.state.db.libpq, tenant_id=str(scope.ctx.tenant_id),
+            await jobs.defer(request.app.state.db.libpq, tenant_id=str(scope.ctx.tenant_id),
                               job_id=str(job["id"]))
             return json_response(import_read(job), 202,
                                  headers={"Location": f"/api/v1/imports/{job['id']}"})

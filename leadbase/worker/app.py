@@ -7,15 +7,15 @@ import logging
 
 import procrastinate
 
-from leadbase.bulk.tasks import blueprint as bulk_blueprint
+from leadbase.bulk.jobs import blueprint as bulk_blueprint
 from leadbase.config import Settings
 from leadbase.db.session import Database
-from leadbase.exports.tasks import blueprint as exports_blueprint
-from leadbase.fields.tasks import blueprint as fields_blueprint
+from leadbase.exports.jobs import blueprint as exports_blueprint
+from leadbase.fields.jobs import blueprint as fields_blueprint
 from leadbase.imports import pool as imports_pool
-from leadbase.imports.tasks import blueprint as imports_blueprint
+from leadbase.imports.jobs import blueprint as imports_blueprint
+from leadbase.worker.jobs import blueprint
 from leadbase.worker.runtime import Runtime, set_runtime
-from leadbase.worker.tasks import blueprint
 
 log = logging.getLogger(__name__)
 

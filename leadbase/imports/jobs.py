@@ -7,7 +7,7 @@ import uuid
 
 import procrastinate
 
-from leadbase.exports.tasks import defer as defer_task
+from leadbase.exports.jobs import defer as defer_task
 from leadbase.imports import flows
 from leadbase.worker.runtime import get_runtime
 

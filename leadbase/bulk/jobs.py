@@ -8,7 +8,7 @@ import uuid
 import procrastinate
 
 from leadbase.bulk import service
-from leadbase.exports import tasks as exports_tasks
+from leadbase.exports import jobs as exports_jobs
 from leadbase.worker.runtime import get_runtime
 
 log = logging.getLogger(__name__)
@@ -32,4 +32,4 @@ async def run_bulk(tenant_id: str, job_id: str) -> str:
 
 async def defer(libpq: str, **kwargs: str) -> None:
     """Queue ``run_bulk``."""
-    await exports_tasks.defer(libpq, "run_bulk", QUEUE, **kwargs)
+    await exports_jobs.defer(libpq, "run_bulk", QUEUE, **kwargs)

@@ -10,7 +10,7 @@ import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.events import handlers
-from leadbase.exports.tasks import NAMESPACE
+from leadbase.exports.jobs import NAMESPACE
 from leadbase.fields import indexes
 from leadbase.worker.runtime import get_runtime
 
