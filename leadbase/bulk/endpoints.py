@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from leadbase.auth.deps import Scope
-from leadbase.bulk import jobs, service
+from leadbase.bulk import service
 from leadbase.bulk.schemas import BulkPage, BulkRequest, BulkResult, bulk_read
 from leadbase.kit.http import json_response
 from leadbase.kit.idempotency import idempotent
@@ -36,8 +36,6 @@ async def bulk_leads(request: Request, body: BulkRequest, scope: Scope) -> Respo
             job = await service.run_ids(scope.session, ctx=scope.ctx, body=body)
             return json_response(bulk_read(job))
         job = await service.queue_job(scope.session, ctx=scope.ctx, body=body)
-        await jobs.defer(request.app.state.db.libpq, tenant_id=str(scope.ctx.tenant_id),
-                          job_id=str(job["id"]))
         return json_response(bulk_read(job), 202,
                              headers={"Location": f"/api/v1/leads/bulk/{job['id']}"})
 

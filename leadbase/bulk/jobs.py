@@ -1,4 +1,5 @@
-"""Worker jobs for bulk operations by filter."""
+"""Worker jobs for bulk operations by filter (queued by
+:func:`leadbase.bulk.service.queue_job`)."""
 
 from __future__ import annotations
 
@@ -8,28 +9,20 @@ import uuid
 import procrastinate
 
 from leadbase.bulk import service
-from leadbase.exports import jobs as exports_jobs
 from leadbase.worker.runtime import get_runtime
 
 log = logging.getLogger(__name__)
 
 blueprint = procrastinate.Blueprint()
-QUEUE = "bulk"
 
 
-@blueprint.task(name="run_bulk", queue=QUEUE,
+@blueprint.task(name=service.RUN_JOB, queue=service.QUEUE,
                 retry=procrastinate.RetryStrategy(max_attempts=5, wait=2))
 async def run_bulk(tenant_id: str, job_id: str) -> str:
-    """Apply one queued bulk operation (safe to run twice: only a queued job is taken)."""
+    """Apply one queued bulk operation (safe to run twice: only a queued job is taken).
+    The job is committed with its row, so a missing row was deleted since."""
     status = await service.run_job(get_runtime().db, tenant_id=uuid.UUID(tenant_id),
                                    job_id=uuid.UUID(job_id))
-    if status == "missing":
-        # Deferred inside the request's transaction: it may not be committed yet.
-        raise LookupError(f"bulk job {job_id} not visible yet")
-    log.info("bulk %s: %s", job_id, status)
+    log.log(logging.WARNING if status == "missing" else logging.INFO,
+            "bulk %s: %s", job_id, status)
     return status
-
-
-async def defer(libpq: str, **kwargs: str) -> None:
-    """Queue ``run_bulk``."""
-    await exports_jobs.defer(libpq, "run_bulk", QUEUE, **kwargs)

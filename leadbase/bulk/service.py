@@ -24,9 +24,11 @@ from leadbase.leads import service as leads
 from leadbase.leads.filter_params import lead_filter_from, scoped
 from leadbase.leads.repository import LeadFilter
 from leadbase.leads.schemas import LeadUpdate
+from leadbase.worker.defer import defer
 
 KEPT_FAILURES = 1_000  # failures stored on a job (failed_count counts them all)
 JOB_BATCH = 500
+RUN_JOB, QUEUE = "run_bulk", "bulk"  # the worker job of a bulk by filter
 Outcome = Literal["updated", "unchanged"]
 
 
@@ -151,7 +153,7 @@ async def run_ids(session: AsyncSession, *, ctx: Context, body: BulkRequest) -> 
 async def queue_job(session: AsyncSession, *, ctx: Context,
                     body: BulkRequest) -> dict[str, Any]:
     """A bulk by filter (or by ids with ``background``): checked now, run by the worker
-    (the caller defers the job)."""
+    (its job is deferred in the caller's transaction)."""
     check_request(body)
     if body.ids is not None:
         filters: dict[str, Any] = {"ids": [str(i) for i in dict.fromkeys(body.ids)]}
@@ -161,11 +163,14 @@ async def queue_job(session: AsyncSession, *, ctx: Context,
         filters = {"params": body.filter,
                    "restrict_owner": str(f.restrict_owner) if f.restrict_owner else None}
         matched = None
-    return await repository.insert_job(session, tenant_id=ctx.tenant_id, values={
+    job = await repository.insert_job(session, tenant_id=ctx.tenant_id, values={
         "created_by": ctx.actor_user_id, "actor": actor_of(ctx), "action": body.action,
         "mode": "ids" if body.ids is not None else "filter", "matched": matched,
         "payload": body.changes.model_dump(mode="json", exclude_unset=True)
         if body.changes else {}, "filters": filters})
+    await defer(session, RUN_JOB, queue=QUEUE, tenant_id=str(ctx.tenant_id),
+                job_id=str(job["id"]))
+    return job
 
 
 def _own(ctx: Context) -> uuid.UUID | None:

@@ -4,7 +4,6 @@ service and flow as ``POST /api/v1/imports``, run in this process."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -46,7 +45,7 @@ async def run_import(*, file: Path, workspace: str, options: dict[str, Any],
                      quiet: bool = False) -> dict[str, Any]:
     """Queue and run an import in this process; returns the finished job."""
     from leadbase.auth.context import system_context
-    from leadbase.imports import flows, pool, service
+    from leadbase.imports import flows, pool, service, uploads
     from leadbase.imports.schemas import ImportOptions
 
     settings = settings_from_env()
@@ -55,20 +54,16 @@ async def run_import(*, file: Path, workspace: str, options: dict[str, Any],
     async with open_database(settings) as db:
         tenant_id = await workspace_id(db, workspace)
         ctx = system_context(tenant_id)
-        incoming = service.imports_dir(data_dir, tenant_id) / "incoming"
-        incoming.mkdir(parents=True, exist_ok=True)
-        copy = incoming / uuid.uuid4().hex
-        await asyncio.to_thread(shutil.copyfile, file, copy)
-        try:
-            async with db.transaction(tenant_id) as session:
+        with file.open("rb") as src:
+            async with (uploads.staged(src, name=file.name, data_dir=data_dir,
+                                       tenant_id=tenant_id) as staged,
+                        db.transaction(tenant_id) as session):
                 values = dict(options)
                 values["list_id"] = await _list_id(session, ctx, values.get("list_id"))
                 job = await service.create_job(
                     session, ctx=ctx, options=ImportOptions.model_validate(values),
-                    upload=service.Upload(path=copy, name=file.name, size=copy.stat().st_size),
-                    data_dir=data_dir, max_uncompressed=settings.import_max_uncompressed_bytes)
-        finally:
-            copy.unlink(missing_ok=True)
+                    upload=staged.upload, data_dir=data_dir,
+                    max_uncompressed=settings.import_max_uncompressed_bytes, in_worker=False)
         started = time.perf_counter()
         with Progress(TextColumn("[bold]import"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[rate]} rows/s"), TimeElapsedColumn(),

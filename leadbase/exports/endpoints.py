@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from leadbase.auth.deps import RequestScope as _RequestScope
 from leadbase.auth.deps import Scope, workspace_scope
-from leadbase.exports import jobs, service
+from leadbase.exports import service
 from leadbase.exports.formats import MEDIA_TYPES, Format, HeaderStyle
 from leadbase.exports.schemas import ExportCreate, ExportPage, ExportRead, export_read
 from leadbase.kit.http import json_response
@@ -65,8 +65,6 @@ async def create_export(request: Request, body: ExportCreate, scope: ReadScope) 
     async def work() -> Response:
         job = await service.create_job(scope.session, ctx=scope.ctx, fmt=body.format,
                                        headers=body.headers, params=body.filters)
-        await jobs.defer(request.app.state.db.libpq, "run_export", jobs.QUEUE,
-                          tenant_id=str(scope.ctx.tenant_id), job_id=str(job["id"]))
         return json_response(export_read(job), 202,
                              headers={"Location": f"/api/v1/exports/{job['id']}"})
 

@@ -24,12 +24,14 @@ from leadbase.kit.errors import AppError, Conflict, NotFound
 from leadbase.kit.ids import parse_uuid
 from leadbase.leads.filter_params import lead_filter_from, scoped
 from leadbase.leads.repository import LeadFilter
+from leadbase.worker.defer import defer
 
 FILE_TTL = timedelta(days=7)  # finished export files are kept this long
 SCRATCH_TTL = timedelta(hours=1)  # leftovers of interrupted XLSX downloads or jobs
 BATCH_ROWS = 2_000
 CHUNK_BYTES = 256 * 1024
 Progress = Callable[[int], Awaitable[None]]
+RUN_JOB, QUEUE = "run_export", "exports"  # the worker job of a queued export
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,8 @@ def _own(ctx: Context) -> uuid.UUID | None:
 
 async def create_job(session: AsyncSession, *, ctx: Context, fmt: Format,
                      headers: HeaderStyle, params: dict[str, Any]) -> dict[str, Any]:
-    """Queue a background export (the caller defers the worker job)."""
+    """Queue a background export: its row and its worker job, in the caller's
+    transaction."""
     f = await lead_filter_from(params)
     plan = await prepare(session, ctx=ctx, f=f, headers=headers)  # 422 now, not later
     job = await repository.insert_job(session, tenant_id=ctx.tenant_id, values={
@@ -175,6 +178,8 @@ async def create_job(session: AsyncSession, *, ctx: Context, fmt: Format,
                     if plan.f.restrict_owner else None}})
     await audit.record(session, ctx=ctx, action="export.created", entity_type="export",
                        entity_id=job["id"], changes={"format": fmt})
+    await defer(session, RUN_JOB, queue=QUEUE, tenant_id=str(ctx.tenant_id),
+                job_id=str(job["id"]))
     return job
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -10,11 +9,9 @@ import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.events import handlers
-from leadbase.exports.jobs import NAMESPACE
 from leadbase.fields import indexes
+from leadbase.worker.defer import defer
 from leadbase.worker.runtime import get_runtime
-
-log = logging.getLogger(__name__)
 
 blueprint = procrastinate.Blueprint()
 QUEUE = "indexes"
@@ -39,16 +36,10 @@ async def queue_index_sync(session: AsyncSession, event: dict[str, Any]) -> None
     if not payload.get("reindex"):
         return
     list_id = str(payload["list_id"])
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(
-        conninfo=get_runtime().db.libpq, min_size=1, max_size=1))
-    async with app.open_async():
-        # One queued job per list is enough: it reads the list's fields when it runs.
-        task = app.configure_task(f"{NAMESPACE}:{TASK}", queue=QUEUE, lock=LOCK,
-                                  queueing_lock=f"{TASK}:{list_id}")
-        try:
-            await task.defer_async(tenant_id=str(event["tenant_id"]), list_id=list_id)
-        except procrastinate.exceptions.AlreadyEnqueued:
-            log.info("index sync of list %s already queued", list_id)
+    # One queued job per list is enough: it reads the list's fields when it runs. The job
+    # is queued in the drain's transaction, with the event marked processed.
+    await defer(session, TASK, queue=QUEUE, lock=LOCK, queueing_lock=f"{TASK}:{list_id}",
+                tenant_id=str(event["tenant_id"]), list_id=list_id)
 
 
 for _event in ("field.created", "field.updated", "field.deactivated", "field.deleted",

@@ -3,14 +3,11 @@ cancel, and the rows that were not imported."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import hashlib
 import io
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Annotated, Any, BinaryIO, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -20,7 +17,7 @@ from starlette.responses import Response, StreamingResponse
 from leadbase.auth.deps import ManagerScope
 from leadbase.db.session import Database
 from leadbase.exports.formats import neutralise
-from leadbase.imports import jobs, service
+from leadbase.imports import service, uploads
 from leadbase.imports.schemas import (
     Bucket,
     ImportErrorPage,
@@ -30,7 +27,7 @@ from leadbase.imports.schemas import (
     error_read,
     import_read,
 )
-from leadbase.kit.errors import AppError, ValidationFailed
+from leadbase.kit.errors import ValidationFailed
 from leadbase.kit.http import json_response
 from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor, page_body, page_params
@@ -38,26 +35,6 @@ from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor, pa
 router = APIRouter(prefix="/imports", tags=["imports"])
 STATUSES = ("queued", "running", "completed", "failed", "cancelled")
 CURSOR_KEY = "line"
-
-
-class UploadTooLarge(AppError):
-    status = 413
-    code = "IMPORT_TOO_LARGE"
-    title = "Payload too large"
-
-
-def _store(src: BinaryIO, target: Path, limit: int) -> tuple[int, bytes]:
-    """Copy the upload to ``target``; its size and SHA-256."""
-    digest = hashlib.sha256()
-    size = 0
-    with target.open("wb") as out:
-        while block := src.read(1024 * 1024):
-            size += len(block)
-            if size > limit:
-                raise UploadTooLarge(f"The file is larger than {limit:,} bytes.")
-            digest.update(block)
-            out.write(block)
-    return size, digest.digest()
 
 
 def _options(form: dict[str, str | None]) -> ImportOptions:
@@ -117,30 +94,22 @@ async def create_import(
                         "delimiter": delimiter, "encoding": encoding})
     settings = request.app.state.settings
     data_dir = settings.resolved_data_dir()
-    incoming = service.imports_dir(data_dir, scope.ctx.tenant_id) / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
-    path = incoming / uuid.uuid4().hex
-    try:
-        size, digest = await asyncio.to_thread(_store, file.file, path,
-                                               settings.import_max_upload_bytes)
-        name = Path(file.filename or "upload").name
+    async with uploads.staged(file.file, name=file.filename or "upload", data_dir=data_dir,
+                              tenant_id=scope.ctx.tenant_id,
+                              limit=settings.import_max_upload_bytes) as staged:
 
         async def work() -> Response:
             job = await service.create_job(
                 scope.session, ctx=scope.ctx, options=options, data_dir=data_dir,
-                upload=service.Upload(path=path, name=name, size=size),
-                max_uncompressed=settings.import_max_uncompressed_bytes)
-            await jobs.defer(request.app.state.db.libpq, tenant_id=str(scope.ctx.tenant_id),
-                              job_id=str(job["id"]))
+                upload=staged.upload, max_uncompressed=settings.import_max_uncompressed_bytes)
             return json_response(import_read(job), 202,
                                  headers={"Location": f"/api/v1/imports/{job['id']}"})
 
-        body_digest = digest + name.encode() + options.model_dump_json().encode()
+        body_digest = (staged.digest + staged.upload.name.encode()
+                       + options.model_dump_json().encode())
         return await idempotent(request, scope.session, scope.ctx.tenant_id,
                                 settings.idempotency_ttl_seconds, work,
                                 body_digest=body_digest)
-    finally:
-        path.unlink(missing_ok=True)  # moved into the job's folder unless it failed
 
 
 @router.get("", response_model=ImportPage)

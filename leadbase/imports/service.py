@@ -24,10 +24,12 @@ from leadbase.imports.files import FileProblem
 from leadbase.imports.schemas import ImportOptions
 from leadbase.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leadbase.tenants import service as tenants_service
+from leadbase.worker.defer import defer
 
 # Spreadsheets up to this size have their header checked at upload (reading a sheet
 # means reading all of it); larger ones are checked by the job.
 PEEK_SHEET_BYTES = 5 * 1024 * 1024
+RUN_JOB, QUEUE = "run_import", "imports"  # the worker job of a queued import
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,12 @@ async def _peek(upload: Upload, fmt: str, options: ImportOptions) -> list[str] |
 
 
 async def create_job(session: AsyncSession, *, ctx: Context, upload: Upload,
-                     options: ImportOptions, data_dir: Path,
-                     max_uncompressed: int) -> dict[str, Any]:
+                     options: ImportOptions, data_dir: Path, max_uncompressed: int,
+                     in_worker: bool = True) -> dict[str, Any]:
     """Check the upload (format, zip bombs, the header against the list's fields and the
-    mapping) and queue the job; the caller defers the worker job. The file moves into
-    the job's folder."""
+    mapping) and queue the job: its row and, unless the caller runs it itself
+    (``in_worker=False``: the CLI), its worker job, in the caller's transaction. The
+    file moves into the job's folder."""
     _check_role(ctx)
     ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
     list_id = options.list_id or ws.default_list_id
@@ -132,6 +135,9 @@ async def create_job(session: AsyncSession, *, ctx: Context, upload: Upload,
     await audit.record(session, ctx=ctx, action="import.created", entity_type="import",
                        entity_id=job["id"], changes={"format": fmt, "dry_run": options.dry_run,
                                                      "on_duplicate": options.on_duplicate})
+    if in_worker:
+        await defer(session, RUN_JOB, queue=QUEUE, tenant_id=str(ctx.tenant_id),
+                    job_id=str(job["id"]))
     return job
 
 

@@ -14,6 +14,7 @@ from leadbase.exports.jobs import blueprint as exports_blueprint
 from leadbase.fields.jobs import blueprint as fields_blueprint
 from leadbase.imports import pool as imports_pool
 from leadbase.imports.jobs import blueprint as imports_blueprint
+from leadbase.worker.defer import NAMESPACE
 from leadbase.worker.jobs import blueprint
 from leadbase.worker.runtime import Runtime, set_runtime
 
@@ -33,11 +34,11 @@ def build_app(libpq: str) -> procrastinate.App:
             raise RuntimeError("one worker database per process")
         return _built[1]
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=libpq))
-    app.add_tasks_from(blueprint, namespace="leadbase")
-    app.add_tasks_from(exports_blueprint, namespace="leadbase")
-    app.add_tasks_from(bulk_blueprint, namespace="leadbase")
-    app.add_tasks_from(imports_blueprint, namespace="leadbase")
-    app.add_tasks_from(fields_blueprint, namespace="leadbase")
+    app.add_tasks_from(blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(exports_blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(bulk_blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(imports_blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(fields_blueprint, namespace=NAMESPACE)
     _built = (libpq, app)
     return app
 
