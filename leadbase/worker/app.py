@@ -16,6 +16,7 @@ from leadbase.imports import pool as imports_pool
 from leadbase.imports.jobs import blueprint as imports_blueprint
 from leadbase.worker.defer import NAMESPACE
 from leadbase.worker.jobs import blueprint
+from leadbase.worker.logs import quiet_periodic_runs
 from leadbase.worker.runtime import Runtime, set_runtime
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def build_app(libpq: str) -> procrastinate.App:
     app.add_tasks_from(bulk_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(imports_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(fields_blueprint, namespace=NAMESPACE)
+    quiet_periodic_runs(app)
     _built = (libpq, app)
     return app
 
