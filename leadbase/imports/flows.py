@@ -5,7 +5,7 @@
 2. The scan counts the rows (``total_rows``) and cuts the file into chunks of whole
    records; the pool's processes validate the chunks in parallel (rows.process_chunk).
 3. One transaction takes every chunk in file order: ``COPY`` into the staging table,
-   set-based classification (repository.Stage), merges into matched leads, inserts,
+   set-based classification (repository.staging.Stage), merges into matched leads, inserts,
    row errors. Progress is saved from another connection at most every two seconds,
    and a cancel is noticed there.
 4. The job's counts, an audit entry and one ``import.completed`` event are written in
@@ -39,7 +39,7 @@ from leadbase.fields import values as field_values
 from leadbase.fields.engine import CompiledSchema
 from leadbase.imports import files, headers, pool, repository, service
 from leadbase.imports.files import FileProblem, Scan, TextFile
-from leadbase.imports.repository import Stage, StagePlan
+from leadbase.imports.repository.staging import UPDATE_COLUMNS, Stage, StagePlan
 from leadbase.imports.rows import ChunkResult, RowContext, process_chunk
 from leadbase.imports.schemas import ImportOptions
 from leadbase.kit.errors import AppError
@@ -327,7 +327,7 @@ async def _merge(stage: Stage, ctx: RowContext, schema: CompiledSchema, *, write
     invalid: list[tuple[int, list[dict[str, Any]]]] = []
     unchanged = 0
     for r in rows:
-        current = {c: r[c] for c in repository.UPDATE_COLUMNS}
+        current = {c: r[c] for c in UPDATE_COLUMNS}
         sent: dict[str, Any] = {k: r[f"s_{k}"] for k in _SENT}
         sent["tags"] = r["s_tags"]
         sent["metadata"] = r["s_metadata"]
@@ -350,7 +350,7 @@ async def _merge(stage: Stage, ctx: RowContext, schema: CompiledSchema, *, write
             continue
         updates.append(tuple(
             raw.jsonb(after[c]) if c in ("fields", "metadata") else after[c]
-            for c in repository.UPDATE_COLUMNS))
+            for c in UPDATE_COLUMNS))
     await stage.mark_invalid(invalid)
     if write:
         await stage.write_updates(updates)

@@ -11,7 +11,7 @@ import pytest
 from leadbase.config import Settings
 from leadbase.db import raw
 from leadbase.db.session import Database
-from leadbase.imports.repository import TEMP_BUFFERS, Stage, StagePlan
+from leadbase.imports.repository.staging import TEMP_BUFFERS, Stage, StagePlan
 from tests.factories import make_workspace
 
 

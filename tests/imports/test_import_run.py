@@ -402,11 +402,11 @@ async def test_matching_through_the_indexes_or_a_key_table_agree(
         monkeypatch: Any) -> None:
     """A small file into a big workspace is matched lead by lead through the indexes of
     leads; otherwise through a table of the workspace's keys. Same outcome either way."""
-    from leadbase.imports import repository
+    from leadbase.imports.repository import staging
 
     outcomes = []
     for ratio in (1, 10_000):  # key table / lookups through leads
-        monkeypatch.setattr(repository, "LOOKUP_RATIO", ratio)
+        monkeypatch.setattr(staging, "LOOKUP_RATIO", ratio)
         owner = await make_workspace(client, f"Ratio {ratio}")
         await add_field(client, owner, name="DNI", type="STRING", is_primary=True)
         old = await make_lead(client, owner, first_name="Old", email="old@example.com",
