@@ -7,9 +7,9 @@ workspace, measured over HTTP on loopback. It prints figures; it is not a test.
     .venv/bin/python bench/export_1m.py --xlsx              # also an XLSX export
     .venv/bin/python bench/export_1m.py --reload            # rebuild the data set
 
-It reuses ``bench/leads_api.py``: the same server choice (``LEADBASE_DATABASE_URL`` or
-``--database-url``, else the embedded server in ``bench/data/pgdata``), the same
-deterministic CRM-shaped leads loaded with SQL, the same ``leadbase serve --no-worker``
+It reuses the ``bench`` package (``database``, ``loader``, ``server``, ``report``): the
+same server choice (``LEADBASE_DATABASE_URL`` or ``--database-url``, else the embedded
+server in ``bench/data/pgdata``), the same deterministic CRM-shaped leads loaded with SQL, the same ``leadbase serve --no-worker``
 subprocess. It works in its own database (``leadbase_bench_export``) so that it never
 migrates another benchmark's database. The workspace gets two custom fields
 (``industry``, ``employees``; 40% of the leads have values), so the export has custom
@@ -34,12 +34,23 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import leads_api as base  # noqa: E402
 import psycopg  # noqa: E402
 
+from bench.database import (  # noqa: E402
+    pg_settings,
+    postmaster_pid,
+    read_marker,
+    recreate_database,
+    resolve_server,
+    write_marker,
+)
+from bench.loader import default_list, live_counts, load_leads  # noqa: E402
+from bench.report import CpuMeter, fmt_bytes, fmt_int, machine, out, psutil  # noqa: E402
+from bench.server import ApiServer, sign_in  # noqa: E402
 from leadbase.db import migrate  # noqa: E402
 from leadbase.db.urls import with_database  # noqa: E402
 
@@ -74,7 +85,7 @@ class RssSampler(threading.Thread):
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.proc = base.psutil.Process(pid) if base.psutil else None
+        self.proc = psutil.Process(pid) if psutil else None
         self.peak = self.current()
         self.running = True
 
@@ -102,8 +113,8 @@ def add_fields(api_base: str, token: str) -> None:
                 raise RuntimeError(f"field {body['code']}: {r.status_code} {r.text}")
 
 
-def timed_export(api: base.ApiServer, token: str, fmt: str, query: str,
-                 meter: base.CpuMeter) -> dict[str, Any]:
+def timed_export(api: ApiServer, token: str, fmt: str, query: str,
+                 meter: CpuMeter) -> dict[str, Any]:
     assert api.proc is not None
     sampler = RssSampler(api.proc.pid)
     rss_before = sampler.current()
@@ -124,14 +135,14 @@ def timed_export(api: base.ApiServer, token: str, fmt: str, query: str,
             size += len(chunk)
             lines += chunk.count(b"\n")  # no generated value holds a newline
     total = time.perf_counter() - started
-    cores = base.CpuMeter.cores(cpu_before, meter.snapshot())
+    cores = CpuMeter.cores(cpu_before, meter.snapshot())
     peak = sampler.stop()
     return {"url": url, "ttfb": ttfb or total, "total": total, "bytes": size,
             "rows": lines - 1 if fmt == "csv" else None, "rss_before": rss_before,
             "rss_peak": peak, "cores": cores}
 
 
-def timed_cli(url: str, api: base.ApiServer, slug: str, out_dir: Path) -> dict[str, Any]:
+def timed_cli(url: str, api: ApiServer, slug: str, out_dir: Path) -> dict[str, Any]:
     """``leadbase export`` to a file: the code path of a background export job."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "leads.csv"
@@ -165,99 +176,99 @@ def workspace_slug(url: str, tenant_id: str) -> str:
 
 def report(r: dict[str, Any], cpus: int) -> None:
     rows = r["rows"]
-    base.out(f"  GET {r['url']}")
-    base.out(f"    first byte after {r['ttfb'] * 1000:.0f} ms; all {base.fmt_bytes(r['bytes'])} in "
+    out(f"  GET {r['url']}")
+    out(f"    first byte after {r['ttfb'] * 1000:.0f} ms; all {fmt_bytes(r['bytes'])} in "
              f"{r['total']:.1f} s ({r['bytes'] / r['total'] / 2**20:.1f} MB/s)"
-             + (f"; {base.fmt_int(rows)} rows, {rows / r['total']:,.0f} rows/s" if rows else ""))
-    grew = base.fmt_bytes(r["rss_peak"] - r["rss_before"])
-    base.out(f"    API server RSS: {base.fmt_bytes(r['rss_before'])} before, peak "
-             f"{base.fmt_bytes(r['rss_peak'])} (+{grew})")
+             + (f"; {fmt_int(rows)} rows, {rows / r['total']:,.0f} rows/s" if rows else ""))
+    grew = fmt_bytes(r["rss_peak"] - r["rss_before"])
+    out(f"    API server RSS: {fmt_bytes(r['rss_before'])} before, peak "
+             f"{fmt_bytes(r['rss_peak'])} (+{grew})")
     names = ("bench client", "API server", "PostgreSQL", "other processes")
     used = ", ".join(f"{n} {c:.2f}" for n, c in zip(names, r["cores"], strict=False)
                      if c is not None)
     if used:
-        base.out(f"    cores used (of {cpus}): {used}")
+        out(f"    cores used (of {cpus}): {used}")
 
 
 def main() -> int:
     args = parse_args()
-    base.out("Leadbase export benchmark")
-    base.out(f"machine: {base.machine()}; load average {os.getloadavg()[0]:.2f} at start")
-    server = base.resolve_server(args)
+    out("Leadbase export benchmark")
+    out(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f} at start")
+    server = resolve_server(args)
     url = with_database(server.admin_url, args.database)
     head = migrate.head_revision()
-    marker = None if args.reload else base.read_marker(server.admin_url, args.database)
+    marker = None if args.reload else read_marker(server.admin_url, args.database)
     reuse = bool(marker and marker.get("format") == DATA_FORMAT
                  and marker.get("leads") == args.leads and marker.get("head") == head)
     if reuse:
         assert marker is not None
-        counts = base.live_counts(url, {"a": marker["tenant_a"]})
+        counts = live_counts(url, {"a": marker["tenant_a"]})
         if counts != {"a": args.leads}:
-            base.out(f"{args.database}: counts {counts} do not match; reloading")
+            out(f"{args.database}: counts {counts} do not match; reloading")
             reuse = False
     if not reuse:
-        url = base.recreate_database(server.admin_url, args.database)
+        url = recreate_database(server.admin_url, args.database)
     migrate.upgrade(url)
-    api = base.ApiServer(url, args, Path(args.data_dir) / "export")
+    api = ApiServer(url, args, Path(args.data_dir) / "export")
     api.start()
     try:
-        token, tenant = base.sign_in(api.base, "a", register=not reuse)
+        token, tenant = sign_in(api.base, "a", register=not reuse)
         if reuse:
             assert marker is not None
-            base.out(f"data: reused {args.database} (loaded {marker['loaded_at']} in "
+            out(f"data: reused {args.database} (loaded {marker['loaded_at']} in "
                      f"{marker['load_seconds']:.0f} s); --reload to rebuild")
         else:
             add_fields(api.base, token)
             workers = args.load_workers or len(os.sched_getaffinity(0))
-            base.out(f"loading {base.fmt_int(args.leads)} leads into {args.database}")
+            out(f"loading {fmt_int(args.leads)} leads into {args.database}")
             t = time.perf_counter()
-            timings = base.load_leads(url, [("a", tenant, base.default_list(url, tenant),
+            timings = load_leads(url, [("a", tenant, default_list(url, tenant),
                                              args.leads, 1000)],
                                       workers=workers, chunk_rows=50_000)
             seconds = time.perf_counter() - t
-            base.out(f"loaded in {seconds:.1f} s ({timings})")
-            base.write_marker(server.admin_url, args.database, {
+            out(f"loaded in {seconds:.1f} s ({timings})")
+            write_marker(server.admin_url, args.database, {
                 "format": DATA_FORMAT, "leads": args.leads, "head": head, "tenant_a": tenant,
                 "loaded_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                 "load_seconds": seconds})
-        settings = base.pg_settings(url)
-        base.out(f"database: PostgreSQL {settings['server_version']} ({server.description}); "
+        settings = pg_settings(url)
+        out(f"database: PostgreSQL {settings['server_version']} ({server.description}); "
                  f"leads table {settings['leads_size']}; shared_buffers="
                  f"{settings['shared_buffers']}")
-        base.out(f"server: leadbase serve --no-worker on {api.base} (one uvicorn process)")
+        out(f"server: leadbase serve --no-worker on {api.base} (one uvicorn process)")
         cpus = len(os.sched_getaffinity(0))
-        meter = base.CpuMeter(api.proc.pid if api.proc else None, base.postmaster_pid(url))
+        meter = CpuMeter(api.proc.pid if api.proc else None, postmaster_pid(url))
         before = meter.snapshot()
         time.sleep(2)
-        idle = base.CpuMeter.cores(before, meter.snapshot())
+        idle = CpuMeter.cores(before, meter.snapshot())
         if idle[3] is not None:
-            base.out(f"background: other processes used {idle[3]:.2f} of {cpus} cores "
+            out(f"background: other processes used {idle[3]:.2f} of {cpus} cores "
                      "just before the run")
-        base.out()
-        base.out("== CSV export, streamed (warm-up: a 1-row export first)")
+        out()
+        out("== CSV export, streamed (warm-up: a 1-row export first)")
         timed_export(api, token, "csv", "q=zzzzzz", meter)
         csv_run = timed_export(api, token, "csv", args.query, meter)
         report(csv_run, cpus)
         ok = csv_run["total"] <= TARGET_SECONDS and csv_run["ttfb"] <= TARGET_TTFB
-        base.out(f"    target: all rows in <= {TARGET_SECONDS:.0f} s, first byte <= "
+        out(f"    target: all rows in <= {TARGET_SECONDS:.0f} s, first byte <= "
                  f"{TARGET_TTFB:.0f} s: {'met' if ok else 'MISSED'}")
         if not args.no_cli:
-            base.out()
-            base.out("== leadbase export -o FILE (the code path of POST /api/v1/exports jobs)")
+            out()
+            out("== leadbase export -o FILE (the code path of POST /api/v1/exports jobs)")
             cli = timed_cli(url, api, workspace_slug(url, tenant), Path(args.data_dir) / "export")
-            base.out(f"    {base.fmt_int(cli['rows'])} rows, {base.fmt_bytes(cli['bytes'])} in "
+            out(f"    {fmt_int(cli['rows'])} rows, {fmt_bytes(cli['bytes'])} in "
                      f"{cli['total']:.1f} s including start-up ({cli['rows'] / cli['total']:,.0f}"
-                     f" rows/s); peak RSS of the process {base.fmt_bytes(cli['rss_peak'])}")
+                     f" rows/s); peak RSS of the process {fmt_bytes(cli['rss_peak'])}")
         if args.xlsx:
-            base.out()
-            base.out("== XLSX export (built in a scratch file, then sent)")
+            out()
+            out("== XLSX export (built in a scratch file, then sent)")
             xlsx = timed_export(api, token, "xlsx", args.xlsx_query, meter)
             with httpx.Client(base_url=api.base, timeout=120,
                               headers={"authorization": f"Bearer {token}"}) as c:
                 xlsx["rows"] = c.get(f"/api/v1/leads?per_page=1&count=exact&"
                                      f"{args.xlsx_query}").json()["total"]
             report(xlsx, cpus)
-        base.out(f"load average {os.getloadavg()[0]:.2f} at the end")
+        out(f"load average {os.getloadavg()[0]:.2f} at the end")
         return 0
     finally:
         api.stop()

@@ -38,10 +38,9 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from leads_api import CpuMeter, postmaster_pid  # noqa: E402
-
+from bench.database import postmaster_pid  # noqa: E402
+from bench.report import CpuMeter  # noqa: E402
 from leadbase.auth.context import Context, Principal  # noqa: E402
 from leadbase.config import Settings  # noqa: E402
 from leadbase.db import embedded, migrate  # noqa: E402

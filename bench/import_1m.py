@@ -15,8 +15,8 @@ with accents, unique emails, phones in mixed formats (``415-555-2672``, ``(415)
 rows (bad email, bad phone, bad number), 3% duplicates of leads already in the
 workspace, 1% duplicates of earlier rows of the file.
 
-It reuses ``bench/leads_api.py`` (server choice: ``LEADBASE_DATABASE_URL`` or the
-embedded server in ``bench/data/pgdata``; the SQL loader for the 100,000 existing
+It reuses the ``bench`` package (server choice: ``LEADBASE_DATABASE_URL`` or the
+embedded server in ``bench/data/pgdata``; ``bench.loader`` for the 100,000 existing
 leads; ``leadbase serve --no-worker``), in its own database ``leadbase_bench_import``,
 rebuilt on every run so that each import starts from the same state. It times:
 
@@ -47,20 +47,37 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 import export_1m  # noqa: E402
 import httpx  # noqa: E402
-import leads_api as base  # noqa: E402
 import psycopg  # noqa: E402
 
+from bench.database import pg_settings, postmaster_pid, recreate_database, resolve_server  # noqa: E402
+from bench.loader import (  # noqa: E402
+    COMPANY_BASES,
+    COMPANY_SUFFIXES,
+    FIRST_NAMES,
+    FREEMAIL,
+    JOB_TITLES,
+    LAST_NAMES,
+    SOURCES,
+    TAGS,
+    US_AREAS,
+    default_list,
+    load_leads,
+    to_ascii,
+)
+from bench.report import CpuMeter, fmt_bytes, fmt_int, machine, out, psutil  # noqa: E402
+from bench.server import WORKSPACES, ApiServer, sign_in  # noqa: E402
 from leadbase.db import migrate  # noqa: E402
 
 TARGET_SECONDS = 90.0
 TARGET_COPY_SHARE = 0.40
 TARGET_RSS = 512 * 1024 * 1024
 FILE_FORMAT = 1  # bump when the generated file changes
-base.WORKSPACES["imp"] = ("bench.import@example.com", "Bench Import")
+WORKSPACES["imp"] = ("bench.import@example.com", "Bench Import")
 
 
 def parse_args() -> argparse.Namespace:
@@ -85,7 +102,7 @@ def parse_args() -> argparse.Namespace:
 
 def _phone(rng: random.Random, i: int) -> str:
     """A unique phone in one of the formats people type."""
-    area = base.US_AREAS[i % len(base.US_AREAS)][0]
+    area = US_AREAS[i % len(US_AREAS)][0]
     line = 2_000_000 + (i * 7919) % 7_000_000  # exchange 200-899, unique per i < 7M
     ex, sub = divmod(line, 10_000)
     kind = rng.random()
@@ -114,10 +131,10 @@ def generate(path: Path, rows: int, existing: list[tuple[str, str]],
         w.writerow(["Nombre", "Apellido", "Email", "Teléfono", "Empresa", "Cargo", "Origen",
                     "Etiquetas", "Edad", "Presupuesto", "Alta", "Ciudad"])
         for i in range(rows):
-            first = rng.choice(base.FIRST_NAMES)
-            last = rng.choice(base.LAST_NAMES)
-            email = f"{base._ascii(first).lower()}.{base._ascii(last).lower()}.{i}@" \
-                    f"{rng.choice(base.FREEMAIL)}".replace(" ", "").replace("'", "")
+            first = rng.choice(FIRST_NAMES)
+            last = rng.choice(LAST_NAMES)
+            email = f"{to_ascii(first).lower()}.{to_ascii(last).lower()}.{i}@" \
+                    f"{rng.choice(FREEMAIL)}".replace(" ", "").replace("'", "")
             phone = _phone(rng, i + 1_000_000)
             age = str(rng.randint(18, 90))
             budget = f"{rng.randint(1, 500_000)}.{rng.randint(0, 99):02d}"
@@ -142,10 +159,10 @@ def generate(path: Path, rows: int, existing: list[tuple[str, str]],
                 kinds["valid"] += 1
                 if len(earlier) < 50_000 and rng.random() < 0.1:
                     earlier.append((email, phone))
-            tags = ";".join(t for t, p in list(base.TAGS.items())[:8] if rng.random() < p)
+            tags = ";".join(t for t, p in list(TAGS.items())[:8] if rng.random() < p)
             w.writerow([first, last, email, phone,
-                        f"{rng.choice(base.COMPANY_BASES)} {rng.choice(base.COMPANY_SUFFIXES)}",
-                        rng.choice(base.JOB_TITLES), rng.choice(base.SOURCES[0]), tags,
+                        f"{rng.choice(COMPANY_BASES)} {rng.choice(COMPANY_SUFFIXES)}",
+                        rng.choice(JOB_TITLES), rng.choice(SOURCES[0]), tags,
                         age, budget, alta, rng.choice(["Madrid", "Austin", "CDMX", "Lima"])])
     tmp.rename(path)
     return kinds
@@ -167,7 +184,7 @@ class TreeRss(threading.Thread):
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
-        self.proc = base.psutil.Process(pid) if base.psutil else None
+        self.proc = psutil.Process(pid) if psutil else None
         self.peak = self.peak_main = 0
         self.running = True
 
@@ -177,7 +194,7 @@ class TreeRss(threading.Thread):
         try:
             main = self.proc.memory_info().rss
             total = main + sum(c.memory_info().rss for c in self.proc.children(recursive=True))
-        except base.psutil.Error:
+        except psutil.Error:
             return 0, 0
         return main, total
 
@@ -193,7 +210,7 @@ class TreeRss(threading.Thread):
         return self.peak_main, self.peak
 
 
-def start_worker(api: base.ApiServer, processes: int) -> subprocess.Popen[bytes]:
+def start_worker(api: ApiServer, processes: int) -> subprocess.Popen[bytes]:
     env = {**api.env, "LEADBASE_IMPORT_PROCESSES": str(processes),
            "LEADBASE_LOG_LEVEL": "INFO"}  # the job's phase lines, printed after the run
     cmd = [sys.executable, "-c",
@@ -217,7 +234,7 @@ def wal_stats(url: str) -> dict[str, int]:
     return {"wal_bytes": int(wal[0]), "wal_fpi": int(wal[1]), "checkpoints": int(done[0])}
 
 
-def worker_phases(api: base.ApiServer) -> list[str]:
+def worker_phases(api: ApiServer) -> list[str]:
     """The last job's phase lines from the worker's log (flows._run)."""
     path = api.log_path.with_name("worker.log")
     lines = path.read_text(errors="replace").splitlines() if path.exists() else []
@@ -238,8 +255,8 @@ def add_fields(api_base: str, token: str) -> None:
                 raise RuntimeError(f"field {body['name']}: {r.status_code} {r.text}")
 
 
-def run_import(api: base.ApiServer, token: str, path: Path, worker_pid: int,
-               meter: base.CpuMeter) -> dict[str, Any]:
+def run_import(api: ApiServer, token: str, path: Path, worker_pid: int,
+               meter: CpuMeter) -> dict[str, Any]:
     rss = TreeRss(worker_pid)
     rss.start()
     with httpx.Client(base_url=api.base, timeout=600,
@@ -259,12 +276,12 @@ def run_import(api: base.ApiServer, token: str, path: Path, worker_pid: int,
             job = c.get(f"/api/v1/imports/{job['id']}").json()
             if time.perf_counter() - last >= 10 and job["status"] == "running":
                 last = time.perf_counter()
-                base.out(f"  {job['status']}: {base.fmt_int(job['processed_rows'])}/"
-                         f"{base.fmt_int(job['total_rows'] or 0)} rows, "
+                out(f"  {job['status']}: {fmt_int(job['processed_rows'])}/"
+                         f"{fmt_int(job['total_rows'] or 0)} rows, "
                          f"{job['rows_per_second'] or 0:,.0f} rows/s")
         total = time.perf_counter() - t0
         after = meter.snapshot()
-        cores = base.CpuMeter.cores(cpu_before, after)
+        cores = CpuMeter.cores(cpu_before, after)
         tree = ((meter._proc_cpu(worker_pid, children=True) or 0.0) - tree_before) / \
             (after[-1] - cpu_before[-1])
     peak_main, peak = rss.stop()
@@ -316,47 +333,47 @@ def raw_copy(url: str, tenant_id: str, before: int) -> dict[str, Any]:
 
 def main() -> int:
     args = parse_args()
-    base.out("Leadbase import benchmark")
-    base.out(f"machine: {base.machine()}; load average {os.getloadavg()[0]:.2f} at start")
-    server = base.resolve_server(args)
-    url = base.recreate_database(server.admin_url, args.database)
+    out("Leadbase import benchmark")
+    out(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f} at start")
+    server = resolve_server(args)
+    url = recreate_database(server.admin_url, args.database)
     migrate.upgrade(url)
     data_dir = Path(args.data_dir) / "import"
-    api = base.ApiServer(url, args, data_dir)
+    api = ApiServer(url, args, data_dir)
     api.start()
     worker: subprocess.Popen[bytes] | None = None
     try:
-        token, tenant = base.sign_in(api.base, "imp", register=True)
+        token, tenant = sign_in(api.base, "imp", register=True)
         add_fields(api.base, token)
         t = time.perf_counter()
-        base.load_leads(url, [("imp", tenant, base.default_list(url, tenant), args.existing,
+        load_leads(url, [("imp", tenant, default_list(url, tenant), args.existing,
                                4242)], workers=args.load_workers or 2, chunk_rows=50_000)
-        base.out(f"{base.fmt_int(args.existing)} existing leads loaded in "
+        out(f"{fmt_int(args.existing)} existing leads loaded in "
                  f"{time.perf_counter() - t:.1f} s")
         path = data_dir / f"leads_{args.rows}_v{FILE_FORMAT}.csv"
         if not path.exists():
             t = time.perf_counter()
             kinds = generate(path, args.rows, existing_contacts(url, tenant))
-            base.out(f"generated {path.name} ({base.fmt_bytes(path.stat().st_size)}) in "
+            out(f"generated {path.name} ({fmt_bytes(path.stat().st_size)}) in "
                      f"{time.perf_counter() - t:.1f} s: {kinds}")
         else:
-            base.out(f"file: {path.name} ({base.fmt_bytes(path.stat().st_size)}), reused")
-        settings = base.pg_settings(url)
-        base.out(f"database: PostgreSQL {settings['server_version']} ({server.description}); "
+            out(f"file: {path.name} ({fmt_bytes(path.stat().st_size)}), reused")
+        settings = pg_settings(url)
+        out(f"database: PostgreSQL {settings['server_version']} ({server.description}); "
                  f"shared_buffers={settings['shared_buffers']}")
         worker = start_worker(api, args.processes)
         time.sleep(3)
-        meter = base.CpuMeter(worker.pid, base.postmaster_pid(url))
+        meter = CpuMeter(worker.pid, postmaster_pid(url))
         before = meter.snapshot()
         time.sleep(2)
-        idle = base.CpuMeter.cores(before, meter.snapshot())
+        idle = CpuMeter.cores(before, meter.snapshot())
         cpus = len(os.sched_getaffinity(0))
         if idle[3] is not None:
-            base.out(f"background: other processes used {idle[3]:.2f} of {cpus} cores "
+            out(f"background: other processes used {idle[3]:.2f} of {cpus} cores "
                      "just before the run")
-        base.out()
+        out()
         before = max_number(url, tenant)
-        base.out("== import: POST /api/v1/imports, run by `leadbase worker`")
+        out("== import: POST /api/v1/imports, run by `leadbase worker`")
         wal_before = wal_stats(url)
         r = run_import(api, token, path, worker.pid, meter)
         wal = {k: v - wal_before[k] for k, v in wal_stats(url).items()}
@@ -367,53 +384,53 @@ def main() -> int:
         rate = job["total_rows"] / seconds
         counted = (job["created"] + job["updated"] + job["skipped_duplicate"]
                    + job["invalid"])
-        base.out(f"    {base.fmt_int(job['total_rows'])} rows: {base.fmt_int(job['created'])} "
-                 f"created, {base.fmt_int(job['updated'])} updated, "
-                 f"{base.fmt_int(job['skipped_duplicate'])} skipped as duplicates, "
-                 f"{base.fmt_int(job['invalid'])} invalid (sum {base.fmt_int(counted)})")
-        base.out(f"    upload {r['upload']:.1f} s; job {seconds:.1f} s ({rate:,.0f} rows/s); "
+        out(f"    {fmt_int(job['total_rows'])} rows: {fmt_int(job['created'])} "
+                 f"created, {fmt_int(job['updated'])} updated, "
+                 f"{fmt_int(job['skipped_duplicate'])} skipped as duplicates, "
+                 f"{fmt_int(job['invalid'])} invalid (sum {fmt_int(counted)})")
+        out(f"    upload {r['upload']:.1f} s; job {seconds:.1f} s ({rate:,.0f} rows/s); "
                  f"from upload to completed {r['total']:.1f} s")
         c = r["cores"]
         if c[2] is not None:
-            base.out(f"    cores while running (of {cpus}): worker with its validation processes "
+            out(f"    cores while running (of {cpus}): worker with its validation processes "
                      f"{r['worker_cores']:.2f}, PostgreSQL {c[2]:.2f}, everything else "
                      f"{max(0.0, (c[3] or 0) + (c[1] or 0) - r['worker_cores']):.2f}")
-        base.out(f"    peak RSS: worker {base.fmt_bytes(r['rss_main'])}, worker with its "
-                 f"validation processes {base.fmt_bytes(r['rss_tree'])}")
-        base.out(f"    WAL written: {base.fmt_bytes(wal['wal_bytes'])} "
+        out(f"    peak RSS: worker {fmt_bytes(r['rss_main'])}, worker with its "
+                 f"validation processes {fmt_bytes(r['rss_tree'])}")
+        out(f"    WAL written: {fmt_bytes(wal['wal_bytes'])} "
                  f"({wal['wal_bytes'] / max(1, job['total_rows']):,.0f} bytes a row), "
-                 f"{base.fmt_int(wal['wal_fpi'])} full-page images, "
+                 f"{fmt_int(wal['wal_fpi'])} full-page images, "
                  f"{wal['checkpoints']} checkpoints")
         for line in worker_phases(api):
-            base.out(f"    worker: {line}")
+            out(f"    worker: {line}")
         copy_rate = None
         if not args.no_copy:
-            base.out()
-            base.out("== raw COPY of the same rows into a copy of leads (same indexes)")
+            out()
+            out("== raw COPY of the same rows into a copy of leads (same indexes)")
             cp = raw_copy(url, tenant, before)
             copy_rate = cp["rows"] / cp["seconds"]
-            base.out(f"    {base.fmt_int(cp['rows'])} rows in {cp['seconds']:.1f} s "
+            out(f"    {fmt_int(cp['rows'])} rows in {cp['seconds']:.1f} s "
                      f"({copy_rate:,.0f} rows/s)")
-        base.out()
-        base.out("targets:")
-        base.out(f"    import <= {TARGET_SECONDS:.0f} s: {seconds:.1f} s "
+        out()
+        out("targets:")
+        out(f"    import <= {TARGET_SECONDS:.0f} s: {seconds:.1f} s "
                  f"{'met' if seconds <= TARGET_SECONDS else 'MISSED'}")
         if copy_rate:
             share = rate / copy_rate
-            base.out(f"    >= {TARGET_COPY_SHARE:.0%} of the raw COPY rate: {share:.0%} "
+            out(f"    >= {TARGET_COPY_SHARE:.0%} of the raw COPY rate: {share:.0%} "
                      f"{'met' if share >= TARGET_COPY_SHARE else 'MISSED'}")
-        base.out(f"    peak RSS <= {base.fmt_bytes(TARGET_RSS)}: "
-                 f"{base.fmt_bytes(r['rss_tree'])} "
+        out(f"    peak RSS <= {fmt_bytes(TARGET_RSS)}: "
+                 f"{fmt_bytes(r['rss_tree'])} "
                  f"{'met' if r['rss_tree'] <= TARGET_RSS else 'MISSED'}")
         if not args.no_export:
-            base.out()
-            base.out("== CSV export of the workspace afterwards")
+            out()
+            out("== CSV export of the workspace afterwards")
             assert api.proc is not None
-            export_meter = base.CpuMeter(api.proc.pid, base.postmaster_pid(url))
+            export_meter = CpuMeter(api.proc.pid, postmaster_pid(url))
             ex = export_1m.timed_export(api, token, "csv", "", export_meter)
             export_1m.report(ex, cpus)
-            base.out(f"    target <= 30 s: {'met' if ex['total'] <= 30 else 'MISSED'}")
-        base.out(f"load average {os.getloadavg()[0]:.2f} at the end")
+            out(f"    target <= 30 s: {'met' if ex['total'] <= 30 else 'MISSED'}")
+        out(f"load average {os.getloadavg()[0]:.2f} at the end")
         return 0
     finally:
         if worker is not None:

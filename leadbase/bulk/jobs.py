@@ -9,7 +9,7 @@ import uuid
 import procrastinate
 
 from leadbase.bulk import service
-from leadbase.worker.runtime import get_runtime
+from leadbase.worker.runtime import get_runtime, log_outcome
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,4 @@ async def run_bulk(tenant_id: str, job_id: str) -> str:
     The job is committed with its row, so a missing row was deleted since."""
     status = await service.run_job(get_runtime().db, tenant_id=uuid.UUID(tenant_id),
                                    job_id=uuid.UUID(job_id))
-    log.log(logging.WARNING if status == "missing" else logging.INFO,
-            "bulk %s: %s", job_id, status)
-    return status
+    return log_outcome(log, "bulk", job_id, status)

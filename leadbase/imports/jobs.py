@@ -8,7 +8,7 @@ import uuid
 import procrastinate
 
 from leadbase.imports import flows, service
-from leadbase.worker.runtime import get_runtime
+from leadbase.worker.runtime import get_runtime, log_outcome
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,4 @@ async def run_import(tenant_id: str, job_id: str) -> str:
     status = await flows.run_job(runtime.db, tenant_id=uuid.UUID(tenant_id),
                                  job_id=uuid.UUID(job_id),
                                  data_dir=runtime.settings.resolved_data_dir())
-    log.log(logging.WARNING if status == "missing" else logging.INFO,
-            "import %s: %s", job_id, status)
-    return status
+    return log_outcome(log, "import", job_id, status)
