@@ -10,10 +10,11 @@ workspace, measured over HTTP on loopback. It prints figures; it is not a test.
 It reuses the ``bench`` package (``database``, ``loader``, ``server``, ``report``): the
 same server choice (``LEADBASE_DATABASE_URL`` or ``--database-url``, else the embedded
 server in ``bench/data/pgdata``), the same deterministic CRM-shaped leads loaded with
-SQL, the same ``leadbase serve --no-worker`` subprocess. It works in its own database (``leadbase_bench_export``) so that it never
-migrates another benchmark's database. The workspace gets two custom fields
-(``industry``, ``employees``; 40% of the leads have values), so the export has custom
-columns too. A loaded database is reused while its size and migration head match.
+SQL, the same ``leadbase serve --no-worker`` subprocess. It works in its own database
+(``leadbase_bench_export``) so that it never migrates another benchmark's database. The
+workspace gets two custom fields (``industry``, ``employees``; 40% of the leads have
+values), so the export has custom columns too. A loaded database is reused while its
+size and migration head match.
 
 Figures: time to the first byte of the body, total time, rows/s, MB/s, and the API
 server's resident memory before and at its peak during the export (sampled every 50 ms
