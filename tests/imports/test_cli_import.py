@@ -62,6 +62,15 @@ async def test_cli_imports_a_file(client: httpx.AsyncClient, db: Database, env: 
     refused = await asyncio.to_thread(runner.invoke, cli, [
         "import", str(nothing), "--workspace", slug])
     assert refused.exit_code == 1 and "IMPORT_NO_COLUMNS" in refused.output
+    # The copies staged in incoming/ are gone (moved into a job's folder, or removed), and
+    # the command ran its jobs itself: none was queued for a worker.
+    incoming = tmp_path / "data" / "imports" / str(owner.tenant_id) / "incoming"
+    assert list(incoming.iterdir()) == []
+    async with db.transaction(None, system=True) as session:
+        queued = (await session.execute(text(
+            "SELECT count(*) FROM procrastinate_jobs WHERE args->>'tenant_id' = :t"),
+            {"t": str(owner.tenant_id)})).scalar_one()
+    assert queued == 0
 
 
 def test_cli_unknown_workspace(env: None, tmp_path: Path) -> None:
