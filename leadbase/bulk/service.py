@@ -19,6 +19,7 @@ from leadbase.auth.context import Context, actor_of, context_of
 from leadbase.bulk import repository
 from leadbase.bulk.schemas import MAX_INLINE_IDS, BulkChanges, BulkRequest
 from leadbase.db.session import Database
+from leadbase.kit.checks import require_changes
 from leadbase.kit.errors import AppError, Conflict, NotFound, ValidationFailed
 from leadbase.leads import service as leads
 from leadbase.leads.filter_params import lead_filter_from, scoped
@@ -62,9 +63,10 @@ def check_request(body: BulkRequest) -> None:
                        "BULK_TOO_MANY_IDS", "ids")
     if body.action == "update":
         changes = body.changes
-        if changes is None or not (changes.model_fields_set - {"tags_add", "tags_remove"}
-                                   or changes.tags_add or changes.tags_remove):
-            raise _invalid("Nothing to update: give 'changes'.", "EMPTY_UPDATE", "changes")
+        require_changes(None if changes is None else [
+            *(changes.model_fields_set - {"tags_add", "tags_remove"}),
+            *(changes.tags_add or ()), *(changes.tags_remove or ())],
+            detail="Nothing to update: give 'changes'.", field="changes")
     elif body.changes is not None:
         raise _invalid(f"'changes' is only for action=update, not {body.action}.",
                        "BULK_CHANGES_NOT_ALLOWED", "changes")

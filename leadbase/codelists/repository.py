@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadbase.db.base import table_of
 from leadbase.kit import crud
 from leadbase.kit.ids import new_id
+from leadbase.lists import repository as lists_repository
 from leadbase.models import CodeList, CodeListItem, FieldDefinition, LeadList
 
 T = table_of(CodeList)
@@ -24,12 +25,6 @@ LIVE = T.c.deleted_at.is_(None)
 SORTABLE = crud.named_sortable(T)
 ID_COLUMN = T.c.id
 
-# Every list with a field drawing on the code list: its compiled schema is stale.
-_BUMP_SCHEMA_VERSIONS = text(
-    "UPDATE lead_lists SET schema_version = schema_version + 1 "
-    "WHERE tenant_id = :t AND id IN (SELECT DISTINCT list_id FROM field_definitions "
-    "WHERE tenant_id = :t AND code_list_id = :c)"
-)
 
 
 # --- code lists -------------------------------------------------------------------------
@@ -99,7 +94,10 @@ async def in_use(session: AsyncSession, *, tenant_id: uuid.UUID,
 
 async def bump_list_schema_versions(session: AsyncSession, *, tenant_id: uuid.UUID,
                                     code_list_id: uuid.UUID) -> None:
-    await session.execute(_BUMP_SCHEMA_VERSIONS, {"t": tenant_id, "c": code_list_id})
+    """Every list with a field drawing on the code list: its compiled schema is stale."""
+    await lists_repository.bump_schema_versions(
+        session, tenant_id=tenant_id, list_ids=select(FIELDS.c.list_id).where(
+            FIELDS.c.tenant_id == tenant_id, FIELDS.c.code_list_id == code_list_id))
 
 
 # --- items ------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ from leadbase.audit import service as audit
 from leadbase.auth.context import Context
 from leadbase.codelists import repository
 from leadbase.codelists.schemas import CodeListCreate, CodeListUpdate, ItemCreate, ItemUpdate
-from leadbase.kit.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from leadbase.kit.checks import check_version, found, require_changes
+from leadbase.kit.errors import Conflict, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams
 from leadbase.kit.sorting import order_by, parse_sort
 
@@ -37,12 +38,6 @@ def _not_found() -> NotFound:
 
 def _item_not_found() -> NotFound:
     return NotFound("Code list item not found.", code="ITEM_NOT_FOUND")
-
-
-def _check_version(row: dict[str, Any], expected_version: int | None, what: str) -> None:
-    if expected_version is not None and expected_version != row["version"]:
-        raise PreconditionFailed(f"The {what} was changed by someone else; reload it.",
-                                 code="VERSION_MISMATCH")
 
 
 def _code_taken(codes: list[str], field: str = "code") -> Conflict:
@@ -111,17 +106,15 @@ async def get_code_list(session: AsyncSession, *, ctx: Context,
                         code_list_id: uuid.UUID) -> dict[str, Any]:
     """A live code list of the workspace with all its ``items`` (by position); 404
     ``CODE_LIST_NOT_FOUND``."""
-    row = await repository.get(session, tenant_id=ctx.tenant_id, code_list_id=code_list_id)
-    if row is None:
-        raise _not_found()
+    row = found(await repository.get(session, tenant_id=ctx.tenant_id, code_list_id=code_list_id),
+                _not_found)
     return (await _with_items(session, ctx, [row]))[0]
 
 
 async def get_by_number(session: AsyncSession, *, ctx: Context, number: int) -> dict[str, Any]:
     """The same as ``get_code_list``, by the code list's integer ``number``."""
-    row = await repository.get_by_number(session, tenant_id=ctx.tenant_id, number=number)
-    if row is None:
-        raise _not_found()
+    row = found(await repository.get_by_number(session, tenant_id=ctx.tenant_id, number=number),
+                _not_found)
     return (await _with_items(session, ctx, [row]))[0]
 
 
@@ -142,13 +135,10 @@ async def update_code_list(
     expected_version: int | None,
 ) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
-    if not changes:
-        raise ValidationFailed("Nothing to update.", code="EMPTY_UPDATE")
-    row = await repository.get(session, tenant_id=ctx.tenant_id, code_list_id=code_list_id,
-                               for_update=True)
-    if row is None:
-        raise _not_found()
-    _check_version(row, expected_version, "code list")
+    require_changes(changes)
+    row = found(await repository.get(session, tenant_id=ctx.tenant_id, code_list_id=code_list_id,
+                                     for_update=True), _not_found)
+    check_version(row, expected_version, what="code list")
     values: dict[str, Any] = {}
     if "name" in changes and changes["name"] != row["name"]:
         await _check_name(session, ctx, changes["name"], exclude_id=code_list_id)
@@ -167,11 +157,9 @@ async def update_code_list(
 async def delete_code_list(session: AsyncSession, *, ctx: Context, code_list_id: uuid.UUID,
                            expected_version: int | None) -> None:
     """Soft-delete a code list no field uses (409 ``CODE_LIST_IN_USE`` otherwise)."""
-    row = await repository.get(session, tenant_id=ctx.tenant_id, code_list_id=code_list_id,
-                               for_update=True)
-    if row is None:
-        raise _not_found()
-    _check_version(row, expected_version, "code list")
+    row = found(await repository.get(session, tenant_id=ctx.tenant_id, code_list_id=code_list_id,
+                                     for_update=True), _not_found)
+    check_version(row, expected_version, what="code list")
     if await repository.in_use(session, tenant_id=ctx.tenant_id, code_list_id=code_list_id):
         raise Conflict("A field uses this code list; change or remove that field first.",
                        code="CODE_LIST_IN_USE")
@@ -192,10 +180,8 @@ async def active_item_codes(session: AsyncSession, *, tenant_id: uuid.UUID,
 async def _lock_code_list(session: AsyncSession, ctx: Context,
                           code_list_id: uuid.UUID) -> dict[str, Any]:
     """The live code list, locked: item writes of one code list run one at a time."""
-    row = await repository.get(session, tenant_id=ctx.tenant_id, code_list_id=code_list_id,
-                               for_update=True)
-    if row is None:
-        raise _not_found()
+    row = found(await repository.get(session, tenant_id=ctx.tenant_id, code_list_id=code_list_id,
+                                     for_update=True), _not_found)
     return row
 
 
@@ -229,19 +215,16 @@ async def get_item(session: AsyncSession, *, ctx: Context, code_list_id: uuid.UU
     if await repository.get(session, tenant_id=ctx.tenant_id,
                             code_list_id=code_list_id) is None:
         raise _not_found()
-    item = await repository.get_item(session, tenant_id=ctx.tenant_id,
-                                     code_list_id=code_list_id, item_id=item_id)
-    if item is None:
-        raise _item_not_found()
+    item = found(await repository.get_item(session, tenant_id=ctx.tenant_id,
+                                           code_list_id=code_list_id, item_id=item_id),
+                 _item_not_found)
     return item
 
 
 async def get_item_by_number(session: AsyncSession, *, ctx: Context,
                              number: int) -> dict[str, Any]:
-    item = await repository.get_item_by_number(session, tenant_id=ctx.tenant_id, number=number)
-    if item is None:
-        raise _item_not_found()
-    return item
+    return found(await repository.get_item_by_number(session, tenant_id=ctx.tenant_id,
+                                                      number=number), _item_not_found)
 
 
 async def add_item(session: AsyncSession, *, ctx: Context, code_list_id: uuid.UUID,
@@ -272,14 +255,12 @@ async def update_item(
     """Change an item's label, position, active flag, or (while no field uses the code
     list) its code."""
     changes = body.model_dump(exclude_unset=True)
-    if not changes:
-        raise ValidationFailed("Nothing to update.", code="EMPTY_UPDATE")
+    require_changes(changes)
     await _lock_code_list(session, ctx, code_list_id)
-    item = await repository.get_item(session, tenant_id=ctx.tenant_id,
-                                     code_list_id=code_list_id, item_id=item_id)
-    if item is None:
-        raise _item_not_found()
-    _check_version(item, expected_version, "item")
+    item = found(await repository.get_item(session, tenant_id=ctx.tenant_id,
+                                           code_list_id=code_list_id, item_id=item_id),
+                 _item_not_found)
+    check_version(item, expected_version, what="item")
     values = {k: v for k, v in changes.items() if v != item[k]}
     if "code" in values:
         if await repository.in_use(session, tenant_id=ctx.tenant_id,
@@ -309,11 +290,10 @@ async def delete_item(
     """Erase the item when no field uses the code list (returns None); otherwise
     deactivate it and return it, so values already stored keep their meaning."""
     await _lock_code_list(session, ctx, code_list_id)
-    item = await repository.get_item(session, tenant_id=ctx.tenant_id,
-                                     code_list_id=code_list_id, item_id=item_id)
-    if item is None:
-        raise _item_not_found()
-    _check_version(item, expected_version, "item")
+    item = found(await repository.get_item(session, tenant_id=ctx.tenant_id,
+                                           code_list_id=code_list_id, item_id=item_id),
+                 _item_not_found)
+    check_version(item, expected_version, what="item")
     if await repository.in_use(session, tenant_id=ctx.tenant_id, code_list_id=code_list_id):
         if item["active"]:
             item = await repository.update_item(session, tenant_id=ctx.tenant_id,

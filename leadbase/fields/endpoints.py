@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from leadbase.auth.deps import AdminScope, IfMatch, Scope
-from leadbase.fields import service
+from leadbase.fields import service, validation_rules
 from leadbase.fields.schemas import (
     FieldCreate,
     FieldPage,
@@ -87,8 +87,9 @@ async def list_templates(scope: Scope) -> Response:
 
 @router.get("/validation-rules", response_model=RulePage)
 async def list_rules(scope: Scope, params: Paging, field_id: uuid.UUID | None = None) -> Response:
-    rows, total = await service.list_rules(scope.session, ctx=scope.ctx, field_id=field_id,
-                                           offset=params.offset, limit=params.per_page)
+    rows, total = await validation_rules.list_rules(
+        scope.session, ctx=scope.ctx, field_id=field_id, offset=params.offset,
+        limit=params.per_page)
     return json_response(RulePage(data=[RuleRead.model_validate(r) for r in rows], total=total,
                                   page=params.page, per_page=params.per_page, next_cursor=None))
 
@@ -97,26 +98,26 @@ async def list_rules(scope: Scope, params: Paging, field_id: uuid.UUID | None = 
 async def create_rule(body: RuleCreate, scope: AdminScope) -> Response:
     """Attach a rule to a field: REGEX, MIN/MAX_LENGTH, MIN/MAX_VALUE, MIN/MAX_DATE
     (``"today"`` allowed), ONE_OF or CHECKSUM (``DNI_ARG``, ``CBU_ARG``, ``CPF_BR``…)."""
-    rule = await service.create_rule(scope.session, ctx=scope.ctx, body=body)
+    rule = await validation_rules.create_rule(scope.session, ctx=scope.ctx, body=body)
     return json_response(RuleRead.model_validate(rule), 201,
                          headers={"ETag": etag(rule["version"])})
 
 
 @router.get("/validation-rules/{rule_id}", response_model=RuleRead)
 async def get_rule(rule_id: uuid.UUID, scope: Scope) -> Response:
-    rule = await service.get_rule(scope.session, ctx=scope.ctx, rule_id=rule_id)
+    rule = await validation_rules.get_rule(scope.session, ctx=scope.ctx, rule_id=rule_id)
     return json_response(RuleRead.model_validate(rule), headers={"ETag": etag(rule["version"])})
 
 
 @router.patch("/validation-rules/{rule_id}", response_model=RuleRead)
 async def update_rule(rule_id: uuid.UUID, body: RuleUpdate, scope: AdminScope,
                       if_match: IfMatch) -> Response:
-    rule = await service.update_rule(scope.session, ctx=scope.ctx, rule_id=rule_id, body=body,
-                                     expected_version=if_match)
+    rule = await validation_rules.update_rule(scope.session, ctx=scope.ctx, rule_id=rule_id,
+                                              body=body, expected_version=if_match)
     return json_response(RuleRead.model_validate(rule), headers={"ETag": etag(rule["version"])})
 
 
 @router.delete("/validation-rules/{rule_id}", status_code=204)
 async def delete_rule(rule_id: uuid.UUID, scope: AdminScope) -> Response:
-    await service.delete_rule(scope.session, ctx=scope.ctx, rule_id=rule_id)
+    await validation_rules.delete_rule(scope.session, ctx=scope.ctx, rule_id=rule_id)
     return Response(status_code=204)

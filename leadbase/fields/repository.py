@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, text, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
 from leadbase.db.base import table_of
+from leadbase.kit import crud
 from leadbase.models import (
     CodeList,
     CodeListItem,
@@ -29,11 +30,62 @@ ITEMS = table_of(CodeListItem)
 LISTS = table_of(LeadList)
 LEADS = table_of(Lead)
 
+FIELD_ROWS = crud.Rows(FIELDS)  # a field's rules go with it (ON DELETE CASCADE)
+RULE_ROWS = crud.Rows(RULES)
+
 
 def on_live_list(tenant_id: uuid.UUID) -> ColumnElement[bool]:
     """Fields whose list is not deleted (a deleted list's schema is out of sight)."""
     return FIELDS.c.list_id.in_(select(LISTS.c.id).where(LISTS.c.tenant_id == tenant_id,
                                                          LISTS.c.deleted_at.is_(None)))
+
+
+# -- field definitions and validation rules (rows of live lists) ------------------------
+
+async def page_fields(session: AsyncSession, *, tenant_id: uuid.UUID,
+                      list_id: uuid.UUID | None, active: bool | None, offset: int = 0,
+                      limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Fields of live lists by list and position (optionally of one list, active or not)."""
+    where = [on_live_list(tenant_id)]
+    if list_id is not None:
+        where.append(FIELDS.c.list_id == list_id)
+    if active is not None:
+        where.append(FIELDS.c.active.is_(active))
+    return await crud.list_rows(session, FIELDS, tenant_id=tenant_id, where=where,
+                                order=[FIELDS.c.list_id, FIELDS.c.position], offset=offset,
+                                limit=limit)
+
+
+async def get_field(session: AsyncSession, *, tenant_id: uuid.UUID, field_id: uuid.UUID,
+                    for_update: bool = False) -> dict[str, Any] | None:
+    return await crud.get_row(session, FIELDS, tenant_id=tenant_id, row_id=field_id,
+                              for_update=for_update, where=[on_live_list(tenant_id)])
+
+
+async def get_field_by_number(session: AsyncSession, *, tenant_id: uuid.UUID,
+                              number: int) -> dict[str, Any] | None:
+    return await crud.get_by_number(session, FIELDS, tenant_id=tenant_id, number=number,
+                                    where=[on_live_list(tenant_id)])
+
+
+async def page_rules(session: AsyncSession, *, tenant_id: uuid.UUID,
+                     field_id: uuid.UUID | None, offset: int = 0,
+                     limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    return await crud.list_rows(session, RULES, tenant_id=tenant_id,
+                                where=[RULES.c.field_id == field_id] if field_id else [],
+                                order=[RULES.c.field_id, RULES.c.position], offset=offset,
+                                limit=limit)
+
+
+async def get_rule(session: AsyncSession, *, tenant_id: uuid.UUID, rule_id: uuid.UUID,
+                   for_update: bool = False) -> dict[str, Any] | None:
+    return await crud.get_row(session, RULES, tenant_id=tenant_id, row_id=rule_id,
+                              for_update=for_update)
+
+
+async def get_rule_by_number(session: AsyncSession, *, tenant_id: uuid.UUID,
+                             number: int) -> dict[str, Any] | None:
+    return await crud.get_by_number(session, RULES, tenant_id=tenant_id, number=number)
 
 
 async def list_fields(session: AsyncSession, *, tenant_id: uuid.UUID,
@@ -100,14 +152,6 @@ async def list_version(session: AsyncSession, *, tenant_id: uuid.UUID,
         session, "SELECT schema_version FROM lead_lists "
                  "WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL", (tenant_id, list_id))
     return int(row[0]) if row else None
-
-
-async def bump_versions(session: AsyncSession, *, tenant_id: uuid.UUID,
-                        list_ids: list[uuid.UUID]) -> None:
-    if list_ids:
-        await session.execute(
-            update(LISTS).where(LISTS.c.tenant_id == tenant_id, LISTS.c.id.in_(list_ids))
-            .values(schema_version=LISTS.c.schema_version + 1))
 
 
 async def lists_using_code_list(session: AsyncSession, *, tenant_id: uuid.UUID,

@@ -1,4 +1,5 @@
-"""Rules for field definitions and validation rules: shape, references, formulas, delete.
+"""Rules for field definitions: shape, references, formulas, delete (validation rules:
+:mod:`leadbase.fields.validation_rules`).
 
 Every change bumps the list's ``schema_version`` (so compiled schemas are rebuilt) and
 leaves an audit entry."""
@@ -12,13 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context
+from leadbase.codelists import repository as codelists_repository
 from leadbase.events import outbox
 from leadbase.fields import definitions, indexes, repository
 from leadbase.fields.engine import FieldSpec, RuleSpec
-from leadbase.fields.schemas import FieldCreate, FieldUpdate, RuleCreate, RuleUpdate
+from leadbase.fields.schemas import FieldCreate, FieldUpdate
 from leadbase.fields.templates import BY_CODE
-from leadbase.kit import crud
-from leadbase.kit.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from leadbase.kit.checks import check_version, found, require_changes
+from leadbase.kit.errors import Conflict, NotFound, ValidationFailed
+from leadbase.lists import repository as lists_repository
+from leadbase.lists.sections import repository as sections_repository
 from leadbase.tenants import service as tenants_service
 
 ATTRIBUTES = ("name", "code", "type", "subtype", "section_id", "required", "default_value",
@@ -43,52 +47,37 @@ async def _with_rules(session: AsyncSession, ctx: Context,
 async def list_fields(session: AsyncSession, *, ctx: Context, list_id: uuid.UUID | None,
                       active: bool | None, offset: int = 0,
                       limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
-    f = repository.FIELDS
-    where = [c for c in (f.c.list_id == list_id if list_id else None,
-                         f.c.active.is_(active) if active is not None else None,
-                         repository.on_live_list(ctx.tenant_id))
-             if c is not None]
-    rows, total = await crud.list_rows(session, f, tenant_id=ctx.tenant_id, where=where,
-                                       order=[f.c.list_id, f.c.position], offset=offset,
-                                       limit=limit)
+    rows, total = await repository.page_fields(session, tenant_id=ctx.tenant_id,
+                                               list_id=list_id, active=active, offset=offset,
+                                               limit=limit)
     return await _with_rules(session, ctx, rows), total
 
 
 async def get_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UUID,
                     for_update: bool = False) -> dict[str, Any]:
-    row = await crud.get_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
-                             row_id=field_id, for_update=for_update,
-                             where=[repository.on_live_list(ctx.tenant_id)])
-    if row is None:
-        raise _field_not_found()
+    row = found(await repository.get_field(session, tenant_id=ctx.tenant_id, field_id=field_id,
+                                           for_update=for_update), _field_not_found)
     return (await _with_rules(session, ctx, [row]))[0]
 
 
 async def get_field_by_number(session: AsyncSession, *, ctx: Context,
                               number: int) -> dict[str, Any]:
-    row = await crud.get_by_number(session, repository.FIELDS, tenant_id=ctx.tenant_id,
-                                   number=number, where=[repository.on_live_list(ctx.tenant_id)])
-    if row is None:
-        raise _field_not_found()
+    row = found(await repository.get_field_by_number(session, tenant_id=ctx.tenant_id,
+                                                     number=number), _field_not_found)
     return (await _with_rules(session, ctx, [row]))[0]
 
 
 async def _check_references(session: AsyncSession, ctx: Context, values: dict[str, Any]) -> None:
     tenant = ctx.tenant_id
     if values.get("section_id") is not None:
-        section = await crud.get_row(session, repository.SECTIONS, tenant_id=tenant,
-                                     row_id=values["section_id"],
-                                     where=[repository.SECTIONS.c.deleted_at.is_(None)])
+        section = await sections_repository.get(session, tenant_id=tenant,
+                                                section_id=values["section_id"])
         if section is None or section["list_id"] != values["list_id"]:
             raise definitions.invalid("section_id", "no such section in this list",
                                       "SECTION_NOT_FOUND")
-    if values.get("code_list_id") is not None:
-        found = await crud.get_row(session, repository.CODE_LISTS, tenant_id=tenant,
-                                   row_id=values["code_list_id"],
-                                   where=[repository.CODE_LISTS.c.deleted_at.is_(None)])
-        if found is None:
-            raise definitions.invalid("code_list_id", "no such code list",
-                                      "CODE_LIST_NOT_FOUND")
+    if values.get("code_list_id") is not None and await codelists_repository.get(
+            session, tenant_id=tenant, code_list_id=values["code_list_id"]) is None:
+        raise definitions.invalid("code_list_id", "no such code list", "CODE_LIST_NOT_FOUND")
     if values.get("related_list_id") is not None and await repository.list_version(
             session, tenant_id=tenant, list_id=values["related_list_id"]) is None:
         raise definitions.invalid("related_list_id", "no such list", "LIST_NOT_FOUND")
@@ -144,8 +133,10 @@ async def _validate_definition(session: AsyncSession, ctx: Context, values: dict
     values["default_value"] = definitions.check_default(spec, ws.region)
 
 
-async def _bump(session: AsyncSession, ctx: Context, *list_ids: uuid.UUID) -> None:
-    await repository.bump_versions(session, tenant_id=ctx.tenant_id, list_ids=list(list_ids))
+async def bump(session: AsyncSession, ctx: Context, list_id: uuid.UUID) -> None:
+    """The list's field schema changed: its ``schema_version`` moves on."""
+    await lists_repository.bump_schema_versions(session, tenant_id=ctx.tenant_id,
+                                                list_ids=[list_id])
 
 
 async def _announce(session: AsyncSession, ctx: Context, action: str, field: dict[str, Any],
@@ -201,24 +192,16 @@ async def create_field(session: AsyncSession, *, ctx: Context,
     template_rules = [RuleSpec(r.type, r.value, r.message) for r in template.rules] \
         if template else []
     await _validate_definition(session, ctx, values, template_rules, None)
-    field = await crud.insert_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
-                                  values=values)
+    field = await repository.FIELD_ROWS.insert(session, tenant_id=ctx.tenant_id, values=values)
     for position, rule in enumerate(template_rules):
-        await crud.insert_row(session, repository.RULES, tenant_id=ctx.tenant_id, values={
+        await repository.RULE_ROWS.insert(session, tenant_id=ctx.tenant_id, values={
             "field_id": field["id"], "type": rule.type, "value": rule.value,
             "message": rule.message, "position": position})
-    await _bump(session, ctx, list_id)
+    await bump(session, ctx, list_id)
     await audit.record(session, ctx=ctx, action="field.created", entity_type="field",
                        entity_id=field["id"], changes={"fields": sorted(sent)})
     await _announce(session, ctx, "field.created", field, reindex=values["indexed"])
     return await get_field(session, ctx=ctx, field_id=field["id"])
-
-
-def _check_version(row: dict[str, Any], expected: int | None) -> None:
-    if expected is not None and expected != row["version"]:
-        raise PreconditionFailed("The field was changed by someone else; reload it.",
-                                 code="VERSION_MISMATCH",
-                                 extra={"current_version": row["version"]})
 
 
 async def update_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UUID,
@@ -227,10 +210,9 @@ async def update_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UU
     """PATCH semantics; ``replace=True`` (PUT) also resets the attributes not sent (not
     ``indexed``, an operational setting the profiles' documents do not know)."""
     current = await get_field(session, ctx=ctx, field_id=field_id, for_update=True)
-    _check_version(current, expected_version)
+    check_version(current, expected_version, what="field")
     sent = body.model_dump(exclude_unset=True)
-    if not sent:
-        raise ValidationFailed("Nothing to update.", code="EMPTY_UPDATE")
+    require_changes(sent)
     values = {k: current[k] for k in ATTRIBUTES}
     if replace:
         for key in ("subtype", "section_id", "default_value", "input_mask", "code_list_id",
@@ -255,13 +237,13 @@ async def update_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UU
                                field_id)
     changed = {k: v for k, v in values.items() if k in ATTRIBUTES and current[k] != v}
     if changed:
-        await crud.update_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
-                              row_id=field_id, values=changed)
+        await repository.FIELD_ROWS.update(session, tenant_id=ctx.tenant_id, row_id=field_id,
+                                           values=changed)
         if current["active"] and "is_primary" in changed:
             await repository.set_primary_keys(session, tenant_id=ctx.tenant_id,
                                               list_id=current["list_id"], code=values["code"],
                                               primary=values["is_primary"])
-        await _bump(session, ctx, current["list_id"])
+        await bump(session, ctx, current["list_id"])
         await audit.record(session, ctx=ctx, action="field.updated", entity_type="field",
                            entity_id=field_id, changes={"fields": sorted(changed)})
         await _announce(session, ctx, "field.updated", {**current, **values}, reindex=(
@@ -287,7 +269,7 @@ async def delete_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UU
     """Hard delete (with its rules) while the list has no lead; afterwards a soft delete
     (``active=false``) that keeps the data. Returns ``"deleted"`` or ``"deactivated"``."""
     field = await get_field(session, ctx=ctx, field_id=field_id, for_update=True)
-    _check_version(field, expected_version)
+    check_version(field, expected_version, what="field")
     users = await _referenced_by_formula(session, ctx, field)
     if users:
         raise Conflict(f"Calculated fields use this field: {', '.join(users)}.",
@@ -295,18 +277,17 @@ async def delete_field(session: AsyncSession, *, ctx: Context, field_id: uuid.UU
     if await repository.list_has_leads(session, tenant_id=ctx.tenant_id,
                                        list_id=field["list_id"]):
         if field["active"]:
-            await crud.update_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
-                                  row_id=field_id, values={"active": False})
+            await repository.FIELD_ROWS.update(session, tenant_id=ctx.tenant_id,
+                                               row_id=field_id, values={"active": False})
             if field["is_primary"]:
                 await repository.set_primary_keys(session, tenant_id=ctx.tenant_id,
                                                   list_id=field["list_id"],
                                                   code=field["code"], primary=False)
         outcome = "deactivated"
     else:
-        await crud.delete_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
-                              row_id=field_id)
+        await repository.FIELD_ROWS.delete(session, tenant_id=ctx.tenant_id, row_id=field_id)
         outcome = "deleted"
-    await _bump(session, ctx, field["list_id"])
+    await bump(session, ctx, field["list_id"])
     await audit.record(session, ctx=ctx, action=f"field.{outcome}", entity_type="field",
                        entity_id=field_id)
     await _announce(session, ctx, f"field.{outcome}", field, reindex=field["indexed"])
@@ -318,87 +299,14 @@ async def restore_field(session: AsyncSession, *, ctx: Context,
     field = await get_field(session, ctx=ctx, field_id=field_id, for_update=True)
     if not field["active"]:
         await _check_formulas(session, ctx, {**field, "active": True}, field_id)
-        await crud.update_row(session, repository.FIELDS, tenant_id=ctx.tenant_id,
-                              row_id=field_id, values={"active": True})
+        await repository.FIELD_ROWS.update(session, tenant_id=ctx.tenant_id, row_id=field_id,
+                                           values={"active": True})
         if field["is_primary"]:
             await repository.set_primary_keys(session, tenant_id=ctx.tenant_id,
                                               list_id=field["list_id"], code=field["code"],
                                               primary=True)
-        await _bump(session, ctx, field["list_id"])
+        await bump(session, ctx, field["list_id"])
         await audit.record(session, ctx=ctx, action="field.restored", entity_type="field",
                            entity_id=field_id)
         await _announce(session, ctx, "field.restored", field, reindex=field["indexed"])
     return await get_field(session, ctx=ctx, field_id=field_id)
-
-
-# -- validation rules -----------------------------------------------------------------
-
-def _rule_not_found() -> NotFound:
-    return NotFound("Validation rule not found.", code="RULE_NOT_FOUND")
-
-
-async def get_rule(session: AsyncSession, *, ctx: Context, rule_id: uuid.UUID,
-                   for_update: bool = False) -> dict[str, Any]:
-    row = await crud.get_row(session, repository.RULES, tenant_id=ctx.tenant_id,
-                             row_id=rule_id, for_update=for_update)
-    if row is None:
-        raise _rule_not_found()
-    return row
-
-
-async def list_rules(session: AsyncSession, *, ctx: Context, field_id: uuid.UUID | None,
-                     offset: int = 0, limit: int | None = None
-                     ) -> tuple[list[dict[str, Any]], int]:
-    r = repository.RULES
-    return await crud.list_rows(session, r, tenant_id=ctx.tenant_id,
-                                where=[r.c.field_id == field_id] if field_id else [],
-                                order=[r.c.field_id, r.c.position], offset=offset, limit=limit)
-
-
-async def create_rule(session: AsyncSession, *, ctx: Context,
-                      body: RuleCreate) -> dict[str, Any]:
-    field = await get_field(session, ctx=ctx, field_id=body.field_id)
-    if field["type"] == "CALCULATED":
-        raise definitions.invalid("field_id", "calculated fields take no rules", "INVALID_RULE")
-    value = definitions.check_rule_value(body.type, body.value)
-    rule = await crud.insert_row(session, repository.RULES, tenant_id=ctx.tenant_id, values={
-        "field_id": field["id"], "type": body.type, "value": value, "message": body.message,
-        "position": body.position, "active": body.active})
-    await _bump(session, ctx, field["list_id"])
-    await audit.record(session, ctx=ctx, action="validation_rule.created",
-                       entity_type="validation_rule", entity_id=rule["id"],
-                       changes={"field_id": str(field["id"]), "type": body.type})
-    return rule
-
-
-async def update_rule(session: AsyncSession, *, ctx: Context, rule_id: uuid.UUID,
-                      body: RuleUpdate, expected_version: int | None) -> dict[str, Any]:
-    rule = await get_rule(session, ctx=ctx, rule_id=rule_id, for_update=True)
-    if expected_version is not None and expected_version != rule["version"]:
-        raise PreconditionFailed("The rule was changed by someone else; reload it.",
-                                 code="VERSION_MISMATCH")
-    sent = body.model_dump(exclude_unset=True)
-    if not sent:
-        raise ValidationFailed("Nothing to update.", code="EMPTY_UPDATE")
-    kind = sent.get("type") or rule["type"]
-    values = {k: v for k, v in sent.items() if v is not None and k != "value"}
-    if "value" in sent or "type" in sent:
-        values["value"] = definitions.check_rule_value(
-            kind, sent["value"] if "value" in sent else rule["value"])
-    updated = await crud.update_row(session, repository.RULES, tenant_id=ctx.tenant_id,
-                                    row_id=rule_id, values=values)
-    field = await get_field(session, ctx=ctx, field_id=rule["field_id"])
-    await _bump(session, ctx, field["list_id"])
-    await audit.record(session, ctx=ctx, action="validation_rule.updated",
-                       entity_type="validation_rule", entity_id=rule_id,
-                       changes={"fields": sorted(values)})
-    return updated
-
-
-async def delete_rule(session: AsyncSession, *, ctx: Context, rule_id: uuid.UUID) -> None:
-    rule = await get_rule(session, ctx=ctx, rule_id=rule_id, for_update=True)
-    field = await get_field(session, ctx=ctx, field_id=rule["field_id"])
-    await crud.delete_row(session, repository.RULES, tenant_id=ctx.tenant_id, row_id=rule_id)
-    await _bump(session, ctx, field["list_id"])
-    await audit.record(session, ctx=ctx, action="validation_rule.deleted",
-                       entity_type="validation_rule", entity_id=rule_id)

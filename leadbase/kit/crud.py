@@ -83,3 +83,24 @@ async def delete_row(session: AsyncSession, table: Table, *, tenant_id: uuid.UUI
                      row_id: uuid.UUID) -> None:
     await session.execute(delete(table).where(table.c.tenant_id == tenant_id,
                                               table.c.id == row_id))
+
+
+class Rows:
+    """The plain writes of one table (insert, update by id, delete by id), for a
+    repository to expose as ``FIELD_ROWS = Rows(FIELDS)`` instead of one wrapper each."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    async def insert(self, session: AsyncSession, *, tenant_id: uuid.UUID,
+                     values: dict[str, Any]) -> dict[str, Any]:
+        return await insert_row(session, self.table, tenant_id=tenant_id, values=values)
+
+    async def update(self, session: AsyncSession, *, tenant_id: uuid.UUID, row_id: uuid.UUID,
+                     values: dict[str, Any]) -> dict[str, Any]:
+        return await update_row(session, self.table, tenant_id=tenant_id, row_id=row_id,
+                                values=values)
+
+    async def delete(self, session: AsyncSession, *, tenant_id: uuid.UUID,
+                     row_id: uuid.UUID) -> None:
+        await delete_row(session, self.table, tenant_id=tenant_id, row_id=row_id)

@@ -14,8 +14,9 @@ from leadbase.audit import service as audit
 from leadbase.auth.context import Context
 from leadbase.events import outbox
 from leadbase.fields import values as field_values
+from leadbase.kit.checks import check_version, require_changes
 from leadbase.kit.contact import normalize_email, parse_phone
-from leadbase.kit.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from leadbase.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
 from leadbase.kit.sorting import parse_sort
 from leadbase.leads import field_filters, repository
@@ -180,8 +181,7 @@ async def update_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID
                       on_duplicate: OnDuplicate = "error") -> dict[str, Any]:
     current = await get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
     patch = body.model_dump(exclude_unset=True)
-    if not patch:
-        raise ValidationFailed("Nothing to update.", code="EMPTY_UPDATE")
+    require_changes(patch)
     return await _apply_update(session, ctx, current, patch, expected_version=expected_version,
                                on_duplicate=on_duplicate)
 
@@ -189,10 +189,7 @@ async def update_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID
 async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, Any],
                         patch: dict[str, Any], *, expected_version: int | None,
                         on_duplicate: OnDuplicate) -> dict[str, Any]:
-    if expected_version is not None and expected_version != current["version"]:
-        raise PreconditionFailed("The lead was changed by someone else; reload it.",
-                                 code="VERSION_MISMATCH",
-                                 extra={"current_version": current["version"]})
+    check_version(current, expected_version, what="lead")
     for key in ("status", "tags", "metadata", "do_not_contact", "consent"):
         if key in patch and patch[key] is None:
             raise ValidationFailed(f"'{key}' cannot be null.", code="NULL_NOT_ALLOWED",
@@ -250,10 +247,7 @@ async def delete_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID
                                  for_update=True)
     else:
         current = await get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
-    if expected_version is not None and expected_version != current["version"]:
-        raise PreconditionFailed("The lead was changed by someone else; reload it.",
-                                 code="VERSION_MISMATCH",
-                                 extra={"current_version": current["version"]})
+    check_version(current, expected_version, what="lead")
     if purge:
         await repository.purge(session, tenant_id=ctx.tenant_id, lead_id=lead_id)
         await audit.record(session, ctx=ctx, action="lead.purged", entity_type="lead",

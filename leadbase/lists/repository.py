@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
+from sqlalchemy import Select, func, insert, select, text, update
 from sqlalchemy import exists as sql_exists
-from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db.base import table_of
@@ -148,7 +148,13 @@ async def related_from_other_lists(session: AsyncSession, *, tenant_id: uuid.UUI
     return bool((await session.execute(q)).scalar())
 
 
-async def bump_schema_version(session: AsyncSession, *, tenant_id: uuid.UUID,
-                              list_id: uuid.UUID) -> None:
-    await session.execute(update(T).where(T.c.tenant_id == tenant_id, T.c.id == list_id)
+async def bump_schema_versions(session: AsyncSession, *, tenant_id: uuid.UUID,
+                               list_ids: Collection[uuid.UUID] | Select[tuple[uuid.UUID]]
+                               ) -> None:
+    """A change to the field schema of ``list_ids`` (ids, or a query selecting them): the
+    lists' compiled schemas, cached by ``schema_version``, are stale."""
+    if isinstance(list_ids, Collection) and not list_ids:
+        return
+    ids = list_ids if isinstance(list_ids, Select) else list(list_ids)
+    await session.execute(update(T).where(T.c.tenant_id == tenant_id, T.c.id.in_(ids))
                           .values(schema_version=T.c.schema_version + 1))

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context
-from leadbase.kit.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from leadbase.kit.checks import check_version, found, require_changes
+from leadbase.kit.errors import Conflict, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams
 from leadbase.kit.sorting import order_by, parse_sort
 from leadbase.lists import repository
@@ -28,10 +29,10 @@ async def resolve(session: AsyncSession, *, tenant_id: uuid.UUID,
                   list_id: uuid.UUID | None) -> uuid.UUID:
     """The list a lead goes to: the given one (which must exist here) or the default."""
     if list_id is None:
-        found = await repository.default_list_id(session, tenant_id=tenant_id)
-        if found is None:
-            found = await create_default(session, tenant_id=tenant_id)
-        return found
+        default = await repository.default_list_id(session, tenant_id=tenant_id)
+        if default is None:
+            default = await create_default(session, tenant_id=tenant_id)
+        return default
     if not await repository.exists(session, tenant_id=tenant_id, list_id=list_id):
         raise ValidationFailed(
             "The list does not exist in this workspace.",
@@ -43,12 +44,6 @@ async def resolve(session: AsyncSession, *, tenant_id: uuid.UUID,
 
 def _not_found() -> NotFound:
     return NotFound("List not found.", code="LIST_NOT_FOUND")
-
-
-def _check_version(row: dict[str, Any], expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != row["version"]:
-        raise PreconditionFailed("The list was changed by someone else; reload it.",
-                                 code="VERSION_MISMATCH")
 
 
 def _name_taken() -> Conflict:
@@ -79,17 +74,14 @@ async def create_list(session: AsyncSession, *, ctx: Context, body: ListCreate) 
 
 async def get_list(session: AsyncSession, *, ctx: Context, list_id: uuid.UUID) -> dict[str, Any]:
     """A live list of the workspace with its ``lead_count``; 404 ``LIST_NOT_FOUND``."""
-    row = await repository.get(session, tenant_id=ctx.tenant_id, list_id=list_id)
-    if row is None:
-        raise _not_found()
+    row = found(await repository.get(session, tenant_id=ctx.tenant_id, list_id=list_id), _not_found)
     return (await _with_counts(session, ctx, [row]))[0]
 
 
 async def get_by_number(session: AsyncSession, *, ctx: Context, number: int) -> dict[str, Any]:
     """The same as ``get_list``, by the list's integer ``number`` (profiles' ids)."""
-    row = await repository.get_by_number(session, tenant_id=ctx.tenant_id, number=number)
-    if row is None:
-        raise _not_found()
+    row = found(await repository.get_by_number(session, tenant_id=ctx.tenant_id, number=number),
+                _not_found)
     return (await _with_counts(session, ctx, [row]))[0]
 
 
@@ -114,13 +106,10 @@ async def update_list(
     the previous one in the same transaction; the default list cannot be un-defaulted
     directly (409 ``DEFAULT_LIST_REQUIRED``): make another list the default instead."""
     changes = body.model_dump(exclude_unset=True)
-    if not changes:
-        raise ValidationFailed("Nothing to update.", code="EMPTY_UPDATE")
-    row = await repository.get(session, tenant_id=ctx.tenant_id, list_id=list_id,
-                               lock="no_key_update")
-    if row is None:
-        raise _not_found()
-    _check_version(row, expected_version)
+    require_changes(changes)
+    row = found(await repository.get(session, tenant_id=ctx.tenant_id, list_id=list_id,
+                                     lock="no_key_update"), _not_found)
+    check_version(row, expected_version, what="list")
     values: dict[str, Any] = {}
     if "name" in changes and changes["name"] != row["name"]:
         name = changes["name"]
@@ -169,11 +158,9 @@ async def delete_list(session: AsyncSession, *, ctx: Context, list_id: uuid.UUID
     to (``LIST_IN_USE``). Its sections and fields stay, out of sight with it."""
     # A full row lock: leads being written into the list (which hold a key-share lock on
     # it) finish first, and are then counted; later ones find the list gone.
-    row = await repository.get(session, tenant_id=ctx.tenant_id, list_id=list_id,
-                               lock="update")
-    if row is None:
-        raise _not_found()
-    _check_version(row, expected_version)
+    row = found(await repository.get(session, tenant_id=ctx.tenant_id, list_id=list_id,
+                                     lock="update"), _not_found)
+    check_version(row, expected_version, what="list")
     if row["is_default"]:
         raise Conflict("The default list cannot be deleted; make another list the default "
                        "first.", code="DEFAULT_LIST")

@@ -12,7 +12,8 @@ from leadbase.audit import service as audit
 from leadbase.auth import repository as auth_repository
 from leadbase.auth.context import ROLE_RANK, Context
 from leadbase.auth.security import check_password_policy, hash_password
-from leadbase.kit.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from leadbase.kit.checks import check_version, require_changes, version_mismatch
+from leadbase.kit.errors import Conflict, Forbidden, NotFound
 from leadbase.kit.pagination import PageParams
 from leadbase.users import repository
 from leadbase.users.schemas import UserCreate, UserUpdate
@@ -77,13 +78,12 @@ async def update_user(
 ) -> dict[str, Any]:
     target = await get_user(session, ctx=ctx, user_id=user_id)
     changes = body.model_dump(exclude_unset=True)
-    if not changes:
-        raise ValidationFailed("Nothing to update.", code="EMPTY_UPDATE")
+    require_changes(changes)
     # Outranking: nobody changes a user of a higher role than their own.
     if ROLE_RANK[target["role"]] > ROLE_RANK.get(ctx.role, -1):
         raise Forbidden("You cannot change a user with a higher role.", code="ROLE_NOT_ALLOWED")
     # Checked up front too, so a stale If-Match fails even when nothing would change.
-    _check_version(target, expected_version)
+    check_version(target, expected_version, what="user")
     values: dict[str, Any] = {}
     if "name" in changes and changes["name"] is not None:
         values["name"] = changes["name"]
@@ -109,8 +109,7 @@ async def update_user(
     updated = await repository.update_user(session, tenant_id=ctx.tenant_id, user_id=user_id,
                                            values=values, expected_version=expected_version)
     if updated is None:
-        raise PreconditionFailed("The user was changed by someone else; reload it.",
-                                 code="VERSION_MISMATCH")
+        raise await _stale(session, ctx, user_id)
     if values.get("is_active") is False or "password_hash" in values:
         await auth_repository.revoke_user_tokens(session, user_id=user_id)
     await audit.record(session, ctx=ctx, action="user.updated", entity_type="user",
@@ -120,10 +119,10 @@ async def update_user(
     return updated
 
 
-def _check_version(target: dict[str, Any], expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != target["version"]:
-        raise PreconditionFailed("The user was changed by someone else; reload it.",
-                                 code="VERSION_MISMATCH")
+async def _stale(session: AsyncSession, ctx: Context, user_id: uuid.UUID) -> Exception:
+    """The 412 of an update whose ``If-Match`` lost the race (the version check is part of
+    the UPDATE), answering the version that won."""
+    return version_mismatch("user", (await get_user(session, ctx=ctx, user_id=user_id))["version"])
 
 
 async def _check_deactivation(session: AsyncSession, ctx: Context, target: dict[str, Any]) -> None:
@@ -139,15 +138,14 @@ async def deactivate_user(
     if ROLE_RANK[target["role"]] > ROLE_RANK.get(ctx.role, -1):
         raise Forbidden("You cannot deactivate a user with a higher role.",
                         code="ROLE_NOT_ALLOWED")
-    _check_version(target, expected_version)
+    check_version(target, expected_version, what="user")
     await _check_deactivation(session, ctx, target)
     updated = await repository.update_user(
         session, tenant_id=ctx.tenant_id, user_id=user_id, values={"is_active": False},
         expected_version=expected_version,
     )
     if updated is None:
-        raise PreconditionFailed("The user was changed by someone else; reload it.",
-                                 code="VERSION_MISMATCH")
+        raise await _stale(session, ctx, user_id)
     await auth_repository.revoke_user_tokens(session, user_id=user_id)
     await audit.record(session, ctx=ctx, action="user.deactivated", entity_type="user",
                        entity_id=user_id, changes={"fields": ["is_active"]})

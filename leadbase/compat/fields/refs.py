@@ -12,9 +12,8 @@ from typing import Any
 
 from leadbase.auth.deps import RequestScope
 from leadbase.codelists import service as codelists_service
-from leadbase.fields import repository as fields_repository
 from leadbase.fields import service as fields_service
-from leadbase.kit import crud
+from leadbase.fields import validation_rules
 from leadbase.kit.errors import NotFound, ValidationFailed
 from leadbase.lists import service as lists_service
 from leadbase.lists.sections import service as sections_service
@@ -101,9 +100,8 @@ class Refs:
         return row
 
     async def rule(self, number: int) -> Row:
-        # The fields service has no rule lookup by number: the kit's generic one.
-        row = await self._get("rule", number, None, lambda: crud.get_by_number(
-            self.session, fields_repository.RULES, tenant_id=self.ctx.tenant_id, number=number))
+        row = await self._get("rule", number, None, lambda: validation_rules.get_rule_by_number(
+            self.session, ctx=self.ctx, number=number))
         await self.lead_field_number(row["field_id"], required=True)
         return row
 

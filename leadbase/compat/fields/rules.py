@@ -20,7 +20,7 @@ from leadbase.compat.fields.schemas import (
     RuleReplace,
 )
 from leadbase.fields import schemas as canonical_schemas
-from leadbase.fields import service
+from leadbase.fields import validation_rules as service
 from leadbase.kit.errors import ValidationFailed
 
 router = APIRouter(tags=["validation_rules"], dependencies=[names(RULE_NAMES)])

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context
-from leadbase.kit.errors import NotFound, PreconditionFailed, ValidationFailed
+from leadbase.kit.checks import check_version, found, require_changes
+from leadbase.kit.errors import NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams
 from leadbase.lists import repository as lists_repository
 from leadbase.lists import service as lists_service
@@ -20,12 +21,6 @@ from leadbase.lists.sections.schemas import SectionCreate, SectionUpdate
 
 def _not_found() -> NotFound:
     return NotFound("Field section not found.", code="SECTION_NOT_FOUND")
-
-
-def _check_version(row: dict[str, Any], expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != row["version"]:
-        raise PreconditionFailed("The section was changed by someone else; reload it.",
-                                 code="VERSION_MISMATCH")
 
 
 async def create_section(session: AsyncSession, *, ctx: Context,
@@ -38,8 +33,8 @@ async def create_section(session: AsyncSession, *, ctx: Context,
                                                   list_id=list_id)
     row = await repository.insert_section(session, tenant_id=ctx.tenant_id, values={
         "list_id": list_id, "name": body.name, "position": position})
-    await lists_repository.bump_schema_version(session, tenant_id=ctx.tenant_id,
-                                               list_id=list_id)
+    await lists_repository.bump_schema_versions(session, tenant_id=ctx.tenant_id,
+                                                list_ids=[list_id])
     await audit.record(session, ctx=ctx, action="field_section.created",
                        entity_type="field_section", entity_id=row["id"],
                        changes={"fields": ["list_id", "name", "position"]})
@@ -48,16 +43,14 @@ async def create_section(session: AsyncSession, *, ctx: Context,
 
 async def get_section(session: AsyncSession, *, ctx: Context,
                       section_id: uuid.UUID) -> dict[str, Any]:
-    row = await repository.get(session, tenant_id=ctx.tenant_id, section_id=section_id)
-    if row is None:
-        raise _not_found()
+    row = found(await repository.get(session, tenant_id=ctx.tenant_id, section_id=section_id),
+                _not_found)
     return row
 
 
 async def get_by_number(session: AsyncSession, *, ctx: Context, number: int) -> dict[str, Any]:
-    row = await repository.get_by_number(session, tenant_id=ctx.tenant_id, number=number)
-    if row is None:
-        raise _not_found()
+    row = found(await repository.get_by_number(session, tenant_id=ctx.tenant_id, number=number),
+                _not_found)
     return row
 
 
@@ -79,20 +72,17 @@ async def update_section(
     expected_version: int | None,
 ) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
-    if not changes:
-        raise ValidationFailed("Nothing to update.", code="EMPTY_UPDATE")
-    row = await repository.get(session, tenant_id=ctx.tenant_id, section_id=section_id,
-                               for_update=True)
-    if row is None:
-        raise _not_found()
-    _check_version(row, expected_version)
+    require_changes(changes)
+    row = found(await repository.get(session, tenant_id=ctx.tenant_id, section_id=section_id,
+                                     for_update=True), _not_found)
+    check_version(row, expected_version, what="section")
     values = {k: v for k, v in changes.items() if v != row[k]}
     if not values:
         return row
     updated = await repository.update_section(session, tenant_id=ctx.tenant_id,
                                               section_id=section_id, values=values)
-    await lists_repository.bump_schema_version(session, tenant_id=ctx.tenant_id,
-                                               list_id=row["list_id"])
+    await lists_repository.bump_schema_versions(session, tenant_id=ctx.tenant_id,
+                                                list_ids=[row["list_id"]])
     await audit.record(session, ctx=ctx, action="field_section.updated",
                        entity_type="field_section", entity_id=section_id,
                        changes={"fields": sorted(values)})
@@ -103,16 +93,14 @@ async def delete_section(session: AsyncSession, *, ctx: Context, section_id: uui
                          expected_version: int | None) -> int:
     """Soft-delete a section; its fields stay (with no section) and keep their data.
     Returns how many fields were detached."""
-    row = await repository.get(session, tenant_id=ctx.tenant_id, section_id=section_id,
-                               for_update=True)
-    if row is None:
-        raise _not_found()
-    _check_version(row, expected_version)
+    row = found(await repository.get(session, tenant_id=ctx.tenant_id, section_id=section_id,
+                                     for_update=True), _not_found)
+    check_version(row, expected_version, what="section")
     await repository.soft_delete(session, tenant_id=ctx.tenant_id, section_id=section_id)
     detached = await repository.detach_fields(session, tenant_id=ctx.tenant_id,
                                               section_id=section_id)
-    await lists_repository.bump_schema_version(session, tenant_id=ctx.tenant_id,
-                                               list_id=row["list_id"])
+    await lists_repository.bump_schema_versions(session, tenant_id=ctx.tenant_id,
+                                                list_ids=[row["list_id"]])
     await audit.record(session, ctx=ctx, action="field_section.deleted",
                        entity_type="field_section", entity_id=section_id,
                        changes={"fields": ["deleted_at"], "detached_fields": detached})
