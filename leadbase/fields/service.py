@@ -69,12 +69,10 @@ async def get_field_by_number(session: AsyncSession, *, ctx: Context,
 
 async def _check_references(session: AsyncSession, ctx: Context, values: dict[str, Any]) -> None:
     tenant = ctx.tenant_id
-    if values.get("section_id") is not None:
-        section = await sections_repository.get(session, tenant_id=tenant,
-                                                section_id=values["section_id"])
-        if section is None or section["list_id"] != values["list_id"]:
-            raise definitions.invalid("section_id", "no such section in this list",
-                                      "SECTION_NOT_FOUND")
+    # Sections are the workspace's: a field of any list may sit in any of them.
+    if values.get("section_id") is not None and await sections_repository.get(
+            session, tenant_id=tenant, section_id=values["section_id"]) is None:
+        raise definitions.invalid("section_id", "no such section", "SECTION_NOT_FOUND")
     if values.get("code_list_id") is not None and await codelists_repository.get(
             session, tenant_id=tenant, code_list_id=values["code_list_id"]) is None:
         raise definitions.invalid("code_list_id", "no such code list", "CODE_LIST_NOT_FOUND")

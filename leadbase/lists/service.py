@@ -155,7 +155,8 @@ async def delete_list(session: AsyncSession, *, ctx: Context, list_id: uuid.UUID
                       expected_version: int | None) -> None:
     """Soft-delete a list. Refused (409) for the default list (``DEFAULT_LIST``), a list
     with live leads (``LIST_NOT_EMPTY``) and a list that a field of another list relates
-    to (``LIST_IN_USE``). Its sections and fields stay, out of sight with it."""
+    to (``LIST_IN_USE``). Its fields stay, out of sight with it (sections are the
+    workspace's and stay in sight)."""
     # A full row lock: leads being written into the list (which hold a key-share lock on
     # it) finish first, and are then counted; later ones find the list gone.
     row = found(await repository.get(session, tenant_id=ctx.tenant_id, list_id=list_id,

@@ -1,4 +1,5 @@
-"""The per-list field schema: sections, field definitions, validation rules, code lists."""
+"""The field schema: per list, field definitions and validation rules; per workspace,
+sections and code lists."""
 
 from __future__ import annotations
 
@@ -20,15 +21,15 @@ RULE_TYPES = ("REGEX", "MIN_LENGTH", "MAX_LENGTH", "MIN_VALUE", "MAX_VALUE", "MI
 
 
 class FieldSection(Base, TenantOwned, UserData):
+    """A group of fields on a form, the workspace's: fields of any list sit in it (each
+    field keeps its own ``position``); sections are ordered by ``position``."""
+
     __tablename__ = "field_sections"
     __table_args__ = (
         Index("uq_field_sections_tenant_number", "tenant_id", "number", unique=True),
-        Index("ix_field_sections_tenant_list", "tenant_id", "list_id", "position"),
+        Index("ix_field_sections_tenant_position", "tenant_id", "position"),
     )
 
-    list_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("lead_lists.id", ondelete="CASCADE"), nullable=False
-    )
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
 

@@ -36,31 +36,39 @@ async def test_create_order_and_filter(client: httpx.AsyncClient, db: Database) 
     owner = await make_workspace(client)
     default = await default_list(client, owner)
     other = await create_list(client, owner, "Other")
-    resp = await client.post(SECTIONS, headers=owner.headers,
-                             json={"list_id": other["id"], "name": "Identity"})
+    resp = await client.post(SECTIONS, headers=owner.headers, json={"name": "Identity"})
     assert resp.status_code == 201, resp.text
     first = resp.json()
     assert resp.headers["etag"] == '"1"' and resp.headers["location"].endswith(first["id"])
-    assert first["position"] == 0 and first["list_id"] == other["id"]
-    assert set(first) == {"id", "number", "list_id", "name", "position", "created_at",
-                          "updated_at", "version"}
-    second = await _section(client, owner, list_id=other["id"], name="Address")
-    top = await _section(client, owner, list_id=other["id"], name="Top", position=0)
-    in_default = await _section(client, owner, name="Main")  # no list_id: the default list
-    assert second["position"] == 1 and in_default["list_id"] == default["id"]
-    assert await _schema_version(client, owner, other["id"]) == 4
+    assert first["position"] == 0
+    assert set(first) == {"id", "number", "name", "position", "created_at", "updated_at",
+                          "version"}
+    second = await _section(client, owner, name="Address")
+    top = await _section(client, owner, name="Top", position=0)
+    assert second["position"] == 1
+    # Creating a section changes no list's schema (no field sits in it yet).
+    assert await _schema_version(client, owner, other["id"]) == 1
+    everything = (await client.get(SECTIONS, headers=owner.headers)).json()
+    assert [s["id"] for s in everything["data"]] == [first["id"], top["id"], second["id"]]
+    assert everything["total"] == 3
+    paged = (await client.get(SECTIONS, headers=owner.headers,
+                              params={"per_page": 2, "page": 2})).json()
+    assert paged["total"] == 3 and [s["id"] for s in paged["data"]] == [second["id"]]
+    # ?list_id=: the sections holding a field of that list.
+    await insert_field(db, owner.tenant_id, list_id=str(other["id"]), code="a", type="INT",
+                       section_id=str(second["id"]))
+    await insert_field(db, owner.tenant_id, list_id=str(default["id"]), code="b",
+                       type="INT", section_id=str(first["id"]))
+    await insert_field(db, owner.tenant_id, list_id=str(other["id"]), code="c", type="INT",
+                       section_id=str(first["id"]))
     of_other = (await client.get(SECTIONS, headers=owner.headers,
                                  params={"list_id": other["id"]})).json()
-    assert [s["name"] for s in of_other["data"]] == ["Identity", "Top", "Address"]
-    assert of_other["total"] == 3
-    everything = (await client.get(SECTIONS, headers=owner.headers)).json()
-    assert [s["id"] for s in everything["data"]] == [in_default["id"], first["id"], top["id"],
-                                                     second["id"]]
-    paged = (await client.get(SECTIONS, headers=owner.headers,
-                              params={"per_page": 3, "page": 2})).json()
-    assert paged["total"] == 4 and [s["id"] for s in paged["data"]] == [second["id"]]
+    assert [s["id"] for s in of_other["data"]] == [first["id"], second["id"]]
+    of_default = (await client.get(SECTIONS, headers=owner.headers,
+                                   params={"list_id": default["id"]})).json()
+    assert [s["id"] for s in of_default["data"]] == [first["id"]]
     assert await scalar(db, owner.tenant_id, "SELECT count(*) FROM audit_entries WHERE "
-                        "action = 'field_section.created'") == 4
+                        "action = 'field_section.created'") == 3
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -68,7 +76,7 @@ async def test_create_order_and_filter(client: httpx.AsyncClient, db: Database) 
     ({"name": "x" * 201}, "name"),
     ({}, "name"),
     ({"name": "S", "position": -1}, "position"),
-    ({"name": "S", "list_id": "nope"}, "list_id"),
+    ({"name": "S", "list_id": "nope"}, "list_id"),  # a section is no list's
     ({"name": "S", "tenant_id": "00000000-0000-0000-0000-000000000001"}, "tenant_id"),
     ({"name": "S", "version": 2}, "version"),
 ])
@@ -87,29 +95,37 @@ async def test_lists_must_be_live_and_ours(client: httpx.AsyncClient) -> None:
     gone = await create_list(client, owner, "Gone")
     await client.delete(f"/api/v1/lists/{gone['id']}", headers=owner.headers)
     for list_id in (theirs["id"], gone["id"], str(uuid.uuid4())):
-        problem = assert_problem(await client.post(SECTIONS, headers=owner.headers,
-                                                   json={"list_id": list_id, "name": "S"}),
-                                 422, "LIST_NOT_FOUND")
-        assert problem["errors"][0]["field"] == "list_id"
         assert_problem(await client.get(SECTIONS, headers=owner.headers,
                                         params={"list_id": list_id}), 422, "LIST_NOT_FOUND")
+    default = await default_list(client, owner)
+    problem = assert_problem(await client.post(SECTIONS, headers=owner.headers, json={
+        "list_id": default["id"], "name": "S"}), 422, "VALIDATION_ERROR")
+    assert [e["field"] for e in problem["errors"]] == ["list_id"]
 
 
-async def test_sections_of_a_deleted_list_go_with_it(client: httpx.AsyncClient) -> None:
+async def test_a_section_outlives_a_deleted_list(client: httpx.AsyncClient,
+                                                 db: Database) -> None:
     owner = await make_workspace(client)
     doomed = await create_list(client, owner, "Doomed")
-    section = await _section(client, owner, list_id=doomed["id"], name="S")
+    section = await _section(client, owner, name="S")
+    await insert_field(db, owner.tenant_id, list_id=str(doomed["id"]), code="age",
+                       type="INT", section_id=str(section["id"]))
     await client.delete(f"/api/v1/lists/{doomed['id']}", headers=owner.headers)
-    assert_problem(await client.get(f"{SECTIONS}/{section['id']}", headers=owner.headers), 404,
-                   "SECTION_NOT_FOUND")
-    assert (await client.get(SECTIONS, headers=owner.headers)).json()["total"] == 0
+    assert (await client.get(f"{SECTIONS}/{section['id']}", headers=owner.headers)
+            ).status_code == 200
+    assert (await client.get(SECTIONS, headers=owner.headers)).json()["total"] == 1
 
 
-async def test_update_and_if_match(client: httpx.AsyncClient) -> None:
+async def test_update_and_if_match(client: httpx.AsyncClient, db: Database) -> None:
     owner = await make_workspace(client)
     section = await _section(client, owner, name="Old")
     url = f"{SECTIONS}/{section['id']}"
-    list_id = section["list_id"]
+    using = [await default_list(client, owner), await create_list(client, owner, "Other")]
+    unused = await create_list(client, owner, "Unused")
+    for n, made in enumerate(using):
+        await insert_field(db, owner.tenant_id, list_id=str(made["id"]), code=f"f{n}",
+                           type="INT", section_id=str(section["id"]))
+    list_id = using[1]["id"]
     before = await _schema_version(client, owner, list_id)
     got = await client.get(url, headers=owner.headers)
     assert got.headers["etag"] == '"1"'
@@ -118,7 +134,10 @@ async def test_update_and_if_match(client: httpx.AsyncClient) -> None:
     assert resp.status_code == 200, resp.text
     assert resp.json()["name"] == "New" and resp.json()["position"] == 5
     assert resp.headers["etag"] == '"2"'
+    # Every list with a field in the section has a new schema version; the others not.
     assert await _schema_version(client, owner, list_id) == before + 1
+    assert await _schema_version(client, owner, using[0]["id"]) == before + 1
+    assert await _schema_version(client, owner, unused["id"]) == 1
     assert_problem(await client.patch(url, headers={**owner.headers, "If-Match": '"1"'},
                                       json={"name": "Lost"}), 412, "VERSION_MISMATCH")
     assert_problem(await client.delete(url, headers={**owner.headers, "If-Match": '"1"'}),
@@ -134,7 +153,7 @@ async def test_delete_detaches_fields(client: httpx.AsyncClient, db: Database) -
     owner = await make_workspace(client)
     section = await _section(client, owner, name="Doomed")
     keep = await _section(client, owner, name="Kept")
-    list_id = section["list_id"]
+    list_id = (await create_list(client, owner, "Other"))["id"]
     field = await insert_field(db, owner.tenant_id, list_id=str(list_id), code="age",
                                type="INT", section_id=str(section["id"]))
     other = await insert_field(db, owner.tenant_id, list_id=str(list_id), code="city",
@@ -190,9 +209,12 @@ async def test_service_level(client: httpx.AsyncClient, db: Database) -> None:
         made = await service.create_section(session, ctx=ctx, body=SectionCreate(name="A"))
         assert (await service.get_by_number(session, ctx=ctx,
                                             number=made["number"]))["id"] == made["id"]
-        rows, total = await service.list_sections(session, ctx=ctx, params=PARAMS,
-                                                  list_id=made["list_id"])
+        rows, total = await service.list_sections(session, ctx=ctx, params=PARAMS)
         assert total == 1 and rows[0]["id"] == made["id"]
+        default = (await default_list(client, owner))["id"]
+        rows, total = await service.list_sections(session, ctx=ctx, params=PARAMS,
+                                                  list_id=uuid.UUID(str(default)))
+        assert (rows, total) == ([], 0)  # no field of the list sits in it
         with pytest.raises(PreconditionFailed):
             await service.update_section(session, ctx=ctx, section_id=made["id"],
                                          body=SectionUpdate(name="B"), expected_version=3)

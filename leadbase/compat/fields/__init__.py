@@ -40,7 +40,13 @@ Choices where the document is vague
     - The other resources (``/validation_rules``, ``/lead_field_sections``,
       ``/nomenclators`` with ``/items``, ``/campaigns``) follow the same style. Their
       PUTs require the attributes their POST requires; other attributes not sent keep
-      their value. Sections and rules do not move (422 ``*_MOVE_UNSUPPORTED``).
+      their value. Rules do not move (422 ``RULE_MOVE_UNSUPPORTED``).
+    - Sections (``lead_field_section_id``) are the workspace's, not a campaign's: the
+      document's PUT example puts a field of campaign 2 in section 1, the section its
+      POST examples use for campaign 1. A field of any campaign may sit in any section,
+      each field keeping its own ``order``. A section is ``{id, name, order}``;
+      ``GET /lead_field_sections?campaign_id=`` keeps the sections holding a field of
+      that campaign.
     - Writes need the ``admin`` role (as the canonical schema API); reads any member.
     - Unknown keys in bodies are ignored, as a FastAPI application with plain models
       does.

@@ -68,8 +68,8 @@ async def replace_campaign(id: Id, body: CampaignReplace, scope: AdminScope) -> 
 @router.delete("/campaigns/{id}", response_model=DeleteOut)
 async def delete_campaign(id: Id, scope: AdminScope) -> Response:
     """Delete a campaign with no leads (409 for the default campaign, one with leads, or
-    one a LEAD field of another campaign relates to). Its sections and fields go out of
-    sight with it."""
+    one a LEAD field of another campaign relates to). Its fields go out of sight with it;
+    sections are the workspace's and stay."""
     refs = Refs(scope)
     found = await refs.campaign(id)
     await service.delete_list(scope.session, ctx=scope.ctx, list_id=found["id"],

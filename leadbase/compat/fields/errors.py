@@ -40,7 +40,7 @@ FIELD_NAMES = {"list_id": "campaign_id", "section_id": "lead_field_section_id",
                "type": "field_type_code", "subtype": "field_subtype_code",
                "position": "order", "template_code": "field_template_code"}
 RULE_NAMES = {"field_id": "lead_field_id", "type": "rule_type_code", "position": "order"}
-SECTION_NAMES = {"list_id": "campaign_id", "position": "order"}
+SECTION_NAMES = {"position": "order"}
 NOMENCLATOR_NAMES = {"label": "name", "position": "order"}
 CAMPAIGN_NAMES: dict[str, str] = {}
 

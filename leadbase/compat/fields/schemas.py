@@ -150,19 +150,19 @@ class RuleReplace(Body):
 # -- sections ---------------------------------------------------------------------------
 
 class SectionCreate(Body):
+    """A section of the workspace: fields of any campaign may sit in it."""
+
     name: str
-    campaign_id: Number
     order: int | None = Field(default=None, description="After the last section when absent")
 
 
 class SectionReplace(SectionCreate):
-    """``name`` and ``campaign_id`` (the section's own: sections do not move)."""
+    """``name`` required; ``order`` keeps its value when not sent."""
 
 
 class SectionOut(BaseModel):
     id: int
     name: str
-    campaign_id: int
     order: int
 
 

@@ -1,5 +1,7 @@
-"""``/lead_field_sections``: the sections of a campaign's form, in the style of
-``/lead_fields``."""
+"""``/lead_field_sections``: the workspace's sections of the fields' forms, in the style of
+``/lead_fields``. A section is not a campaign's: a field of any campaign may sit in any
+section (the document's PUT example puts a field of campaign 2 in section 1, the section
+its POST examples use for campaign 1)."""
 
 from __future__ import annotations
 
@@ -20,65 +22,58 @@ from leadbase.compat.fields.schemas import (
     SectionOut,
     SectionReplace,
 )
-from leadbase.kit.errors import ValidationFailed
 from leadbase.lists.sections import schemas as canonical_schemas
 from leadbase.lists.sections import service
 
 router = APIRouter(tags=["lead_field_sections"], dependencies=[names(SECTION_NAMES)])
 
 
+def _values(body: SectionCreate) -> dict[str, object]:
+    values: dict[str, object] = {"name": body.name}
+    if body.order is not None:
+        values["position"] = body.order
+    return values
+
+
 @router.get("/lead_field_sections", response_model=list[SectionOut])
 async def list_sections(scope: Scope, paging: Paging,
                         campaign_id: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None
                         ) -> Response:
-    """Sections by campaign and order; ``campaign_id`` keeps one campaign's."""
+    """Sections by order; ``campaign_id`` keeps those holding a field of that campaign."""
     refs = Refs(scope)
     list_id = (await refs.campaign(campaign_id))["id"] if campaign_id is not None else None
     rows, _ = await service.list_sections(scope.session, ctx=scope.ctx, params=paging,
                                           list_id=list_id)
-    return views.respond([await views.section(refs, r) for r in rows])
+    return views.respond([views.section(refs, r) for r in rows])
 
 
 @router.post("/lead_field_sections", response_model=SectionOut)
 async def create_section(body: SectionCreate, scope: AdminScope) -> Response:
-    """Add a section to a campaign (``order``: after the last one when absent)."""
+    """Add a section to the workspace (``order``: after the last one when absent)."""
     refs = Refs(scope)
-    campaign = await refs.campaign(body.campaign_id, "campaign_id")
-    values = {"list_id": campaign["id"], "name": body.name}
-    if body.order is not None:
-        values["position"] = body.order
     created = await service.create_section(
         scope.session, ctx=scope.ctx,
-        body=canonical(canonical_schemas.SectionCreate, SECTION_NAMES, values))
-    return views.respond(await views.section(refs, created))
+        body=canonical(canonical_schemas.SectionCreate, SECTION_NAMES, _values(body)))
+    return views.respond(views.section(refs, created))
 
 
 @router.get("/lead_field_sections/{id}", response_model=SectionOut)
 async def get_section(id: Id, scope: Scope) -> Response:
     refs = Refs(scope)
-    return views.respond(await views.section(refs, await refs.section(id)))
+    return views.respond(views.section(refs, await refs.section(id)))
 
 
 @router.put("/lead_field_sections/{id}", response_model=SectionOut)
 async def replace_section(id: Id, body: SectionReplace, scope: AdminScope) -> Response:
-    """Rename or reorder a section (``name`` and ``campaign_id`` required; a section stays
-    in its campaign; ``order`` keeps its value when not sent)."""
+    """Rename or reorder a section (``name`` required; ``order`` keeps its value when not
+    sent)."""
     refs = Refs(scope)
     section = await refs.section(id)
-    campaign = await refs.campaign(body.campaign_id, "campaign_id")
-    if campaign["id"] != section["list_id"]:
-        current = await refs.campaign_number(section["list_id"])
-        raise ValidationFailed(
-            f"campaign_id: a section cannot move to another campaign (this one belongs to "
-            f"campaign {current})", code="SECTION_MOVE_UNSUPPORTED")
-    values: dict[str, object] = {"name": body.name}
-    if body.order is not None:
-        values["position"] = body.order
     updated = await service.update_section(
         scope.session, ctx=scope.ctx, section_id=section["id"],
-        body=canonical(canonical_schemas.SectionUpdate, SECTION_NAMES, values),
+        body=canonical(canonical_schemas.SectionUpdate, SECTION_NAMES, _values(body)),
         expected_version=None)
-    return views.respond(await views.section(refs, updated))
+    return views.respond(views.section(refs, updated))
 
 
 @router.delete("/lead_field_sections/{id}", response_model=DeleteOut)

@@ -65,12 +65,9 @@ def template(t: FieldTemplate) -> TemplateOut:
                                               message=r.message) for r in t.rules])
 
 
-async def section(refs: Refs, row: Row) -> SectionOut:
+def section(refs: Refs, row: Row) -> SectionOut:
     refs.remember("section", row)
-    campaign_id = await refs.campaign_number(row["list_id"])
-    assert campaign_id is not None
-    return SectionOut(id=row["number"], name=row["name"], campaign_id=campaign_id,
-                      order=row["position"])
+    return SectionOut(id=row["number"], name=row["name"], order=row["position"])
 
 
 def item(nomenclator_id: int, row: Row) -> ItemOut:

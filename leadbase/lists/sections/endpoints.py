@@ -1,5 +1,5 @@
-"""Field sections (``/api/v1/field-sections``): the ordered groups of a list's fields.
-Reading needs any role; writing, admin."""
+"""Field sections (``/api/v1/field-sections``): the workspace's ordered groups of fields;
+a field of any list may sit in any section. Reading needs any role; writing, admin."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _read(row: dict[str, Any]) -> SectionRead:
 @router.get("", response_model=SectionPage)
 async def list_sections(scope: Scope, params: Annotated[PageParams, Depends(page_params)],
                         list_id: uuid.UUID | None = None) -> Response:
-    """Sections ordered by list, then position (optionally of one list)."""
+    """Sections by position; ``list_id`` keeps those holding a field of that list."""
     rows, total = await service.list_sections(scope.session, ctx=scope.ctx, params=params,
                                               list_id=list_id)
     return json_response(SectionPage(data=[_read(r) for r in rows], total=total,
@@ -35,10 +35,10 @@ async def list_sections(scope: Scope, params: Annotated[PageParams, Depends(page
 
 
 @router.post("", status_code=201, response_model=SectionRead,
-             responses={422: {"description": "LIST_NOT_FOUND, VALIDATION_ERROR"}})
+             responses={422: {"description": "VALIDATION_ERROR"}})
 async def create_section(request: Request, body: SectionCreate, scope: AdminScope) -> Response:
-    """Add a section to a list (the default list when ``list_id`` is absent). Accepts
-    ``Idempotency-Key``."""
+    """Add a section to the workspace (after the last one when ``position`` is absent).
+    Accepts ``Idempotency-Key``."""
 
     async def work() -> Response:
         row = await service.create_section(scope.session, ctx=scope.ctx, body=body)
@@ -59,7 +59,7 @@ async def get_section(section_id: uuid.UUID, scope: Scope) -> Response:
               responses={412: {"description": "If-Match names an older version"}})
 async def update_section(section_id: uuid.UUID, body: SectionUpdate, scope: AdminScope,
                          if_match: IfMatch) -> Response:
-    """Rename or move a section (``position`` is its sort key within the list)."""
+    """Rename or move a section (``position`` is its sort key among the workspace's)."""
     row = await service.update_section(scope.session, ctx=scope.ctx, section_id=section_id,
                                        body=body, expected_version=if_match)
     return json_response(_read(row), headers={"ETag": etag(row["version"])})

@@ -14,12 +14,12 @@ POSITION_MAX = 1_000_000
 
 
 class SectionCreate(WriteModel):
-    list_id: uuid.UUID | None = Field(default=None,
-                                      description="The list; its default list when absent")
+    """A section of the workspace: fields of any list may sit in it."""
+
     name: str = Field(min_length=1, max_length=200)
     position: int | None = Field(default=None, ge=0, le=POSITION_MAX,
-                                 description="Sort key within the list; after the last "
-                                             "section when absent")
+                                 description="Sort key among the workspace's sections; after "
+                                             "the last section when absent")
 
 
 class SectionUpdate(WriteModel):
@@ -32,7 +32,6 @@ class SectionUpdate(WriteModel):
 class SectionRead(ReadModel):
     id: uuid.UUID
     number: int
-    list_id: uuid.UUID
     name: str
     position: int
     created_at: datetime

@@ -1,5 +1,7 @@
-"""Rules for field sections. Every change bumps the list's ``schema_version`` (the key of
-compiled-schema caches); deleting a section is soft and leaves its fields without one."""
+"""Rules for field sections: the workspace's groups of fields, which fields of any list
+may sit in. A change to a section bumps the ``schema_version`` (the key of compiled-schema
+caches) of every list with a field in it; deleting a section is soft and leaves its fields
+without one."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from leadbase.kit.checks import check_version, found, require_changes
 from leadbase.kit.errors import NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams
 from leadbase.lists import repository as lists_repository
-from leadbase.lists import service as lists_service
 from leadbase.lists.sections import repository
 from leadbase.lists.sections.schemas import SectionCreate, SectionUpdate
 
@@ -23,41 +24,43 @@ def _not_found() -> NotFound:
     return NotFound("Field section not found.", code="SECTION_NOT_FOUND")
 
 
+async def _bump_lists_using(session: AsyncSession, ctx: Context, section_id: uuid.UUID) -> None:
+    await lists_repository.bump_schema_versions(
+        session, tenant_id=ctx.tenant_id,
+        list_ids=repository.lists_using(ctx.tenant_id, section_id))
+
+
 async def create_section(session: AsyncSession, *, ctx: Context,
                          body: SectionCreate) -> dict[str, Any]:
-    """Add a section to a list of this workspace (422 ``LIST_NOT_FOUND`` otherwise)."""
-    list_id = await lists_service.resolve(session, tenant_id=ctx.tenant_id, list_id=body.list_id)
+    """A new section of the workspace, after the last one unless ``position`` is given."""
     position = body.position
     if position is None:
-        position = await repository.next_position(session, tenant_id=ctx.tenant_id,
-                                                  list_id=list_id)
-    row = await repository.insert_section(session, tenant_id=ctx.tenant_id, values={
-        "list_id": list_id, "name": body.name, "position": position})
-    await lists_repository.bump_schema_versions(session, tenant_id=ctx.tenant_id,
-                                                list_ids=[list_id])
+        position = await repository.next_position(session, tenant_id=ctx.tenant_id)
+    row = await repository.ROWS.insert(session, tenant_id=ctx.tenant_id,
+                                       values={"name": body.name, "position": position})
     await audit.record(session, ctx=ctx, action="field_section.created",
                        entity_type="field_section", entity_id=row["id"],
-                       changes={"fields": ["list_id", "name", "position"]})
+                       changes={"fields": ["name", "position"]})
     return row
 
 
 async def get_section(session: AsyncSession, *, ctx: Context,
                       section_id: uuid.UUID) -> dict[str, Any]:
-    row = found(await repository.get(session, tenant_id=ctx.tenant_id, section_id=section_id),
-                _not_found)
-    return row
+    return found(await repository.get(session, tenant_id=ctx.tenant_id, section_id=section_id),
+                 _not_found)
 
 
 async def get_by_number(session: AsyncSession, *, ctx: Context, number: int) -> dict[str, Any]:
-    row = found(await repository.get_by_number(session, tenant_id=ctx.tenant_id, number=number),
-                _not_found)
-    return row
+    """The same as ``get_section``, by the section's integer ``number`` (profiles' ids)."""
+    return found(await repository.get_by_number(session, tenant_id=ctx.tenant_id,
+                                                number=number), _not_found)
 
 
 async def list_sections(session: AsyncSession, *, ctx: Context, params: PageParams,
                         list_id: uuid.UUID | None = None) -> tuple[list[dict[str, Any]], int]:
-    """Live sections ordered by list, then position. A ``list_id`` that names no list of
-    this workspace is refused (422 ``LIST_NOT_FOUND``) rather than answered empty."""
+    """Live sections by position; with ``list_id``, those holding a field of that list. A
+    ``list_id`` that names no list of this workspace is refused (422 ``LIST_NOT_FOUND``)
+    rather than answered empty."""
     if list_id is not None and await lists_repository.get(
             session, tenant_id=ctx.tenant_id, list_id=list_id) is None:
         raise ValidationFailed("The list does not exist in this workspace.",
@@ -79,10 +82,9 @@ async def update_section(
     values = {k: v for k, v in changes.items() if v != row[k]}
     if not values:
         return row
-    updated = await repository.update_section(session, tenant_id=ctx.tenant_id,
-                                              section_id=section_id, values=values)
-    await lists_repository.bump_schema_versions(session, tenant_id=ctx.tenant_id,
-                                                list_ids=[row["list_id"]])
+    updated = await repository.ROWS.update(session, tenant_id=ctx.tenant_id, row_id=section_id,
+                                           values=values)
+    await _bump_lists_using(session, ctx, section_id)
     await audit.record(session, ctx=ctx, action="field_section.updated",
                        entity_type="field_section", entity_id=section_id,
                        changes={"fields": sorted(values)})
@@ -96,11 +98,10 @@ async def delete_section(session: AsyncSession, *, ctx: Context, section_id: uui
     row = found(await repository.get(session, tenant_id=ctx.tenant_id, section_id=section_id,
                                      for_update=True), _not_found)
     check_version(row, expected_version, what="section")
+    await _bump_lists_using(session, ctx, section_id)
     await repository.soft_delete(session, tenant_id=ctx.tenant_id, section_id=section_id)
     detached = await repository.detach_fields(session, tenant_id=ctx.tenant_id,
                                               section_id=section_id)
-    await lists_repository.bump_schema_versions(session, tenant_id=ctx.tenant_id,
-                                                list_ids=[row["list_id"]])
     await audit.record(session, ctx=ctx, action="field_section.deleted",
                        entity_type="field_section", entity_id=section_id,
                        changes={"fields": ["deleted_at"], "detached_fields": detached})

@@ -42,8 +42,9 @@ def example(name: str) -> Any:
 
 @dataclass
 class World:
-    """A workspace with the document's campaign 1 and 2, section 1 (of campaign 1), a
-    section of campaign 2, and nomenclator 2 (items ROJO, AZUL, VERDE)."""
+    """A workspace with the document's campaign 1 and 2, section 1 ("Datos"), another
+    section ("Vehículo"), and nomenclator 2 (items ROJO, AZUL, VERDE). Sections are the
+    workspace's: fields of both campaigns may sit in either."""
 
     owner: Member
     campaign1: int
@@ -56,12 +57,11 @@ class World:
     def headers(self) -> dict[str, str]:
         return self.owner.headers
 
-    def ids(self, body: dict[str, Any], *, section1: int | None = None) -> dict[str, Any]:
-        """``body`` with the document's ids replaced by the numbers of this world's rows
-        (``section1`` maps the document's section 1 to another section)."""
+    def ids(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` with the document's ids replaced by the numbers of this world's rows."""
         maps = {"campaign_id": {1: self.campaign1, 2: self.campaign2},
                 "related_campaign_id": {1: self.campaign1, 2: self.campaign2},
-                "lead_field_section_id": {1: section1 or self.section1},
+                "lead_field_section_id": {1: self.section1},
                 "nomenclator_id": {2: self.nomenclator2}}
         return {k: maps[k][v] if k in maps else v for k, v in body.items()}
 
@@ -84,10 +84,8 @@ async def make_world(client: httpx.AsyncClient, name: str = "Concesionaria") -> 
     owner = await make_workspace(client, name)
     c1 = await ok(client, "POST", "/campaigns", owner, {"name": "Campaña 1"})
     c2 = await ok(client, "POST", "/campaigns", owner, {"name": "Campaña 2"})
-    s1 = await ok(client, "POST", "/lead_field_sections", owner,
-                  {"name": "Datos", "campaign_id": c1["id"]})
-    s2 = await ok(client, "POST", "/lead_field_sections", owner,
-                  {"name": "Datos", "campaign_id": c2["id"]})
+    s1 = await ok(client, "POST", "/lead_field_sections", owner, {"name": "Datos"})
+    s2 = await ok(client, "POST", "/lead_field_sections", owner, {"name": "Vehículo"})
     n2 = await ok(client, "POST", "/nomenclators", owner, {"name": "Colores", "items": [
         {"code": "ROJO", "name": "Rojo"}, {"code": "AZUL", "name": "Azul"},
         {"code": "VERDE", "name": "Verde", "active": False}]})

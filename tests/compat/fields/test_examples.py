@@ -190,16 +190,16 @@ async def _field(client: httpx.AsyncClient, w: Any, campaign: int, section: int,
 
 async def test_put_example(client: httpx.AsyncClient) -> None:
     w = await make_world(client)
-    # The example names campaign 2 and section 1. Sections belong to a campaign here, and
-    # a field stays in its campaign: the example applies to a field of campaign 2, its
-    # section 1 being campaign 2's section.
+    # The example names campaign 2 and section 1, the section the POST examples use for
+    # campaign 1: sections are the workspace's. A field stays in its campaign: the example
+    # applies to a field of campaign 2, here one in the other section.
     field = await _field(client, w, w.campaign2, w.section2)
-    put = w.ids(example("put"), section1=w.section2)
+    put = w.ids(example("put"))
     updated = await ok(client, "PUT", f"/lead_fields/{field['id']}", w.owner, put)
     assert (updated["id"], updated["name"], updated["field_type_code"]) == (
         field["id"], "Nombre", "STRING")
     assert (updated["campaign_id"], updated["lead_field_section_id"]) == (
-        w.campaign2, w.section2)
+        w.campaign2, w.section1)
     assert (updated["order"], updated["required"], updated["is_primary"]) == (2, False, False)
     # A PUT replaces: the optional attributes not sent are back to their defaults.
     assert updated["input_mask"] is None and updated["default_value"] is None

@@ -62,35 +62,47 @@ async def test_validation_rules(client: httpx.AsyncClient, db: Database) -> None
 
 async def test_sections(client: httpx.AsyncClient) -> None:
     w = await make_world(client)
-    listed = await ok(client, "GET", "/lead_field_sections", w.owner, campaign_id=w.campaign1)
-    assert listed == [{"id": w.section1, "name": "Datos", "campaign_id": w.campaign1,
-                       "order": 0}]
-    extra = await ok(client, "POST", "/lead_field_sections", w.owner,
-                     {"name": "Vehículo", "campaign_id": w.campaign1})
-    assert (extra["order"], extra["campaign_id"]) == (1, w.campaign1)
     every = await ok(client, "GET", "/lead_field_sections", w.owner)
-    assert {s["id"] for s in every} == {w.section1, w.section2, extra["id"]}
+    assert every == [{"id": w.section1, "name": "Datos", "order": 0},
+                     {"id": w.section2, "name": "Vehículo", "order": 1}]
+    # A campaign_id is not a section's (unknown keys are ignored): after the last section.
+    extra = await ok(client, "POST", "/lead_field_sections", w.owner,
+                     {"name": "Contacto", "campaign_id": w.campaign1})
+    assert set(extra) == {"id", "name", "order"} and extra["order"] == 2
     renamed = await ok(client, "PUT", f"/lead_field_sections/{extra['id']}", w.owner,
-                       {"name": "Auto", "campaign_id": w.campaign1, "order": 7})
+                       {"name": "Auto", "order": 7})
     assert (renamed["name"], renamed["order"]) == ("Auto", 7)
     assert await ok(client, "GET", f"/lead_field_sections/{extra['id']}", w.owner) == renamed
-    assert_detail(await call(client, "PUT", f"/lead_field_sections/{extra['id']}", w.owner,
-                             {"name": "Auto", "campaign_id": w.campaign2}), 422,
-                  "SECTION_MOVE_UNSUPPORTED")
+    kept = await ok(client, "PUT", f"/lead_field_sections/{extra['id']}", w.owner,
+                    {"name": "Auto 2"})
+    assert kept["order"] == 7
     assert_validation(await call(client, "PUT", f"/lead_field_sections/{extra['id']}",
-                                 w.owner, {"name": "Auto"}), ("body", "campaign_id"))
-    # A field of campaign 1 cannot sit in a section of campaign 2.
-    body = {**w.ids(example("option_b1")), "lead_field_section_id": w.section2}
+                                 w.owner, {"order": 1}), ("body", "name"))
+    # One section, fields of both campaigns, each with its own order.
+    first = await ok(client, "POST", "/lead_fields", w.owner, w.ids(example("option_b1")))
+    second = await ok(client, "POST", "/lead_fields", w.owner, {
+        **w.ids(example("option_b1")), "campaign_id": w.campaign2, "order": 3})
+    assert [(f["campaign_id"], f["lead_field_section_id"], f["order"])
+            for f in (first, second)] == [(w.campaign1, w.section1, 1),
+                                          (w.campaign2, w.section1, 3)]
+    assert [s["id"] for s in await ok(client, "GET", "/lead_field_sections", w.owner,
+                                      campaign_id=w.campaign2)] == [w.section1]
+    moved = await ok(client, "PUT", f"/lead_fields/{second['id']}", w.owner, {
+        **w.ids(example("put")), "lead_field_section_id": extra["id"]})
+    assert (moved["lead_field_section_id"], moved["order"]) == (extra["id"], 2)
+    assert [s["id"] for s in await ok(client, "GET", "/lead_field_sections", w.owner,
+                                      campaign_id=w.campaign2)] == [extra["id"]]
+    # A section of another workspace names nothing here.
+    them = await make_world(client, "Otra")
+    body = {**w.ids(example("option_b1")), "lead_field_section_id": them.section1}
     detail = assert_detail(await call(client, "POST", "/lead_fields", w.owner, body), 422,
                            "SECTION_NOT_FOUND")
     assert detail.startswith("lead_field_section_id: ")
-    field = await ok(client, "POST", "/lead_fields", w.owner,
-                     {**w.ids(example("option_b1")), "lead_field_section_id": extra["id"]})
     gone = await ok(client, "DELETE", f"/lead_field_sections/{extra['id']}", w.owner)
     assert gone == {"id": extra["id"], "result": "deleted"}
     assert_detail(await call(client, "GET", f"/lead_field_sections/{extra['id']}", w.owner),
                   404, "SECTION_NOT_FOUND")
-    detached = await ok(client, "GET", f"/lead_fields/{field['id']}", w.owner)
+    detached = await ok(client, "GET", f"/lead_fields/{second['id']}", w.owner)
     assert detached["lead_field_section_id"] is None
 
 
