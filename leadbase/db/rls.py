@@ -1,0 +1,48 @@
+"""Row-level security for new tables, in one call from a migration::
+
+    from leadbase.db import rls
+
+    def upgrade() -> None:
+        op.create_table("deals", ...)
+        rls.protect("deals")
+
+A protected table grants the application role (``leadbase_app``) its four statements,
+enables and forces row-level security (``FORCE``: a table owner that is not a superuser
+is held by the policies too) and gets the policy ``tenant_isolation``: rows whose
+``tenant_id`` is the transaction's ``app.tenant_id`` (``lb_current_tenant()``, migration
+0001). ``system_scope=True`` also admits the ``app.scope = 'system'`` setting, for the
+plumbing tables sign-in and the sweeps read across workspaces; tenant data never takes
+it (see docs/DECISIONS.md, "Row-level security: one role, two settings").
+
+Migrations written before this module spell the same statements out; they stay as they
+are."""
+
+from __future__ import annotations
+
+import re
+
+from leadbase.db.session import APP_ROLE
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def statements(table: str, *, system_scope: bool = False) -> list[str]:
+    """The SQL that puts ``table`` (with a ``tenant_id`` column) under row-level security."""
+    if not _IDENTIFIER.match(table):
+        raise ValueError(f"not a plain table name: {table!r}")
+    rows = "tenant_id = lb_current_tenant()" + (" OR lb_system_scope()" if system_scope else "")
+    return [
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}",
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_isolation ON {table} USING ({rows}) WITH CHECK ({rows})",
+    ]
+
+
+def protect(table: str, *, system_scope: bool = False) -> None:
+    """In a migration's ``upgrade()``: put the new ``table`` under row-level security.
+    (Dropping the table drops its policy; a ``downgrade()`` needs nothing more.)"""
+    from alembic import op
+
+    for sql in statements(table, system_scope=system_scope):
+        op.execute(sql)

@@ -1,0 +1,77 @@
+"""Migration 0011 (sections belong to the workspace), up and down over rows of 0010."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, pool
+
+from leadbase.db.migrate import alembic_config
+from leadbase.db.urls import sqlalchemy_url, with_database
+from tests.conftest import _server_url
+
+
+def _migrate(url: str, target: str, *, down: bool = False) -> None:
+    cfg = alembic_config(url)
+    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, target)
+    engine.dispose()
+
+
+@pytest.fixture
+def at_0010() -> Iterator[str]:
+    server = _server_url()
+    name = f"leadbase_mig_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(server, name)
+    _migrate(url, "0010")
+    yield url
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_up_and_down(at_0010: str) -> None:
+    t = uuid.uuid4()
+    default, other, gone = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    shared, of_gone, empty = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    f_default, f_other = uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(at_0010, autocommit=True) as conn:
+        conn.execute("INSERT INTO tenants (id, name, slug) VALUES (%s, 'T', %s)",
+                     (t, f"t-{t.hex[:8]}"))
+        conn.execute("INSERT INTO lead_lists (id, tenant_id, name, is_default, deleted_at) "
+                     "VALUES (%s, %s, 'Default', true, NULL), (%s, %s, 'Other', false, NULL),"
+                     " (%s, %s, 'Gone', false, now())", (default, t, other, t, gone, t))
+        conn.execute("INSERT INTO field_sections (id, tenant_id, list_id, name, position) "
+                     "VALUES (%s, %s, %s, 'Shared', 0), (%s, %s, %s, 'Of gone', 0), "
+                     "(%s, %s, %s, 'Empty', 1)",
+                     (shared, t, other, of_gone, t, gone, empty, t, other))
+        conn.execute("INSERT INTO field_definitions (id, tenant_id, list_id, section_id, name, "
+                     "code, type) VALUES (%s, %s, %s, %s, 'A', 'a', 'INT')",
+                     (f_default, t, default, shared))
+    _migrate(at_0010, "0011")
+    with psycopg.connect(at_0010, autocommit=True) as conn:
+        # 0011 lets a field of another list into the section.
+        conn.execute("INSERT INTO field_definitions (id, tenant_id, list_id, section_id, name, "
+                     "code, type) VALUES (%s, %s, %s, %s, 'B', 'b', 'INT')",
+                     (f_other, t, other, shared))
+        live = conn.execute("SELECT name FROM field_sections WHERE deleted_at IS NULL "
+                            "ORDER BY name").fetchall()
+        assert live == [("Empty",), ("Shared",)]  # a deleted list's section stays hidden
+        columns = conn.execute("SELECT column_name FROM information_schema.columns WHERE "
+                               "table_name = 'field_sections'").fetchall()
+        assert ("list_id",) not in columns
+    _migrate(at_0010, "0010", down=True)
+    with psycopg.connect(at_0010, autocommit=True) as conn:
+        lists = dict(conn.execute("SELECT id, list_id FROM field_sections").fetchall())
+        # The list of its oldest field, else the default list.
+        assert lists == {shared: default, of_gone: default, empty: default}
+        sections = dict(conn.execute("SELECT id, section_id FROM field_definitions").fetchall())
+        assert sections == {f_default: shared, f_other: None}
