@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -34,17 +35,25 @@ def _server_url() -> str:
     return embedded.start(ROOT / ".leadbase-test")
 
 
-@pytest.fixture(scope="session")
-def libpq() -> Iterator[str]:
+@contextmanager
+def new_database(prefix: str = "leadbase_test") -> Iterator[str]:
+    """An empty database of its own on the test server (dropped afterwards)."""
     server = _server_url()
-    name = f"leadbase_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(server, name)
-    migrate.upgrade(url)
-    yield url
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield with_database(server, name)
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def libpq() -> Iterator[str]:
+    with new_database() as url:
+        migrate.upgrade(url)
+        yield url
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Iterator
 
@@ -12,8 +11,8 @@ from alembic import command
 from sqlalchemy import create_engine, pool
 
 from leadbase.db.migrate import alembic_config
-from leadbase.db.urls import sqlalchemy_url, with_database
-from tests.conftest import _server_url
+from leadbase.db.urls import sqlalchemy_url
+from tests.conftest import new_database
 
 
 def _migrate(url: str, target: str, *, down: bool = False) -> None:
@@ -27,15 +26,9 @@ def _migrate(url: str, target: str, *, down: bool = False) -> None:
 
 @pytest.fixture
 def at_0010() -> Iterator[str]:
-    server = _server_url()
-    name = f"leadbase_mig_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(server, name)
-    _migrate(url, "0010")
-    yield url
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_database("leadbase_mig") as url:
+        _migrate(url, "0010")
+        yield url
 
 
 def test_up_and_down(at_0010: str) -> None:

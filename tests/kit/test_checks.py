@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from leadbase.db.session import Database
 from leadbase.kit.checks import check_version, found, require_changes, version_mismatch
 from leadbase.kit.errors import NotFound, PreconditionFailed, ValidationFailed
-from tests.auth.helpers import assert_problem
+from leadbase.users import service as users_service
+from leadbase.users.schemas import UserUpdate
+from tests.auth.helpers import assert_problem, member_ctx
 from tests.factories import Member, add_member, make_lead, make_workspace
 from tests.lists.helpers import create_list
 
@@ -65,7 +70,7 @@ async def test_every_412_answers_the_current_version(client: httpx.AsyncClient) 
             "VERSION_MISMATCH")
         assert stale["current_version"] == current, what
         assert stale["detail"] == f"The {what} was changed by someone else; reload it."
-        if what not in ("rule", "user"):  # rules and users have no If-Match on DELETE
+        if what != "rule":  # a rule's DELETE takes no If-Match
             gone = assert_problem(await client.delete(
                 url, headers={**owner.headers, "If-Match": '"1"'}), 412, "VERSION_MISMATCH")
             assert gone["current_version"] == current, what
@@ -77,6 +82,34 @@ async def test_every_update_of_nothing_is_refused(client: httpx.AsyncClient) -> 
         assert_problem(await client.patch(url, headers=owner.headers, json={}), 422,
                        "EMPTY_UPDATE")
         assert (await client.get(url, headers=owner.headers)).json()["version"] == 1, what
+
+
+async def test_a_lost_race_answers_the_winning_version(client: httpx.AsyncClient,
+                                                       db: Database) -> None:
+    """A user's update checks its version in the UPDATE itself: when a concurrent change
+    commits between the read and the write, the 412 names the version that won."""
+    owner = await make_workspace(client)
+    agent = await add_member(client, owner, "agent")
+    started = asyncio.Event()
+
+    async def stale_update() -> PreconditionFailed:
+        async with db.transaction(owner.tenant_id) as session:
+            started.set()
+            with pytest.raises(PreconditionFailed) as lost:
+                await users_service.update_user(session, ctx=member_ctx(owner),
+                                                user_id=agent.user_id,
+                                                body=UserUpdate(name="Late"),
+                                                expected_version=1)
+            return lost.value
+
+    async with db.transaction(owner.tenant_id) as winner:
+        await winner.execute(text("UPDATE users SET name = 'First', version = version + 1 "
+                                  "WHERE id = :u"), {"u": agent.user_id})
+        loser = asyncio.create_task(stale_update())
+        await started.wait()
+        await asyncio.sleep(0.5)  # the loser reads version 1, then waits on the row lock
+    error = await loser
+    assert error.code == "VERSION_MISMATCH" and error.extra == {"current_version": 2}
 
 
 def test_check_version() -> None:
