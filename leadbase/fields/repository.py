@@ -12,10 +12,8 @@ from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.kit import crud
 from leadbase.models import (
-    CodeList,
     CodeListItem,
     FieldDefinition,
-    FieldSection,
     Lead,
     LeadFieldKey,
     LeadList,
@@ -24,8 +22,6 @@ from leadbase.models import (
 
 FIELDS = table_of(FieldDefinition)
 RULES = table_of(ValidationRule)
-SECTIONS = table_of(FieldSection)
-CODE_LISTS = table_of(CodeList)
 ITEMS = table_of(CodeListItem)
 LISTS = table_of(LeadList)
 LEADS = table_of(Lead)
