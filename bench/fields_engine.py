@@ -47,7 +47,7 @@ from leadbase.db import embedded, migrate  # noqa: E402
 from leadbase.db.base import table_of  # noqa: E402
 from leadbase.db.session import Database  # noqa: E402
 from leadbase.db.urls import with_database  # noqa: E402
-from leadbase.fields import indexes  # noqa: E402
+from leadbase.fields import indexes, validation_rules  # noqa: E402
 from leadbase.fields import service as fields_service  # noqa: E402
 from leadbase.fields.checks import is_valid  # noqa: E402
 from leadbase.fields.schemas import FieldCreate, RuleCreate  # noqa: E402
@@ -149,11 +149,11 @@ async def build_schema(db: Database, ctx: Context, list_id: uuid.UUID) -> None:
             field = await fields_service.create_field(
                 session, ctx=ctx, body=FieldCreate.model_validate({**spec, "list_id": list_id}))
             if spec["name"] == "Codigo":
-                await fields_service.create_rule(session, ctx=ctx, body=RuleCreate(
+                await validation_rules.create_rule(session, ctx=ctx, body=RuleCreate(
                     field_id=field["id"], type="REGEX", value=r"^[A-C][0-9]{4}$"))
             if spec["name"] == "Alta":
                 for kind, value in (("MIN_DATE", "2000-01-01"), ("MAX_DATE", "today")):
-                    await fields_service.create_rule(session, ctx=ctx, body=RuleCreate(
+                    await validation_rules.create_rule(session, ctx=ctx, body=RuleCreate(
                         field_id=field["id"], type=kind, value=value))  # type: ignore[arg-type]
 
 

@@ -11,8 +11,8 @@ update across workspaces (``NO FORCE`` for its duration, as 0009 does for its ba
 Downgrade: each section goes back to the list of one of its fields (the oldest), else to
 its workspace's default list; fields of other lists lose the section.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 07:00:00
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

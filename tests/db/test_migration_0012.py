@@ -1,4 +1,4 @@
-"""Migration 0011 (sections belong to the workspace), up and down over rows of 0010."""
+"""Migration 0012 (sections belong to the workspace), up and down over rows of 0011."""
 
 from __future__ import annotations
 
@@ -25,18 +25,18 @@ def _migrate(url: str, target: str, *, down: bool = False) -> None:
 
 
 @pytest.fixture
-def at_0010() -> Iterator[str]:
+def at_0011() -> Iterator[str]:
     with new_database("leadbase_mig") as url:
-        _migrate(url, "0010")
+        _migrate(url, "0011")
         yield url
 
 
-def test_up_and_down(at_0010: str) -> None:
+def test_up_and_down(at_0011: str) -> None:
     t = uuid.uuid4()
     default, other, gone = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     shared, of_gone, empty = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     f_default, f_other = uuid.uuid4(), uuid.uuid4()
-    with psycopg.connect(at_0010, autocommit=True) as conn:
+    with psycopg.connect(at_0011, autocommit=True) as conn:
         conn.execute("INSERT INTO tenants (id, name, slug) VALUES (%s, 'T', %s)",
                      (t, f"t-{t.hex[:8]}"))
         conn.execute("INSERT INTO lead_lists (id, tenant_id, name, is_default, deleted_at) "
@@ -49,9 +49,9 @@ def test_up_and_down(at_0010: str) -> None:
         conn.execute("INSERT INTO field_definitions (id, tenant_id, list_id, section_id, name, "
                      "code, type) VALUES (%s, %s, %s, %s, 'A', 'a', 'INT')",
                      (f_default, t, default, shared))
-    _migrate(at_0010, "0011")
-    with psycopg.connect(at_0010, autocommit=True) as conn:
-        # 0011 lets a field of another list into the section.
+    _migrate(at_0011, "0012")
+    with psycopg.connect(at_0011, autocommit=True) as conn:
+        # 0012 lets a field of another list into the section.
         conn.execute("INSERT INTO field_definitions (id, tenant_id, list_id, section_id, name, "
                      "code, type) VALUES (%s, %s, %s, %s, 'B', 'b', 'INT')",
                      (f_other, t, other, shared))
@@ -61,8 +61,8 @@ def test_up_and_down(at_0010: str) -> None:
         columns = conn.execute("SELECT column_name FROM information_schema.columns WHERE "
                                "table_name = 'field_sections'").fetchall()
         assert ("list_id",) not in columns
-    _migrate(at_0010, "0010", down=True)
-    with psycopg.connect(at_0010, autocommit=True) as conn:
+    _migrate(at_0011, "0011", down=True)
+    with psycopg.connect(at_0011, autocommit=True) as conn:
         lists = dict(conn.execute("SELECT id, list_id FROM field_sections").fetchall())
         # The list of its oldest field, else the default list.
         assert lists == {shared: default, of_gone: default, empty: default}
