@@ -47,9 +47,9 @@ def _import(values: dict[str, str]) -> dict[str, Any] | None:
     if not valid:
         return None
     staged = dict(zip(rows.STAGE_COLUMNS, row, strict=True))
-    return {k: v for k, v in staged.items() if k in rules.LIMITS or k in ("timezone",
+    return {k: v for k, v in staged.items() if k in rules.LIMITS or (k in ("timezone",
                                                                          "country")
-            and v is not None}
+            and v is not None)}
 
 
 @pytest.mark.parametrize("values", CASES)
