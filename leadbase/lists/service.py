@@ -13,6 +13,7 @@ from leadbase.auth.context import Context
 from leadbase.kit.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from leadbase.kit.pagination import PageParams
 from leadbase.kit.sorting import order_by, parse_sort
+from leadbase.leads.repository import readable
 from leadbase.lists import repository
 from leadbase.lists.schemas import ListCreate, ListUpdate
 
@@ -58,7 +59,7 @@ def _name_taken() -> Conflict:
 
 async def _with_counts(session: AsyncSession, ctx: Context,
                        rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    counts = await repository.lead_counts(session, tenant_id=ctx.tenant_id,
+    counts = await repository.lead_counts(session, scope=readable(ctx),
                                           list_ids=[r["id"] for r in rows])
     for row in rows:
         row["lead_count"] = counts.get(row["id"], 0)

@@ -29,12 +29,47 @@ from tests.exports.conftest import read_csv
 from tests.factories import Member, add_member, make_lead, make_workspace
 
 LEAD_TAGS = frozenset({"leads", "exports", "imports"})
+# Properties of an answer that come from reading leads.
+LEAD_PROPERTIES = frozenset({"lead_count", "lead_id", "lead_ids", "leads"})
 
 
-def _operations(app: FastAPI, prefix: str = "") -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for path, ops in app.openapi()["paths"].items():
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value.rsplit("/", 1)[-1]
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def _reads_leads(op: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    """Whether an answer of ``op`` holds a lead property (following ``$ref``s)."""
+    seen: set[str] = set()
+    todo = list(_refs(op.get("responses", {})))
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        if LEAD_PROPERTIES & set(schemas[name].get("properties", {})):
+            return True
+        todo.extend(_refs(schemas[name]))
+    return False
+
+
+def _operations(app: FastAPI, prefix: str = "") -> Iterator[tuple[str, str, bool]]:
+    """(method, path, touches leads) of every operation of the app and of its mounts."""
+    spec = app.openapi()
+    schemas = spec.get("components", {}).get("schemas", {})
+    for path, ops in spec["paths"].items():
         for method, op in ops.items():
-            yield method.upper(), prefix + path, op
+            params = {p["name"] for p in op.get("parameters", [])}
+            touches = ("leads" in path.split("/") or bool(LEAD_TAGS & set(op.get("tags", [])))
+                       or "lead_id" in params or _reads_leads(op, schemas))
+            yield method.upper(), prefix + path, touches
     for route in app.routes:
         if isinstance(route, Mount) and isinstance(route.app, FastAPI):
             yield from _operations(route.app, prefix + route.path)
@@ -42,14 +77,9 @@ def _operations(app: FastAPI, prefix: str = "") -> Iterator[tuple[str, str, dict
 
 def lead_routes(app: FastAPI) -> set[tuple[str, str]]:
     """Operations that read or write leads: under a ``leads`` path segment, tagged
-    leads/exports/imports, or taking a ``lead_id``."""
-    out = set()
-    for method, path, op in _operations(app):
-        params = {p["name"] for p in op.get("parameters", [])}
-        if "leads" in path.split("/") or LEAD_TAGS & set(op.get("tags", [])) \
-                or "lead_id" in params:
-            out.add((method, path))
-    return out
+    leads/exports/imports, taking a ``lead_id``, or answering lead data (a ``lead_count``,
+    a ``lead_id``...)."""
+    return {(method, path) for method, path, touches in _operations(app) if touches}
 
 
 @dataclass
@@ -208,6 +238,29 @@ async def _imports(w: World) -> None:
         assert (await w.call(method, f"/api/v1/imports{path}")).status_code == 403, path
 
 
+async def _lists(w: World) -> None:
+    """A list's ``lead_count`` counts the leads the caller may read."""
+    lists = (await w.call("GET", "/api/v1/lists")).json()["data"]
+    default = next(x for x in lists if x["is_default"])
+    assert default["lead_count"] == 1
+    got = await w.call("GET", f"/api/v1/lists/{default['id']}")
+    assert got.json()["lead_count"] == 1
+    assert (await w.call("POST", "/api/v1/lists", json={"name": "Mine"})).status_code == 403
+    assert (await w.call("PATCH", f"/api/v1/lists/{default['id']}",
+                         json={"description": "x"})).status_code == 403
+
+
+async def _campaigns(w: World) -> None:
+    """The fields profile's campaigns (lists) and their ``lead_count``, the same way."""
+    base = "/compat/fields/campaigns"
+    default = next(c for c in (await w.call("GET", base)).json() if c["is_default"])
+    assert default["lead_count"] == 1
+    assert (await w.call("GET", f"{base}/{default['id']}")).json()["lead_count"] == 1
+    assert (await w.call("POST", base, json={"name": "Mine"})).status_code == 403
+    assert (await w.call("PUT", f"{base}/{default['id']}",
+                         json={"name": "Renamed"})).status_code == 403
+
+
 PROBES: dict[tuple[str, str], Probe] = {
     ("GET", LEADS): _list,
     ("POST", LEADS): _create,
@@ -230,6 +283,14 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", "/api/v1/imports/{import_id}"): _imports,
     ("POST", "/api/v1/imports/{import_id}/cancel"): _imports,
     ("GET", "/api/v1/imports/{import_id}/errors"): _imports,
+    ("GET", "/api/v1/lists"): _lists,
+    ("POST", "/api/v1/lists"): _lists,
+    ("GET", "/api/v1/lists/{list_id}"): _lists,
+    ("PATCH", "/api/v1/lists/{list_id}"): _lists,
+    ("GET", "/compat/fields/campaigns"): _campaigns,
+    ("POST", "/compat/fields/campaigns"): _campaigns,
+    ("GET", "/compat/fields/campaigns/{id}"): _campaigns,
+    ("PUT", "/compat/fields/campaigns/{id}"): _campaigns,
 }
 
 
