@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 from starlette.routing import Mount
 
 from leadbase.auth.context import Context, Principal
@@ -27,6 +28,7 @@ from leadbase.leads.repository import Readable, readable
 from leadbase.leads.schemas import LeadCreate
 from tests.exports.conftest import read_csv
 from tests.factories import Member, add_member, make_lead, make_workspace
+from tests.imports.conftest import run, upload
 
 LEAD_TAGS = frozenset({"leads", "exports", "imports"})
 # Properties of an answer that come from reading leads.
@@ -369,3 +371,25 @@ async def test_an_agent_api_key_reaches_no_lead(client: httpx.AsyncClient) -> No
     listed = await client.get(LEADS, headers=h)
     assert listed.status_code == 200 and listed.json()["data"] == []
     assert (await client.get(f"{LEADS}/{unassigned['id']}", headers=h)).status_code == 404
+
+
+async def test_an_import_runs_only_for_the_whole_workspace(client: httpx.AsyncClient,
+                                                           db: Database,
+                                                           settings: Settings) -> None:
+    """Service level: an import matches and merges rows into any lead of the workspace,
+    so a job whose actor reads only their own leads fails before touching one."""
+    owner = await make_workspace(client, "Import scope")
+    agent = await add_member(client, owner, "agent")
+    lead = await make_lead(client, owner, company="Before")
+    resp = await upload(client, owner, f"email,company\n{lead['email']},After\n".encode(),
+                        on_duplicate="update")
+    assert resp.status_code == 202, resp.text
+    job_id = resp.json()["id"]
+    async with db.transaction(owner.tenant_id) as session:
+        await session.execute(text("UPDATE import_jobs SET actor = CAST(:a AS jsonb) "
+                                   "WHERE id = :i"), {
+            "a": json.dumps({"role": "agent", "user_id": str(agent.user_id)}), "i": job_id})
+    done = await run(client, owner, db, settings, resp.json())
+    assert done["status"] == "failed" and done["error_code"] == "ROLE_REQUIRED", done
+    now = (await client.get(f"{LEADS}/{lead['id']}", headers=owner.headers)).json()
+    assert now["company"] == "Before"
