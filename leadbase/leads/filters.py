@@ -103,7 +103,9 @@ class LeadFilter(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> LeadFilter:
-        """Statuses and ids are checked when the filter is made (422 INVALID_FILTER)."""
+        """Statuses and ids are checked when the filter is made. The 422 INVALID_FILTER is
+        raised as it is (not a ValueError, which pydantic would make a type error), so the
+        query string and a body both answer it, naming the parameter."""
         if self.statuses and (bad := [s for s in self.statuses if s not in STATUSES]):
             raise _invalid("status", f"one of {', '.join(sorted(STATUSES))}",
                            f"Unknown status '{bad[0]}'.")
@@ -127,10 +129,6 @@ class LeadFilter(BaseModel):
                            "message": e["msg"]} for e in exc.errors()]
         raise ValidationFailed("Invalid filter: " + ", ".join(e["field"] for e in errors[:5]),
                                code="INVALID_FILTER", errors=errors)
-
-    def as_params(self) -> dict[str, Any]:
-        """The filter as parameters :meth:`from_body` takes back (what a job keeps)."""
-        return self.model_dump(mode="json", exclude_defaults=True)
 
     # The parsed values the repository turns into conditions.
 
