@@ -263,7 +263,7 @@ FROM generate_series(%(start)s::int, %(stop)s::int) AS g
 async def filters(db: Database, url: str, ctx: Context, list_id: uuid.UUID,
                   args: argparse.Namespace) -> None:
     from leadbase.kit.pagination import PageParams
-    from leadbase.leads.repository import LeadFilter
+    from leadbase.leads.filters import LeadFilter
 
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:  # the owner: COPY-free bulk SQL
@@ -292,7 +292,10 @@ async def filters(db: Database, url: str, ctx: Context, list_id: uuid.UUID,
         for sort_label, sort in sorts.items():
             times = []
             for _ in range(args.queries):
-                f = LeadFilter(field_filters=make(), list_ids=[list_id])
+                f = LeadFilter.model_validate({
+                    "list_id": str(list_id),
+                    **{f"fields.{code}" + ("" if op == "eq" else f"_{op}"): value
+                       for code, op, value in make()}})
                 t0 = time.perf_counter()
                 async with db.transaction(ctx.tenant_id) as session:
                     await leads_service.list_leads(

@@ -5,7 +5,6 @@ request as a call to ``leadbase.leads.service``."""
 from __future__ import annotations
 
 import argparse
-import inspect
 import itertools
 import random
 import uuid
@@ -49,11 +48,9 @@ def sample_rows(url: str, tenant_id: str, n_leads: int, want: int = 5000) -> lis
 
 def build_scenarios(args: argparse.Namespace, sample: list[tuple[Any, ...]],
                     run_id: str) -> list[Scenario]:
-    from starlette.requests import Request as StarletteRequest
-
     from leadbase.kit.pagination import PageParams
     from leadbase.leads import service
-    from leadbase.leads.endpoints import lead_filter
+    from leadbase.leads.filters import LeadFilter
 
     per_page = args.per_page
     ids = [r[0] for r in sample]
@@ -140,23 +137,9 @@ def build_scenarios(args: argparse.Namespace, sample: list[tuple[Any, ...]],
             return Request("GET", f"/api/v1/leads?{params}", list_page=True)
         return make
 
-    filter_params = inspect.signature(lead_filter).parameters
-
     async def make_filter(qp: dict[str, str]) -> Any:
-        """The endpoint's filter dependency called as FastAPI would (it may read the
-        request's query string, e.g. for custom-field filters)."""
-        kwargs: dict[str, Any] = {}
-        for name, param in filter_params.items():
-            if name == "request":
-                kwargs[name] = StarletteRequest({
-                    "type": "http", "method": "GET", "path": "/api/v1/leads", "headers": [],
-                    "query_string": str(httpx.QueryParams(qp)).encode()})
-            elif name in qp:
-                kwargs[name] = qp[name]
-            else:
-                default = param.default
-                kwargs[name] = None if default is inspect.Parameter.empty else default
-        return await lead_filter(**kwargs)
+        """The filter the endpoint builds from the same query parameters."""
+        return LeadFilter.model_validate(qp)
 
     def direct_list(query: Callable[[int], dict[str, str]]
                     ) -> Callable[[Any, Any, int], Awaitable[Any]]:

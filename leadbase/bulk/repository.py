@@ -10,22 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db.base import table_of
 from leadbase.kit import crud
-from leadbase.leads.repository import LeadFilter, conditions
+from leadbase.leads.repository import LeadSet, conditions
 from leadbase.models import BulkJob, Lead
 
 JOBS = table_of(BulkJob)
 LEADS = table_of(Lead)
 
 
-async def count_matches(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter) -> int:
-    q = select(func.count()).select_from(LEADS).where(*conditions(tenant_id, f))
+async def count_matches(session: AsyncSession, *, leads: LeadSet) -> int:
+    q = select(func.count()).select_from(LEADS).where(*conditions(leads))
     return int((await session.execute(q)).scalar_one())
 
 
-async def next_ids(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
+async def next_ids(session: AsyncSession, *, leads: LeadSet,
                    after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
     """The next matching lead ids in id order (keyset: constant cost per batch)."""
-    q = select(LEADS.c.id).where(*conditions(tenant_id, f))
+    q = select(LEADS.c.id).where(*conditions(leads))
     if after is not None:
         q = q.where(LEADS.c.id > after)
     return list((await session.execute(q.order_by(LEADS.c.id).limit(limit))).scalars())

@@ -9,7 +9,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from leadbase.kit.schemas import Page, ReadModel, WriteModel
-from leadbase.leads.schemas import MAX_TAGS, LeadStatus, Tag
+from leadbase.leads.rules import MAX_TAGS
+from leadbase.leads.schemas import LeadStatus, Tag
 
 BulkAction = Literal["update", "delete", "restore"]
 MAX_INLINE_IDS = 10_000

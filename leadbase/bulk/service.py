@@ -22,8 +22,7 @@ from leadbase.db.session import Database
 from leadbase.kit.checks import require_changes
 from leadbase.kit.errors import AppError, Conflict, NotFound, ValidationFailed
 from leadbase.leads import service as leads
-from leadbase.leads.filter_params import lead_filter_from, scoped
-from leadbase.leads.repository import LeadFilter
+from leadbase.leads.filters import LeadFilter
 from leadbase.leads.schemas import LeadUpdate
 from leadbase.worker.defer import defer
 
@@ -160,10 +159,9 @@ async def queue_job(session: AsyncSession, *, ctx: Context,
     if body.ids is not None:
         filters: dict[str, Any] = {"ids": [str(i) for i in dict.fromkeys(body.ids)]}
         matched: int | None = len(filters["ids"])
-    else:
-        f = await scoped(session, ctx=ctx, f=await lead_filter_from(body.filter))
-        filters = {"params": body.filter,
-                   "restrict_owner": str(f.restrict_owner) if f.restrict_owner else None}
+    else:  # checked now (422), run with the actor's readable set by the job
+        await leads.lead_set(session, ctx=ctx, f=LeadFilter.from_body(body.filter))
+        filters = {"params": body.filter}
         matched = None
     job = await repository.insert_job(session, tenant_id=ctx.tenant_id, values={
         "created_by": ctx.actor_user_id, "actor": actor_of(ctx), "action": body.action,
@@ -226,13 +224,11 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
         ctx = context_of(tenant_id, job["actor"])
         listed = [uuid.UUID(i) for i in job["filters"]["ids"]] if job["mode"] == "ids" \
             else None
-        f = LeadFilter()
+        selected = None
         if listed is None:
-            f = await scoped(session, ctx=ctx,
-                             f=await lead_filter_from(job["filters"]["params"]))
-            if job["filters"].get("restrict_owner"):
-                f.restrict_owner = uuid.UUID(job["filters"]["restrict_owner"])
-            matched = await repository.count_matches(session, tenant_id=tenant_id, f=f)
+            selected = await leads.lead_set(
+                session, ctx=ctx, f=LeadFilter.from_body(job["filters"]["params"]))
+            matched = await repository.count_matches(session, leads=selected)
         else:
             matched = len(listed)
         job = await repository.update_job(session, tenant_id=tenant_id, job_id=job_id, values={
@@ -248,11 +244,12 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
                 now = await repository.get_job(session, tenant_id=tenant_id, job_id=job_id)
                 if now is None or now["status"] == "cancelled":
                     return "cancelled"  # the batches done so far stay done
-                if listed is not None:
+                if selected is None:
+                    assert listed is not None
                     ids = listed[processed:processed + batch]
                 else:
-                    ids = await repository.next_ids(session, tenant_id=tenant_id, f=f,
-                                                    after=after, limit=batch)
+                    ids = await repository.next_ids(session, leads=selected, after=after,
+                                                    limit=batch)
                 if not ids:
                     break
                 await apply_many(session, ctx=ctx, action=job["action"], changes=changes,

@@ -37,14 +37,14 @@ async def run_export(*, workspace: str, fmt: str, output: Path, headers: str,
     """Export through the same service as the API; returns (rows, seconds)."""
     from leadbase.auth.context import system_context
     from leadbase.exports import service
-    from leadbase.leads.filter_params import lead_filter_from
+    from leadbase.leads.filters import LeadFilter
 
     settings = settings_from_env()
     async with open_database(settings) as db:
         tenant_id = await workspace_id(db, workspace)
         ctx = system_context(tenant_id)
         async with db.transaction(tenant_id) as session:
-            plan = await service.prepare(session, ctx=ctx, f=await lead_filter_from(filters),
+            plan = await service.prepare(session, ctx=ctx, f=LeadFilter.from_body(filters),
                                          headers=headers)  # type: ignore[arg-type]
         total = await service.count(db, plan)
         started = time.perf_counter()

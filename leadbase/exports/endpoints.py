@@ -17,8 +17,7 @@ from leadbase.exports.schemas import ExportCreate, ExportPage, ExportRead, expor
 from leadbase.kit.http import json_response
 from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import PageParams, page_body, page_params
-from leadbase.leads.endpoints import lead_filter
-from leadbase.leads.repository import LeadFilter
+from leadbase.leads.filters import LeadFilter
 
 leads_router = APIRouter(prefix="/leads", tags=["exports"])
 router = APIRouter(prefix="/exports", tags=["exports"])
@@ -30,7 +29,7 @@ ReadScope = Annotated[_RequestScope, workspace_scope(write=False)]
                   responses={200: {"content": {MEDIA_TYPES["csv"]: {},
                                                MEDIA_TYPES["xlsx"]: {}}}})
 async def export_leads(
-    request: Request, scope: Scope, f: Annotated[LeadFilter, Depends(lead_filter)],
+    request: Request, scope: Scope, f: Annotated[LeadFilter, Query()],
     format: Annotated[Format, Query(description="csv (streamed) or xlsx")] = "csv",
     headers: Annotated[HeaderStyle, Query(description="custom-field columns headed by "
                                           "their labels or by fields.<code>")] = "labels",

@@ -1,5 +1,6 @@
 """All SQL for exports: the leads to write (a server-side cursor), the custom fields
-that become columns, and the export jobs. Every statement is tenant-scoped."""
+that become columns, and the export jobs. Every statement is tenant-scoped; the leads are
+those of a ``LeadSet`` (within the caller's readable set)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadbase.db.base import table_of
 from leadbase.exports.formats import Column
 from leadbase.kit import crud
-from leadbase.leads.repository import LeadFilter, conditions
+from leadbase.leads.repository import LeadSet, conditions
 from leadbase.models import ExportJob, FieldDefinition, Lead, LeadList
 
 JOBS = table_of(ExportJob)
@@ -58,18 +59,18 @@ async def export_fields(session: AsyncSession, *, tenant_id: uuid.UUID,
     return [dict(r) for r in (await session.execute(q)).mappings()]
 
 
-async def count_leads(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter) -> int:
-    q = select(func.count()).select_from(LEADS).where(*conditions(tenant_id, f))
+async def count_leads(session: AsyncSession, *, leads: LeadSet) -> int:
+    q = select(func.count()).select_from(LEADS).where(*conditions(leads))
     return int((await session.execute(q)).scalar_one())
 
 
-async def stream_leads(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
+async def stream_leads(session: AsyncSession, *, leads: LeadSet,
                        batch: int) -> AsyncIterator[Sequence[Row[Any]]]:
     """The matching leads in batches, newest first, through a server-side cursor (one
     snapshot, constant memory). Timestamps come back in UTC."""
     await session.execute(text("SET LOCAL TIME ZONE 'UTC'"))
     q = (select(*[LEADS.c[name] for name in LEAD_COLUMNS])
-         .where(*conditions(tenant_id, f))
+         .where(*conditions(leads))
          .order_by(LEADS.c.created_at.desc(), LEADS.c.id.desc())
          .execution_options(yield_per=batch))
     result = await session.stream(q)
@@ -161,13 +162,13 @@ def _copy_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: Jsonb(v) if isinstance(v, dict) else v for k, v in params.items()}
 
 
-async def copy_csv(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
+async def copy_csv(session: AsyncSession, *, leads: LeadSet,
                    columns: list[Column]) -> AsyncIterator[bytes]:
     """The CSV body (no header) as PostgreSQL writes it with ``COPY (SELECT ...) TO
     STDOUT``: one snapshot, formatted and quoted by the server, read as it is produced.
     Row-level security applies to the query as to any SELECT."""
     q = (select(*[_text(c).label(f"c{i}") for i, c in enumerate(columns)])
-         .where(*conditions(tenant_id, f))
+         .where(*conditions(leads))
          .order_by(LEADS.c.created_at.desc(), LEADS.c.id.desc()))
     conn = await session.connection()
     compiled = q.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})

@@ -16,14 +16,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
-from leadbase.auth.context import Context, system_context
+from leadbase.auth.context import Context, actor_of, context_of, system_context
 from leadbase.db.session import Database
 from leadbase.exports import formats, repository
 from leadbase.exports.formats import Column, Format, HeaderStyle
 from leadbase.kit.errors import AppError, Conflict, NotFound
 from leadbase.kit.ids import parse_uuid
-from leadbase.leads.filter_params import lead_filter_from, scoped
-from leadbase.leads.repository import LeadFilter
+from leadbase.leads import service as leads
+from leadbase.leads.filters import LeadFilter
+from leadbase.leads.repository import LeadSet
 from leadbase.worker.defer import defer
 
 FILE_TTL = timedelta(days=7)  # finished export files are kept this long
@@ -36,22 +37,22 @@ RUN_JOB, QUEUE = "run_export", "exports"  # the worker job of a queued export
 
 @dataclass(frozen=True)
 class ExportPlan:
-    """What to export: the workspace, the filter (visibility applied) and the columns."""
+    """What to export: the workspace, the leads (within the readable set of the asker) and
+    the columns."""
 
     tenant_id: uuid.UUID
-    f: LeadFilter
+    leads: LeadSet
     columns: list[Column]
 
 
 async def prepare(session: AsyncSession, *, ctx: Context, f: LeadFilter,
                   headers: HeaderStyle = "labels") -> ExportPlan:
     """Check the filter and choose the columns. Agents export only their own leads."""
-    f = await scoped(session, ctx=ctx, f=f)
+    selected = await leads.lead_set(session, ctx=ctx, f=f)
     fields = await repository.export_fields(session, tenant_id=ctx.tenant_id,
                                             list_ids=f.list_ids)
-    columns = formats.plan_columns(fields, headers=headers,
-                                   deleted=f.include_deleted or f.only_deleted)
-    return ExportPlan(tenant_id=ctx.tenant_id, f=f, columns=columns)
+    columns = formats.plan_columns(fields, headers=headers, deleted=f.deleted)
+    return ExportPlan(tenant_id=ctx.tenant_id, leads=selected, columns=columns)
 
 
 async def record_download(session: AsyncSession, *, ctx: Context, fmt: Format,
@@ -63,13 +64,13 @@ async def record_download(session: AsyncSession, *, ctx: Context, fmt: Format,
 
 async def count(db: Database, plan: ExportPlan) -> int:
     async with db.transaction(plan.tenant_id) as session:
-        return await repository.count_leads(session, tenant_id=plan.tenant_id, f=plan.f)
+        return await repository.count_leads(session, leads=plan.leads)
 
 
 async def _batches(db: Database, plan: ExportPlan) -> AsyncIterator[Any]:
     async with db.transaction(plan.tenant_id) as session:
-        async for rows in repository.stream_leads(session, tenant_id=plan.tenant_id,
-                                                  f=plan.f, batch=BATCH_ROWS):
+        async for rows in repository.stream_leads(session, leads=plan.leads,
+                                                  batch=BATCH_ROWS):
             yield rows
 
 
@@ -79,7 +80,7 @@ async def _csv_chunks(db: Database, plan: ExportPlan, rows: list[int]) -> AsyncI
     rows read (COPY sends one message per row)."""
     async with db.transaction(plan.tenant_id) as session:
         buffer = bytearray()
-        async for data in repository.copy_csv(session, tenant_id=plan.tenant_id, f=plan.f,
+        async for data in repository.copy_csv(session, leads=plan.leads,
                                               columns=plan.columns):
             buffer += data
             rows[0] += 1
@@ -168,14 +169,12 @@ def _own(ctx: Context) -> uuid.UUID | None:
 async def create_job(session: AsyncSession, *, ctx: Context, fmt: Format,
                      headers: HeaderStyle, params: dict[str, Any]) -> dict[str, Any]:
     """Queue a background export: its row and its worker job, in the caller's
-    transaction."""
-    f = await lead_filter_from(params)
-    plan = await prepare(session, ctx=ctx, f=f, headers=headers)  # 422 now, not later
+    transaction. The job keeps the filter and who asked: it exports what they may read."""
+    await prepare(session, ctx=ctx, f=LeadFilter.from_body(params),
+                  headers=headers)  # 422 now, not later
     job = await repository.insert_job(session, tenant_id=ctx.tenant_id, values={
         "created_by": ctx.actor_user_id, "format": fmt, "headers": headers,
-        "filters": {"params": params,
-                    "restrict_owner": str(plan.f.restrict_owner)
-                    if plan.f.restrict_owner else None}})
+        "filters": {"params": params, "actor": actor_of(ctx)}})
     await audit.record(session, ctx=ctx, action="export.created", entity_type="export",
                        entity_id=job["id"], changes={"format": fmt})
     await defer(session, RUN_JOB, queue=QUEUE, tenant_id=str(ctx.tenant_id),
@@ -235,6 +234,16 @@ async def cancel_job(session: AsyncSession, *, ctx: Context,
     return job
 
 
+def _asker(tenant_id: uuid.UUID, filters: dict[str, Any]) -> Context:
+    """The context of who queued an export job (jobs queued before the actor was kept
+    stored the agent to restrict to, or nothing)."""
+    if "actor" in filters:
+        return context_of(tenant_id, filters["actor"])
+    if filters.get("restrict_owner"):
+        return context_of(tenant_id, {"role": "agent", "user_id": filters["restrict_owner"]})
+    return system_context(tenant_id)
+
+
 async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
                   data_dir: Path, progress_seconds: float = 2.0) -> str:
     """Run a queued export (the worker calls this). Safe to run twice: only a queued job
@@ -248,14 +257,11 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
                                     values={"status": "running",
                                             "started_at": datetime.now(UTC)})
     try:
-        restrict = job["filters"].get("restrict_owner")
         async with db.transaction(tenant_id) as session:
-            f = await lead_filter_from(job["filters"].get("params"))
-            plan = await prepare(session, ctx=system_context(tenant_id), f=f,
+            plan = await prepare(session, ctx=_asker(tenant_id, job["filters"]),
+                                 f=LeadFilter.from_body(job["filters"].get("params")),
                                  headers=job["headers"])
-            if restrict:
-                plan.f.restrict_owner = uuid.UUID(restrict)
-            total = await repository.count_leads(session, tenant_id=tenant_id, f=plan.f)
+            total = await repository.count_leads(session, leads=plan.leads)
             await repository.update_job(session, tenant_id=tenant_id, job_id=job_id,
                                         values={"total_rows": total})
         saved = [asyncio.get_running_loop().time()]

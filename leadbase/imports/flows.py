@@ -42,8 +42,9 @@ from leadbase.imports.files import FileProblem, Scan, TextFile
 from leadbase.imports.repository.staging import UPDATE_COLUMNS, Stage, StagePlan
 from leadbase.imports.rows import ChunkResult, RowContext, process_chunk
 from leadbase.imports.schemas import ImportOptions
-from leadbase.kit.errors import AppError
-from leadbase.leads.service import merge_patch
+from leadbase.kit.errors import AppError, Forbidden
+from leadbase.leads.repository import readable
+from leadbase.leads.rules import merge_patch
 from leadbase.tenants import service as tenants_service
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,10 @@ def _prepare_csv(path: Path, encoding: str | None, delimiter: str | None) -> Tex
 
 async def _context(session: AsyncSession, job: Job, text: TextFile,
                    ) -> tuple[RowContext, StagePlan, CompiledSchema, dict[str, Any]]:
+    if readable(job.ctx).own:
+        # Rows are matched with, and merged into, any lead of the workspace.
+        raise Forbidden("Imports need a role that reaches every lead of the workspace.",
+                        code="ROLE_REQUIRED")
     ws = await tenants_service.defaults(session, tenant_id=job.tenant_id)
     schema = await field_values.schema_for(session, tenant_id=job.tenant_id,
                                            list_id=job.list_id)
@@ -320,7 +325,7 @@ _SENT = ("first_name", "last_name", "email", "phone", "company", "job_title", "s
 
 async def _merge(stage: Stage, ctx: RowContext, schema: CompiledSchema, *, write: bool) -> int:
     """Merge matched rows into their leads, as creating with on_duplicate=update merges
-    (leads.service.merge_patch and the field engine). Returns how many changed nothing;
+    (leads.rules.merge_patch and the field engine). Returns how many changed nothing;
     rows whose merged custom fields fail become invalid."""
     rows = await stage.matched_leads(lock=write)
     updates: list[tuple[Any, ...]] = []

@@ -22,10 +22,10 @@ from leadbase.fields.engine import CompiledSchema
 from leadbase.fields.values import merge
 from leadbase.imports.files import Chunk, TextFile, read_chunk
 from leadbase.imports.headers import Target
-from leadbase.kit.contact import normalize_email, parse_phone
 from leadbase.kit.errors import ValidationFailed
 from leadbase.kit.ids import new_id
-from leadbase.models.leads import LEAD_STATUSES
+from leadbase.leads import rules
+from leadbase.leads.rules import LIMITS, MAX_TAG, MAX_TAGS, STATUSES
 
 # Columns of the staging table, in the order rows are written (repository.STAGE_COLUMNS
 # names the same list for COPY).
@@ -35,11 +35,8 @@ STAGE_COLUMNS = (
     "consent", "timezone", "country", "fields_sent", "fields_create", "create_errors",
     "metadata", "raw", "errors", "match_id_key", "match_field",
 )
-LIMITS = {"first_name": 200, "last_name": 200, "email": 320, "phone": 64, "company": 300,
-          "job_title": 200, "source": 100, "notes": 20_000}
-MAX_TAGS, MAX_TAG = 50, 50
 STATUS_WORDS = {
-    **{s: s for s in LEAD_STATUSES},
+    **{s: s for s in STATUSES},
     "nuevo": "new", "nueva": "new", "contactado": "contacted", "contactada": "contacted",
     "calificado": "qualified", "calificada": "qualified", "cualificado": "qualified",
     "no calificado": "unqualified", "no calificada": "unqualified",
@@ -138,8 +135,8 @@ class RowBuilder:
                 metadata[target.name] = value
         out: dict[str, Any] = {}
         self._core(core, out, errors)
-        all_tags = list(dict.fromkeys(t for t in (*tags, *ctx.tags) if t))
-        if len(all_tags) > MAX_TAGS or any(len(t) > MAX_TAG for t in all_tags):
+        all_tags = rules.clean_tags((*tags, *ctx.tags))
+        if not rules.tags_fit(all_tags):
             errors.append(_error(self.columns.get("tags"), "tags", "INVALID_TAGS",
                                  f"at most {MAX_TAGS} tags of at most {MAX_TAG} characters"))
         match_id = None
@@ -149,8 +146,7 @@ class RowBuilder:
             except ValueError:
                 metadata.setdefault(self.columns.get("id") or "id", core["id"])
         sent, created, create_errors = self._fields(fields_in, errors)
-        if not errors and not any(out.get(k) for k in ("first_name", "last_name", "email",
-                                                        "phone")):
+        if not errors and not rules.has_identity(out):
             errors.append(_error(None, "row", "LEAD_IDENTITY_REQUIRED",
                                  "a lead needs a name, an email or a phone number"))
         match_field = None
@@ -197,17 +193,15 @@ class RowBuilder:
             out[name] = value
         if "email" in out:
             try:
-                out["email"] = normalize_email(out["email"])
+                out["email"] = rules.email(out["email"])
             except ValidationFailed as exc:
                 errors.append(_error(col("email"), "email", "INVALID_EMAIL",
                                      str((exc.errors or [{}])[0].get("message") or exc.detail)))
                 del out["email"]
         if "phone" in out:
             try:
-                phone = parse_phone(out["phone"], region=ctx.region,
-                                    preferred_timezone=ctx.timezone)
-                out["phone"], out["timezone"], out["country"] = (
-                    phone.e164, phone.timezone, phone.country)
+                out.update(rules.phone(out["phone"], region=ctx.region,
+                                       timezone=ctx.timezone))
             except ValidationFailed as exc:
                 errors.append(_error(col("phone"), "phone", "INVALID_PHONE", exc.detail))
                 del out["phone"]
@@ -216,7 +210,7 @@ class RowBuilder:
             if status is None:
                 errors.append(_error(col("status"), "status", "INVALID_STATUS",
                                      f"'{core['status']}' is not one of "
-                                     f"{', '.join(LEAD_STATUSES)}"))
+                                     f"{', '.join(STATUSES)}"))
             else:
                 out["status"] = status
         if "owner" in core:

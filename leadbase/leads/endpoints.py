@@ -3,93 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated, get_args
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from leadbase.auth.deps import IfMatch, Scope
-from leadbase.kit.errors import ValidationFailed
 from leadbase.kit.http import etag, json_response
 from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import PageParams, page_params
-from leadbase.leads import field_filters, service
-from leadbase.leads.repository import LeadFilter
-from leadbase.leads.schemas import (
-    LeadCreate,
-    LeadPage,
-    LeadRead,
-    LeadStatus,
-    LeadUpdate,
-    OnDuplicate,
-)
+from leadbase.leads import service
+from leadbase.leads.filters import LeadFilter
+from leadbase.leads.schemas import LeadCreate, LeadPage, LeadRead, LeadUpdate, OnDuplicate
 
 router = APIRouter(prefix="/leads", tags=["leads"])
 
-STATUSES = set(get_args(LeadStatus))
 ON_DUPLICATE = Annotated[
     OnDuplicate,
     Query(description="error: 409 with the existing id; allow: create anyway; "
                       "update: merge into the existing lead"),
 ]
-
-
-def _csv(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    return items or None
-
-
-def _uuids(values: list[str], field: str) -> list[uuid.UUID]:
-    out = []
-    for v in values:
-        try:
-            out.append(uuid.UUID(v))
-        except ValueError as exc:
-            raise ValidationFailed(f"'{v}' is not a valid id.", code="INVALID_FILTER",
-                                   errors=[{"field": field, "message": "not a UUID"}]) from exc
-    return out
-
-
-async def lead_filter(
-    request: Request,
-    status: Annotated[str | None, Query(description="Comma-separated statuses")] = None,
-    owner_id: Annotated[
-        str | None, Query(description="User ids, comma-separated, or 'none'")
-    ] = None,
-    tags: Annotated[str | None, Query(description="Any of these tags (comma-separated)")] = None,
-    source: Annotated[str | None, Query(description="Comma-separated sources")] = None,
-    list_id: Annotated[str | None, Query(description="Comma-separated list ids")] = None,
-    score_gte: Annotated[int | None, Query(ge=0, le=100)] = None,
-    score_lte: Annotated[int | None, Query(ge=0, le=100)] = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-    updated_after: datetime | None = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200,
-                                   description="Search names, email, phone and company "
-                                               "(accent- and case-insensitive)")] = None,
-    include_deleted: bool = False,
-    only_deleted: bool = False,
-) -> LeadFilter:
-    statuses = _csv(status)
-    if statuses and (bad := [s for s in statuses if s not in STATUSES]):
-        raise ValidationFailed(f"Unknown status '{bad[0]}'.", code="INVALID_FILTER",
-                               errors=[{"field": "status",
-                                        "message": f"one of {', '.join(sorted(STATUSES))}"}])
-    owners = _csv(owner_id) or []
-    owner_none = "none" in owners
-    owner_ids = _uuids([o for o in owners if o != "none"], "owner_id") or None
-    return LeadFilter(
-        statuses=statuses, owner_ids=owner_ids, owner_none=owner_none, tags=_csv(tags),
-        sources=_csv(source), list_ids=_uuids(_csv(list_id) or [], "list_id") or None,
-        score_gte=score_gte, score_lte=score_lte, created_after=created_after,
-        created_before=created_before, updated_after=updated_after,
-        q=q.strip() if q and q.strip() else None, include_deleted=include_deleted,
-        only_deleted=only_deleted,
-        field_filters=field_filters.parse_params(list(request.query_params.multi_items())),
-    )
 
 
 def _read(lead: dict[str, object]) -> LeadRead:
@@ -121,7 +54,7 @@ async def create_lead(request: Request, body: LeadCreate, scope: Scope,
 async def list_leads(
     request: Request,
     scope: Scope,
-    f: Annotated[LeadFilter, Depends(lead_filter)],
+    f: Annotated[LeadFilter, Query()],
     params: Annotated[PageParams, Depends(page_params)],
     sort: Annotated[str | None, Query(max_length=200,
                                       description="e.g. -created_at,last_name")] = None,

@@ -24,21 +24,6 @@ from leadbase.kit.errors import ValidationFailed
 from leadbase.leads import repository
 
 RANGE_TYPES = ("INT", "DECIMAL", "DATE", "DATETIME", "CALCULATED")
-SUFFIXES = ("_gte", "_lte")
-
-
-def parse_params(params: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
-    """``[("fields.Edad_gte", "18")]`` → ``[("Edad", "gte", "18")]``."""
-    out = []
-    for key, value in params:
-        if not key.startswith("fields.") or len(key) <= 7:
-            continue
-        name, op = key[7:], "eq"
-        for suffix in SUFFIXES:
-            if name.endswith(suffix) and len(name) > len(suffix):
-                name, op = name[: -len(suffix)], suffix[1:]
-        out.append((name, op, value))
-    return out
 
 
 def _invalid(field: str, message: str, code: str = "INVALID_FILTER") -> ValidationFailed:

@@ -1,38 +1,35 @@
-"""All SQL for leads. Every statement is filtered by ``tenant_id`` (and RLS checks it again)."""
+"""All SQL for leads: single leads and the conditions of lead sets (the listing queries are
+in leads.listing). Every statement is filtered by the readable set of the principal
+(:func:`readable`: its workspace, and an agent's own leads), and RLS checks the workspace
+again."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from dataclasses import replace as dc_replace
-from datetime import datetime
 from typing import Any
 
-import orjson
 import psycopg
 from sqlalchemy import (
     ColumnElement,
-    Select,
     Text,
     cast,
     delete,
+    false,
     func,
     literal,
     or_,
-    select,
-    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.auth.context import Context
 from leadbase.db import raw
 from leadbase.db.base import table_of
-from leadbase.db.explain import Explain
 from leadbase.kit.ids import new_id
-from leadbase.kit.pagination import SortColumn, keyset_after
-from leadbase.kit.sorting import order_by
+from leadbase.leads.filters import LeadFilter
 from leadbase.models import Event, Lead
 
 T = table_of(Lead)
@@ -70,7 +67,7 @@ ID_COLUMN = T.c.id
 _RETURNING = ", ".join(c.name for c in COLUMNS)
 _JSON_COLUMNS = frozenset({"fields", "metadata", "score_breakdown"})
 _WRITABLE = frozenset(c.name for c in T.c) - {"id", "tenant_id", "number", "search_text"}
-_GET_SQL = f"SELECT {_RETURNING} FROM leads WHERE tenant_id = %s AND id = %s"
+_GET_SQL = f"SELECT {_RETURNING} FROM leads WHERE id = %s AND "
 _LIVE = " AND deleted_at IS NULL"
 _FOR_UPDATE = " FOR UPDATE"
 _LOCK_SQL = ("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
@@ -109,39 +106,77 @@ def _param(column: str, value: Any) -> Any:
     return raw.jsonb(value) if column in _JSON_COLUMNS and value is not None else value
 
 
-@dataclass
-class LeadFilter:
-    statuses: list[str] | None = None
-    owner_ids: list[uuid.UUID] | None = None
-    owner_none: bool = False
-    tags: list[str] | None = None
-    sources: list[str] | None = None
-    list_ids: list[uuid.UUID] | None = None
-    score_gte: int | None = None
-    score_lte: int | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    updated_after: datetime | None = None
-    q: str | None = None
-    include_deleted: bool = False
-    only_deleted: bool = False
-    restrict_owner: uuid.UUID | None = None  # agents see only their own leads
-    field_filters: list[tuple[str, str, str]] = field(default_factory=list)  # code, op, raw
-    extra: list[ColumnElement[bool]] = field(default_factory=list)
+@dataclass(frozen=True)
+class Readable:
+    """The leads a principal may read and write: its workspace's, and of those only its
+    own (``owner_id``) when ``own``. Made by :func:`readable` and nowhere else."""
+
+    tenant_id: uuid.UUID
+    own: bool = False
+    owner_id: uuid.UUID | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = [T.c.tenant_id == self.tenant_id]
+        if self.own:
+            conds.append(T.c.owner_id == self.owner_id if self.owner_id else false())
+        return conds
+
+    def sql(self) -> tuple[str, tuple[Any, ...]]:
+        """:meth:`where` for the raw driver: ``tenant_id = %s ...`` and its parameters."""
+        if not self.own:
+            return "tenant_id = %s", (self.tenant_id,)
+        if self.owner_id is None:
+            return "tenant_id = %s AND false", (self.tenant_id,)
+        return "tenant_id = %s AND owner_id = %s", (self.tenant_id, self.owner_id)
+
+    def holds_owner(self, owner_id: uuid.UUID | None) -> bool:
+        """Whether a lead owned by ``owner_id`` is in the set: a write may not put a lead
+        out of the writer's reach (an agent's leads are theirs)."""
+        return not self.own or (owner_id is not None and owner_id == self.owner_id)
+
+    @property
+    def default_owner(self) -> uuid.UUID | None:
+        """The owner a new lead gets when none is given: the agent's self."""
+        return self.owner_id if self.own else None
+
+
+def readable(ctx: Context) -> Readable:
+    """The readable set of leads of ``ctx``: the one visibility rule. Agents reach the
+    leads they own (an agent without a user, e.g. an API key, none); every other role the
+    whole workspace. Lists, reads, writes, exports, bulk operations and imports all go
+    through it."""
+    if ctx.sees_only_own_leads:
+        return Readable(ctx.tenant_id, own=True, owner_id=ctx.actor_user_id)
+    return Readable(ctx.tenant_id)
+
+
+@dataclass(frozen=True)
+class LeadSet:
+    """The leads a query selects: ``f`` within the readable set ``scope``. ``extra`` holds
+    the custom-field filters as conditions (the service resolves them against the field
+    schema, see leads.field_filters)."""
+
+    scope: Readable
+    f: LeadFilter = field(default_factory=LeadFilter)
+    extra: tuple[ColumnElement[bool], ...] = ()
 
 
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def conditions(tenant_id: uuid.UUID, f: LeadFilter) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [T.c.tenant_id == tenant_id]
+def search_pattern(q: str) -> ColumnElement[Any]:
+    return func.lower(func.lb_unaccent("%" + _escape_like(q) + "%"))
+
+
+def conditions(leads: LeadSet, *, search: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``leads`` (without the ``q=`` search unless ``search``)."""
+    f = leads.f
+    conds = leads.scope.where()
     if f.only_deleted:
         conds.append(T.c.deleted_at.is_not(None))
     elif not f.include_deleted:
         conds.append(T.c.deleted_at.is_(None))
-    if f.restrict_owner is not None:
-        conds.append(T.c.owner_id == f.restrict_owner)
     if f.statuses:
         conds.append(T.c.status.in_(f.statuses) if len(f.statuses) > 1
                      else T.c.status == f.statuses[0])
@@ -152,8 +187,8 @@ def conditions(tenant_id: uuid.UUID, f: LeadFilter) -> list[ColumnElement[bool]]
     elif f.owner_ids:
         conds.append(T.c.owner_id.in_(f.owner_ids) if len(f.owner_ids) > 1
                      else T.c.owner_id == f.owner_ids[0])
-    if f.tags:
-        conds.append(T.c.tags.overlap(cast(f.tags, ARRAY(Text))))
+    if f.tag_list:
+        conds.append(T.c.tags.overlap(cast(f.tag_list, ARRAY(Text))))
     if f.sources:
         conds.append(T.c.source.in_(f.sources))
     if f.list_ids:
@@ -168,11 +203,10 @@ def conditions(tenant_id: uuid.UUID, f: LeadFilter) -> list[ColumnElement[bool]]
         conds.append(T.c.created_at < f.created_before)
     if f.updated_after is not None:
         conds.append(T.c.updated_at >= f.updated_after)
-    if f.q:
-        conds.append(T.c.search_text.like(_search_pattern(f.q)))
-    conds.extend(f.extra)
+    if search and f.search:
+        conds.append(T.c.search_text.like(search_pattern(f.search)))
+    conds.extend(leads.extra)
     return conds
-
 
 async def insert_lead(session: AsyncSession, *, tenant_id: uuid.UUID,
                       values: dict[str, Any]) -> dict[str, Any]:
@@ -196,10 +230,14 @@ async def insert_lead(session: AsyncSession, *, tenant_id: uuid.UUID,
     return row
 
 
-async def get(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,
+async def get(session: AsyncSession, *, scope: Readable, lead_id: uuid.UUID,
               include_deleted: bool = False, for_update: bool = False) -> dict[str, Any] | None:
-    sql = _GET_SQL + ("" if include_deleted else _LIVE) + (_FOR_UPDATE if for_update else "")
-    return await raw.fetch_one(session, sql, (tenant_id, lead_id))
+    """The lead, if it is in the readable set ``scope`` (and live unless
+    ``include_deleted``)."""
+    where, params = scope.sql()
+    sql = (_GET_SQL + where + ("" if include_deleted else _LIVE)
+           + (_FOR_UPDATE if for_update else ""))
+    return await raw.fetch_one(session, sql, (lead_id, *params))
 
 
 async def find_duplicate(
@@ -223,11 +261,11 @@ async def find_duplicate(
     return (row[0], row[1]) if row else None
 
 
-async def update_lead(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,
+async def update_lead(session: AsyncSession, *, scope: Readable, lead_id: uuid.UUID,
                       values: dict[str, Any]) -> dict[str, Any]:
     """Raises :class:`PrimaryValueTaken` when the change gives the lead a primary value
     (or brings it back to life with one) that another live lead of its list holds."""
-    q = (update(T).where(T.c.tenant_id == tenant_id, T.c.id == lead_id)
+    q = (update(T).where(*scope.where(), T.c.id == lead_id)
          .values(**values, updated_at=func.now(), version=T.c.version + 1).returning(*COLUMNS))
     try:
         return dict((await session.execute(q)).mappings().one())
@@ -238,157 +276,13 @@ async def update_lead(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: u
         raise taken from None
 
 
-async def purge(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID) -> None:
-    await session.execute(delete(T).where(T.c.tenant_id == tenant_id, T.c.id == lead_id))
+async def purge(session: AsyncSession, *, scope: Readable, lead_id: uuid.UUID) -> None:
+    await session.execute(delete(T).where(*scope.where(), T.c.id == lead_id))
     # Events may carry the lead's data: keep only the reference.
     await session.execute(
-        update(E).where(E.c.tenant_id == tenant_id, E.c.entity_id == lead_id)
+        update(E).where(E.c.tenant_id == scope.tenant_id, E.c.entity_id == lead_id)
         .values(payload=func.jsonb_build_object("id", str(lead_id), "purged", True))
     )
-
-
-def list_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
-               after: list[Any] | None, offset: int, limit: int) -> Select[Any]:
-    if sort[0].nullable and sort[0].name.startswith("fields."):
-        return _custom_sort_query(tenant_id, f, sort, after, offset, limit)
-    q = select(*COLUMNS).where(*conditions(tenant_id, f))
-    if after is not None:
-        q = q.where(keyset_after(sort, after))
-    elif offset:
-        q = q.offset(offset)
-    return q.order_by(*order_by(sort)).limit(limit)
-
-
-def _custom_sort_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
-                       after: list[Any] | None, offset: int, limit: int) -> Select[Any]:
-    """``sort=fields.<code>`` (NULLS LAST in both directions) as two ordered parts: the
-    leads with a value, then those without. A field's index (``indexed``, see
-    leadbase.fields.indexes) is ascending with NULLS LAST, so one ordered scan of it serves
-    either part in either direction, where ``ORDER BY v DESC NULLS LAST`` would need a
-    sort of every match. Each part stops at ``offset + limit`` rows; the outer query
-    orders those few by (part, sort columns)."""
-    first, rest = sort[0], sort[1:]
-    keys = [c.column.label(f"_s{i}") for i, c in enumerate(sort)]
-    conds = conditions(tenant_id, f)
-    # Within a part the first column is never NULL (values) or always NULL (the rest), so
-    # it sorts like a NOT NULL column: in the direction of the index scan.
-    plain = dc_replace(first, nullable=False)
-    skip = offset if after is None else 0
-    parts = []
-    if after is None or after[0] is not None:
-        where = [*conds, first.column.is_not(None)]
-        if after is not None:
-            where.append(keyset_after([plain, *rest], after))
-        parts.append(select(*COLUMNS, literal(0).label("_part"), *keys).where(*where)
-                     .order_by(*order_by([plain, *rest])).limit(skip + limit))
-    where = [*conds, first.column.is_(None)]
-    if after is not None and after[0] is None:
-        where.append(keyset_after(rest, after[1:]))
-    parts.append(select(*COLUMNS, literal(1).label("_part"), *keys).where(*where)
-                 .order_by(*order_by([plain, *rest])).limit(skip + limit))
-    both = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("page")
-    outer = [SortColumn(c.name, both.c[f"_s{i}"], c.descending, c.nullable)
-             for i, c in enumerate(sort)]
-    q = select(*[both.c[c.name] for c in COLUMNS]).order_by(both.c["_part"],
-                                                            *order_by(outer))
-    if skip:
-        q = q.offset(skip)
-    return q.limit(limit)
-
-
-SEARCH_WINDOW = 10_000
-"""How far a ``q=`` search walks the sort order before gathering the matches instead."""
-
-
-def _search_pattern(q: str) -> ColumnElement[Any]:
-    return func.lower(func.lb_unaccent("%" + _escape_like(q) + "%"))
-
-
-def search_window_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
-                        after: list[Any] | None, limit: int) -> Select[Any]:
-    """The first ``limit`` matches of ``q`` among the next :data:`SEARCH_WINDOW` leads of
-    the sort order (the other filters applied). When it finds ``limit`` rows they are the
-    page: every lead beyond the window comes later in the order."""
-    assert f.q is not None
-    others = dc_replace(f, q=None)
-    inner = select(*COLUMNS, T.c.search_text).where(*conditions(tenant_id, others))
-    if after is not None:
-        inner = inner.where(keyset_after(sort, after))
-    window = inner.order_by(*order_by(sort)).limit(SEARCH_WINDOW).subquery("recent")
-    outer = [dc_replace(c, column=window.c[c.column.name]) for c in sort]
-    return (select(*[window.c[c.name] for c in COLUMNS])
-            .where(window.c.search_text.like(_search_pattern(f.q)))
-            .order_by(*order_by(outer)).limit(limit))
-
-
-def search_matches_query(tenant_id: uuid.UUID, f: LeadFilter, sort: list[SortColumn],
-                         after: list[Any] | None, limit: int) -> Select[Any]:
-    """All the matches first (a materialised CTE: the trigram index gathers them whatever
-    the estimate), then the page: for a term the window did not fill a page with, rarer
-    than the planner may think."""
-    inner = select(*COLUMNS).where(*conditions(tenant_id, f))
-    if after is not None:
-        inner = inner.where(keyset_after(sort, after))
-    matches = inner.cte("matches").prefix_with("MATERIALIZED")
-    outer = [dc_replace(c, column=matches.c[c.column.name]) for c in sort]
-    return (select(*[matches.c[c.name] for c in COLUMNS])
-            .order_by(*order_by(outer)).limit(limit))
-
-
-async def list_leads(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
-                     sort: list[SortColumn], after: list[Any] | None, offset: int,
-                     limit: int) -> list[dict[str, Any]]:
-    """A page of leads.
-
-    A ``q=`` search (first or cursor page, a core-column sort) that the planner means to
-    answer by walking the sort order and filtering (it judges the term common) is bounded:
-    the walk looks at :data:`SEARCH_WINDOW` leads, and when they do not hold a page the
-    term is rarer than judged (the column's histogram resolves 1/500), so all its matches
-    are gathered through the trigram index and sorted, instead of walking most of the
-    table."""
-    q = list_query(tenant_id, f, sort, after, offset, limit)
-    if f.q and not (offset and after is None) and not sort[0].name.startswith("fields.") \
-            and not _uses_index(await _plan(session, q), SEARCH_INDEX):
-        window = search_window_query(tenant_id, f, sort, after, limit)
-        rows = [dict(r) for r in (await session.execute(window)).mappings()]
-        if len(rows) >= limit:
-            return rows
-        q = search_matches_query(tenant_id, f, sort, after, limit)
-    return [dict(r) for r in (await session.execute(q)).mappings()]
-
-
-SEARCH_INDEX = "ix_leads_tenant_search"
-
-
-async def _plan(session: AsyncSession, stmt: Select[Any]) -> dict[str, Any]:
-    """The planner's plan of ``stmt`` (``EXPLAIN (FORMAT JSON)``), its top node."""
-    conn = await session.connection()  # Core execution: the ORM wants a SELECT-like statement
-    plan = (await conn.execute(Explain(stmt))).scalar_one()
-    if isinstance(plan, str | bytes):
-        plan = orjson.loads(plan)
-    top: dict[str, Any] = plan[0]["Plan"]
-    return top
-
-
-def _uses_index(node: dict[str, Any], name: str) -> bool:
-    return node.get("Index Name") == name or any(
-        _uses_index(child, name) for child in node.get("Plans", ()))
-
-
-async def count(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter,
-                cap: int | None) -> int:
-    """Exact count, or (with ``cap``) exact up to ``cap`` and ``cap + 1`` beyond it."""
-    inner = select(T.c.id).where(*conditions(tenant_id, f))
-    if cap is not None:
-        inner = inner.limit(cap + 1)
-    q = select(func.count()).select_from(inner.subquery())
-    return int((await session.execute(q)).scalar_one())
-
-
-async def estimate(session: AsyncSession, *, tenant_id: uuid.UUID, f: LeadFilter) -> int:
-    """The planner's row estimate for the filter (cheap at any size)."""
-    return int((await _plan(session, select(T.c.id).where(*conditions(tenant_id, f))))
-               ["Plan Rows"])
 
 
 def field_value_expr(code: str, numeric: bool) -> ColumnElement[Any]:

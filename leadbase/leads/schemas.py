@@ -9,32 +9,25 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, computed_field, field_validator
 
 from leadbase.kit.schemas import Page, ReadModel, WriteModel
+from leadbase.leads.rules import LIMITS, MAX_TAG, MAX_TAGS, clean_tags
 
 LeadStatus = Literal["new", "contacted", "qualified", "unqualified", "converted", "lost"]
-Tag = Annotated[str, Field(min_length=1, max_length=50)]
-MAX_TAGS = 50
+Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG)]
 
 
 def _clean_tags(value: list[str] | None) -> list[str] | None:
-    if value is None:
-        return None
-    seen: dict[str, None] = {}
-    for tag in value:
-        tag = tag.strip()
-        if tag:
-            seen.setdefault(tag, None)
-    return list(seen)
+    return None if value is None else clean_tags(value)
 
 
 class _LeadFields(WriteModel):
-    first_name: str | None = Field(default=None, max_length=200)
-    last_name: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=64)
-    company: str | None = Field(default=None, max_length=300)
-    job_title: str | None = Field(default=None, max_length=200)
-    source: str | None = Field(default=None, max_length=100)
-    notes: str | None = Field(default=None, max_length=20_000)
+    first_name: str | None = Field(default=None, max_length=LIMITS["first_name"])
+    last_name: str | None = Field(default=None, max_length=LIMITS["last_name"])
+    email: str | None = Field(default=None, max_length=LIMITS["email"])
+    phone: str | None = Field(default=None, max_length=LIMITS["phone"])
+    company: str | None = Field(default=None, max_length=LIMITS["company"])
+    job_title: str | None = Field(default=None, max_length=LIMITS["job_title"])
+    source: str | None = Field(default=None, max_length=LIMITS["source"])
+    notes: str | None = Field(default=None, max_length=LIMITS["notes"])
     fields: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     owner_id: uuid.UUID | None = None

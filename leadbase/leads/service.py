@@ -15,16 +15,15 @@ from leadbase.auth.context import Context
 from leadbase.events import outbox
 from leadbase.fields import values as field_values
 from leadbase.kit.checks import check_version, require_changes
-from leadbase.kit.contact import normalize_email, parse_phone
 from leadbase.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
 from leadbase.kit.sorting import parse_sort
-from leadbase.leads import field_filters, repository
+from leadbase.leads import field_filters, listing, repository, rules
+from leadbase.leads.filters import LeadFilter
+from leadbase.leads.repository import LeadSet, readable
 from leadbase.leads.schemas import LeadCreate, LeadRead, LeadUpdate, OnDuplicate
 from leadbase.tenants import service as tenants_service
 from leadbase.users import repository as users_repository
-
-IDENTITY = ("first_name", "last_name", "email", "phone")
 
 
 def _not_found() -> NotFound:
@@ -36,28 +35,22 @@ def event_payload(lead: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _normalise(session: AsyncSession, ctx: Context, values: dict[str, Any]) -> None:
-    """Normalise contact data in place: E.164 phone with time zone and country, email."""
-    if values.get("email") is not None:
-        values["email"] = normalize_email(values["email"])
-    if "phone" in values:
-        if values["phone"] is None:
-            values["timezone"] = None
-            values["country"] = None
-        else:
-            ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
-            phone = parse_phone(values["phone"], region=ws.region,
-                                preferred_timezone=ws.timezone)
-            values["phone"] = phone.e164
-            values["timezone"] = phone.timezone
-            values["country"] = phone.country
+    """leads.rules.normalise with the workspace's region and time zone."""
+    region, timezone = "", None
+    if values.get("phone") is not None:
+        ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
+        region, timezone = ws.region, ws.timezone
+    rules.normalise(values, region=region, timezone=timezone)
 
 
-async def _check_owner(session: AsyncSession, ctx: Context, owner_id: uuid.UUID | None) -> None:
+async def _check_owner(session: AsyncSession, ctx: Context, owner_id: uuid.UUID | None,
+                       refusal: str) -> None:
+    """A lead may get this owner: it stays in the writer's readable set (403 ``refusal``
+    otherwise), and the owner is an active user of the workspace."""
+    if not readable(ctx).holds_owner(owner_id):
+        raise Forbidden(refusal, code="OWNER_NOT_ALLOWED")
     if owner_id is None:
         return
-    if ctx.sees_only_own_leads and owner_id != ctx.actor_user_id:
-        raise Forbidden("An agent can only assign leads to themselves.",
-                        code="OWNER_NOT_ALLOWED")
     user = await users_repository.get(session, tenant_id=ctx.tenant_id, user_id=owner_id)
     if user is None or not user["is_active"]:
         raise ValidationFailed("The owner must be an active user of this workspace.",
@@ -72,13 +65,16 @@ async def _duplicate(session: AsyncSession, ctx: Context, email: str | None, pho
                                            phone=phone, exclude_id=exclude_id)
 
 
-def _duplicate_error(found: tuple[uuid.UUID, str]) -> Conflict:
+async def _duplicate_error(session: AsyncSession, ctx: Context,
+                           found: tuple[uuid.UUID, str]) -> Conflict:
+    """409 naming the existing lead, if the caller may read it (an agent is not told the
+    id of another agent's lead)."""
     existing_id, matched_on = found
-    return Conflict(
-        f"A lead with this {matched_on} already exists.",
-        code="DUPLICATE_LEAD",
-        extra={"existing_id": str(existing_id), "matched_on": matched_on},
-    )
+    extra = {"matched_on": matched_on}
+    if await repository.get(session, scope=readable(ctx), lead_id=existing_id) is not None:
+        extra = {"existing_id": str(existing_id), **extra}
+    return Conflict(f"A lead with this {matched_on} already exists.", code="DUPLICATE_LEAD",
+                    extra=extra)
 
 
 async def _written(write: Awaitable[dict[str, Any]]) -> dict[str, Any]:
@@ -99,17 +95,14 @@ class CreateResult:
 async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
                       on_duplicate: OnDuplicate = "error") -> CreateResult:
     values = body.model_dump(exclude_unset=False)
-    if not any(values.get(k) for k in IDENTITY):
-        raise ValidationFailed(
-            "A lead needs at least a name, an email or a phone number.",
-            code="LEAD_IDENTITY_REQUIRED",
-            errors=[{"field": k, "message": "one of first_name, last_name, email, phone "
-                     "is required"} for k in IDENTITY],
-        )
+    if not rules.has_identity(values):
+        raise rules.identity_required()
     await _normalise(session, ctx, values)
-    if values.get("owner_id") is None and ctx.sees_only_own_leads:
-        values["owner_id"] = ctx.actor_user_id
-    await _check_owner(session, ctx, values.get("owner_id"))
+    if values.get("owner_id") is None:
+        values["owner_id"] = readable(ctx).default_owner
+    if values["owner_id"] is not None:
+        await _check_owner(session, ctx, values["owner_id"],
+                           "An agent can only assign leads to themselves.")
     ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
     if values.get("list_id") is None:
         values["list_id"] = ws.default_list_id
@@ -120,9 +113,11 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
     if on_duplicate != "allow":
         found = await _duplicate(session, ctx, values.get("email"), values.get("phone"))
         if found is not None:
-            if on_duplicate == "error":
-                raise _duplicate_error(found)
-            merged = await _merge(session, ctx, found[0], body)
+            merged = None
+            if on_duplicate == "update":
+                merged = await _merge(session, ctx, found[0], body)
+            if merged is None:
+                raise await _duplicate_error(session, ctx, found)
             return CreateResult(lead=merged, created=False)
     if values.get("metadata") is None:
         values["metadata"] = {}
@@ -142,36 +137,24 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
 
 
 async def _merge(session: AsyncSession, ctx: Context, lead_id: uuid.UUID,
-                 body: LeadCreate) -> dict[str, Any]:
+                 body: LeadCreate) -> dict[str, Any] | None:
     """on_duplicate=update: fill the existing lead with the new values (tags added,
-    ``fields`` and ``metadata`` merged key by key)."""
-    current = await repository.get(session, tenant_id=ctx.tenant_id, lead_id=lead_id,
+    ``fields`` and ``metadata`` merged key by key). None when the caller may not write
+    that lead (another agent's)."""
+    current = await repository.get(session, scope=readable(ctx), lead_id=lead_id,
                                    for_update=True)
-    if current is None:  # pragma: no cover - found under the same lock
-        raise _not_found()
-    patch = merge_patch(current, body.model_dump(exclude_unset=True))
+    if current is None:
+        return None
+    patch = rules.merge_patch(current, body.model_dump(exclude_unset=True))
     return await _apply_update(session, ctx, current, patch, expected_version=None,
                                on_duplicate="allow")
 
 
-def merge_patch(current: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
-    """What merging ``sent`` into an existing lead changes: every value sent wins, tags
-    are added, ``metadata`` is merged key by key (``fields`` are merged by the field
-    engine). Creating with on_duplicate=update and imports with it both merge so."""
-    patch: dict[str, Any] = {k: v for k, v in sent.items()
-                             if v is not None and k not in ("tags", "metadata")}
-    if sent.get("tags"):
-        patch["tags"] = list(dict.fromkeys([*current["tags"], *sent["tags"]]))
-    if sent.get("metadata"):
-        patch["metadata"] = {**current["metadata"], **sent["metadata"]}
-    return patch
-
-
 async def get_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
                    include_deleted: bool = False, for_update: bool = False) -> dict[str, Any]:
-    lead = await repository.get(session, tenant_id=ctx.tenant_id, lead_id=lead_id,
+    lead = await repository.get(session, scope=readable(ctx), lead_id=lead_id,
                                 include_deleted=include_deleted, for_update=for_update)
-    if lead is None or (ctx.sees_only_own_leads and lead["owner_id"] != ctx.actor_user_id):
+    if lead is None:
         raise _not_found()
     return lead
 
@@ -196,13 +179,10 @@ async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, 
                                    errors=[{"field": key, "message": "cannot be null"}])
     await _normalise(session, ctx, patch)
     after = {**current, **patch}
-    if not any(after.get(k) for k in IDENTITY):
-        raise ValidationFailed("A lead needs at least a name, an email or a phone number.",
-                               code="LEAD_IDENTITY_REQUIRED")
+    if not rules.has_identity(after):
+        raise rules.identity_required(per_field=False)
     if "owner_id" in patch and patch["owner_id"] != current["owner_id"]:
-        if ctx.sees_only_own_leads:
-            raise Forbidden("An agent cannot reassign leads.", code="OWNER_NOT_ALLOWED")
-        await _check_owner(session, ctx, patch["owner_id"])
+        await _check_owner(session, ctx, patch["owner_id"], "An agent cannot reassign leads.")
     if "list_id" in patch and patch["list_id"] is None:
         patch.pop("list_id")  # a lead always belongs to a list
     moving = "list_id" in patch and patch["list_id"] != current["list_id"]
@@ -223,8 +203,8 @@ async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, 
         found = await _duplicate(session, ctx, changed.get("email"), changed.get("phone"),
                                  exclude_id=current["id"])
         if found is not None:
-            raise _duplicate_error(found)
-    lead = await _written(repository.update_lead(session, tenant_id=ctx.tenant_id,
+            raise await _duplicate_error(session, ctx, found)
+    lead = await _written(repository.update_lead(session, scope=readable(ctx),
                                                  lead_id=current["id"], values=changed))
     fields = sorted(k for k in changed if k not in ("timezone", "country"))
     await audit.record(session, ctx=ctx, action="lead.updated", entity_type="lead",
@@ -249,14 +229,14 @@ async def delete_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID
         current = await get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
     check_version(current, expected_version, what="lead")
     if purge:
-        await repository.purge(session, tenant_id=ctx.tenant_id, lead_id=lead_id)
+        await repository.purge(session, scope=readable(ctx), lead_id=lead_id)
         await audit.record(session, ctx=ctx, action="lead.purged", entity_type="lead",
                            entity_id=lead_id, changes={"number": current["number"]},
                            event=outbox.event(tenant_id=ctx.tenant_id, type="lead.deleted",
                                               entity_type="lead", entity_id=lead_id,
                                               payload={"id": str(lead_id), "purged": True}))
         return
-    await repository.update_lead(session, tenant_id=ctx.tenant_id, lead_id=lead_id,
+    await repository.update_lead(session, scope=readable(ctx), lead_id=lead_id,
                                  values={"deleted_at": func.now()})
     await audit.record(session, ctx=ctx, action="lead.deleted", entity_type="lead",
                        entity_id=lead_id,
@@ -277,8 +257,8 @@ async def restore_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUI
         found = await _duplicate(session, ctx, current["email"], current["phone"],
                                  exclude_id=lead_id)
         if found is not None:
-            raise _duplicate_error(found)
-    lead = await _written(repository.update_lead(session, tenant_id=ctx.tenant_id,
+            raise await _duplicate_error(session, ctx, found)
+    lead = await _written(repository.update_lead(session, scope=readable(ctx),
                                                  lead_id=lead_id, values={"deleted_at": None}))
     await audit.record(session, ctx=ctx, action="lead.restored", entity_type="lead",
                        entity_id=lead_id,
@@ -297,31 +277,42 @@ class LeadListing:
     next_cursor: str | None
 
 
-async def list_leads(session: AsyncSession, *, ctx: Context, f: repository.LeadFilter,
-                     sort: str | None, params: PageParams,
-                     count_cap: int) -> LeadListing:
-    """A page of leads. With ``count=auto``, ``total`` is exact up to ``count_cap`` rows
-    and the planner's estimate beyond (``total_is_estimate``), and absent on cursor
-    pages; ``count=exact`` always counts, ``count=none`` never does."""
-    if ctx.sees_only_own_leads:
-        f.restrict_owner = ctx.actor_user_id
-    sort_codes = [part.strip().lstrip("-+")[7:] for part in (sort or "").split(",")
-                  if part.strip().lstrip("-+").startswith("fields.")]
+async def _resolved(session: AsyncSession, ctx: Context, f: LeadFilter,
+                    sort_codes: list[str]) -> tuple[LeadSet, dict[str, dict[str, Any]]]:
     types = await field_filters.resolve_types(
         session, tenant_id=ctx.tenant_id, list_ids=f.list_ids,
         codes=sorted({c for c, _, _ in f.field_filters} | set(sort_codes)))
+    extra: tuple[Any, ...] = ()
     if f.field_filters:
         ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
-        f.extra = field_filters.conditions(f.field_filters, types, ws.region)
+        extra = tuple(field_filters.conditions(f.field_filters, types, ws.region))
+    return LeadSet(scope=readable(ctx), f=f, extra=extra), types
+
+
+async def lead_set(session: AsyncSession, *, ctx: Context, f: LeadFilter) -> LeadSet:
+    """The leads ``f`` selects among those ``ctx`` may read, its custom-field filters
+    checked (422) and made conditions: what lists, exports and bulk operations query."""
+    leads, _ = await _resolved(session, ctx, f, [])
+    return leads
+
+
+async def list_leads(session: AsyncSession, *, ctx: Context, f: LeadFilter,
+                     sort: str | None, params: PageParams,
+                     count_cap: int) -> LeadListing:
+    """A page of the leads ``ctx`` may read. With ``count=auto``, ``total`` is exact up to
+    ``count_cap`` rows and the planner's estimate beyond (``total_is_estimate``), and absent
+    on cursor pages; ``count=exact`` always counts, ``count=none`` never does."""
+    sort_codes = [part.strip().lstrip("-+")[7:] for part in (sort or "").split(",")
+                  if part.strip().lstrip("-+").startswith("fields.")]
+    leads, types = await _resolved(session, ctx, f, sort_codes)
     sortable = dict(repository.SORTABLE)
     for code in sort_codes:
         sortable[f"fields.{code}"] = field_filters.sort_column(types[code.lower()])
     sort_key, columns = parse_sort(sort, sortable, default="-created_at",
                                    tiebreak=("id", repository.ID_COLUMN))
     after = decode_cursor(params.cursor, sort_key) if params.cursor else None
-    rows = await repository.list_leads(session, tenant_id=ctx.tenant_id, f=f, sort=columns,
-                                       after=after, offset=params.offset,
-                                       limit=params.per_page + 1)
+    rows = await listing.page(session, leads=leads, sort=columns, after=after,
+                              offset=params.offset, limit=params.per_page + 1)
     next_cursor = None
     if len(rows) > params.per_page:
         rows = rows[: params.per_page]
@@ -332,7 +323,7 @@ async def list_leads(session: AsyncSession, *, ctx: Context, f: repository.LeadF
     total: int | None = None
     estimated = False
     if params.count == "exact":
-        total = await repository.count(session, tenant_id=ctx.tenant_id, f=f, cap=None)
+        total = await listing.count(session, leads=leads, cap=None)
     elif params.count == "auto" and after is None:
         # Cursor pages skip the total (the first page gave it). Otherwise: the whole
         # result is on this page; or the planner's estimate when it is clearly large
@@ -341,12 +332,11 @@ async def list_leads(session: AsyncSession, *, ctx: Context, f: repository.LeadF
         if params.offset == 0 and next_cursor is None:
             total = len(rows)
         else:
-            guess = await repository.estimate(session, tenant_id=ctx.tenant_id, f=f)
+            guess = await listing.estimate(session, leads=leads)
             if guess > count_cap:
                 total, estimated = guess, True
             else:
-                total = await repository.count(session, tenant_id=ctx.tenant_id, f=f,
-                                               cap=count_cap)
+                total = await listing.count(session, leads=leads, cap=count_cap)
                 if total > count_cap:
                     total, estimated = max(guess, count_cap + 1), True
     return LeadListing(rows=rows, total=total, total_is_estimate=estimated,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadbase.db.base import table_of
 from leadbase.kit import crud
 from leadbase.kit.ids import new_id
+from leadbase.leads.repository import Readable
 from leadbase.models import FieldDefinition, Lead, LeadList
 
 T = table_of(LeadList)
@@ -78,13 +79,14 @@ async def list_lists(session: AsyncSession, *, tenant_id: uuid.UUID, q: str | No
                                  order=order, offset=offset, limit=limit)
 
 
-async def lead_counts(session: AsyncSession, *, tenant_id: uuid.UUID,
+async def lead_counts(session: AsyncSession, *, scope: Readable,
                       list_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Live leads per list, for all of ``list_ids`` in one grouped query."""
+    """Live leads per list among those ``scope`` may read, for all of ``list_ids`` in one
+    grouped query."""
     if not list_ids:
         return {}
     q = (select(LEADS.c.list_id, func.count())
-         .where(LEADS.c.tenant_id == tenant_id, LEADS.c.list_id.in_(list_ids),
+         .where(*scope.where(), LEADS.c.list_id.in_(list_ids),
                 LEADS.c.deleted_at.is_(None))
          .group_by(LEADS.c.list_id))
     return {row[0]: int(row[1]) for row in (await session.execute(q)).all()}

@@ -14,6 +14,7 @@ from leadbase.kit.checks import check_version, found, require_changes
 from leadbase.kit.errors import Conflict, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams
 from leadbase.kit.sorting import order_by, parse_sort
+from leadbase.leads.repository import readable
 from leadbase.lists import repository
 from leadbase.lists.schemas import ListCreate, ListUpdate
 
@@ -53,7 +54,7 @@ def _name_taken() -> Conflict:
 
 async def _with_counts(session: AsyncSession, ctx: Context,
                        rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    counts = await repository.lead_counts(session, tenant_id=ctx.tenant_id,
+    counts = await repository.lead_counts(session, scope=readable(ctx),
                                           list_ids=[r["id"] for r in rows])
     for row in rows:
         row["lead_count"] = counts.get(row["id"], 0)

@@ -35,7 +35,7 @@ class ExportJob(Base, TenantOwned, JobState):
 
     format: Mapped[str] = mapped_column(String(8), nullable=False)
     headers: Mapped[str] = mapped_column(String(8), nullable=False, server_default="labels")
-    # {"params": {...list filter parameters...}, "restrict_owner": uuid | null}
+    # {"params": {...list filter parameters...}, "actor": auth.context.actor_of(...)}
     filters: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     total_rows: Mapped[int | None] = mapped_column(BigInteger)
     processed_rows: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")

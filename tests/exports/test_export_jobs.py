@@ -17,7 +17,7 @@ from leadbase.auth.context import Context, Principal
 from leadbase.config import Settings
 from leadbase.db.session import Database
 from leadbase.exports import service
-from leadbase.leads.repository import LeadFilter
+from leadbase.leads.filters import LeadFilter
 from tests.exports.conftest import Shop, read_csv
 from tests.factories import add_member, make_lead, make_workspace
 

@@ -10,12 +10,14 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
+from leadbase.auth.context import system_context
 from leadbase.config import Settings
 from leadbase.db.session import Database
 from leadbase.events import service as events_service
 from leadbase.fields import indexes
 from leadbase.kit.sorting import parse_sort
-from leadbase.leads import field_filters, repository
+from leadbase.leads import field_filters, listing, repository
+from leadbase.leads.filters import LeadFilter
 from leadbase.worker.app import build_app
 from leadbase.worker.runtime import Runtime, set_runtime
 from tests.factories import Member, make_workspace, walk_leads
@@ -117,10 +119,12 @@ async def test_list_queries_use_the_index(client: httpx.AsyncClient, db: Databas
         sortable = {code: field_filters.sort_column(types[code[7:].lower()])}
         _, columns = parse_sort(sort, sortable, default="-created_at",
                                 tiebreak=("id", repository.ID_COLUMN))
-        f = repository.LeadFilter(list_ids=[list_id], extra=field_filters.conditions(
-            filters, {k: {**v, "name": v["code"], "subtype": None, "code_list_id": None}
-                      for k, v in types.items()}, "AR"))
-        query = repository.list_query(owner.tenant_id, f, columns, None, 0, 26)
+        leads = repository.LeadSet(
+            scope=repository.readable(system_context(owner.tenant_id)),
+            f=LeadFilter(list_id=str(list_id)), extra=tuple(field_filters.conditions(
+                filters, {k: {**v, "name": v["code"], "subtype": None, "code_list_id": None}
+                          for k, v in types.items()}, "AR")))
+        query = listing.list_query(leads, columns, None, 0, 26)
         sql = str(query.compile(dialect=postgresql.dialect(),
                                 compile_kwargs={"literal_binds": True}))
         async with db.transaction(owner.tenant_id) as session:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from leadbase.leads import repository
+from leadbase.leads import listing
 from tests.factories import Member, make_lead, make_workspace, walk_leads
 
 
@@ -35,15 +35,15 @@ async def test_pages_do_not_depend_on_the_window(client: httpx.AsyncClient,
 
     used: dict[str, int] = {"window": 0, "matches": 0}
     for name, key in (("search_window_query", "window"), ("search_matches_query", "matches")):
-        original = getattr(repository, name)
+        original = getattr(listing, name)
 
         def counted(*args: Any, _original: Any = original, _key: str = key) -> Any:
             used[_key] += 1
             return _original(*args)
 
-        monkeypatch.setattr(repository, name, counted)
+        monkeypatch.setattr(listing, name, counted)
     for window in (3, 10_000):  # a window the rare leads are beyond, and a big one
-        monkeypatch.setattr(repository, "SEARCH_WINDOW", window)
+        monkeypatch.setattr(listing, "SEARCH_WINDOW", window)
         for word in ("rare", "common", "zed", "nothing"):
             assert await _walk(client, owner, f"q={word}") == expected(word), (window, word)
             assert await _walk(client, owner, f"q={word}&sort=created_at") == \

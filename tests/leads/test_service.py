@@ -11,7 +11,7 @@ from leadbase.db.session import Database
 from leadbase.kit.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from leadbase.kit.pagination import PageParams
 from leadbase.leads import service
-from leadbase.leads.repository import LeadFilter
+from leadbase.leads.filters import LeadFilter
 from leadbase.leads.schemas import LeadCreate, LeadUpdate
 from leadbase.tenants import service as tenants_service
 

@@ -1,0 +1,395 @@
+"""One visibility rule: an agent reaches their own leads and nothing else, on every route
+that touches leads. The routes come from the application's OpenAPI documents (the
+canonical API and every mounted profile), so a new lead route without a probe here fails
+:func:`test_every_lead_route_has_a_probe`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from starlette.routing import Mount
+
+from leadbase.auth.context import Context, Principal
+from leadbase.bulk import service as bulk_service
+from leadbase.config import Settings
+from leadbase.db.session import Database
+from leadbase.exports import service as exports_service
+from leadbase.kit.errors import Conflict
+from leadbase.leads import service as leads_service
+from leadbase.leads.repository import Readable, readable
+from leadbase.leads.schemas import LeadCreate
+from tests.exports.conftest import read_csv
+from tests.factories import Member, add_member, make_lead, make_workspace
+from tests.imports.conftest import run, upload
+
+LEAD_TAGS = frozenset({"leads", "exports", "imports"})
+# Properties of an answer that come from reading leads.
+LEAD_PROPERTIES = frozenset({"lead_count", "lead_id", "lead_ids", "leads"})
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value.rsplit("/", 1)[-1]
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def _reads_leads(op: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    """Whether an answer of ``op`` holds a lead property (following ``$ref``s)."""
+    seen: set[str] = set()
+    todo = list(_refs(op.get("responses", {})))
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        if LEAD_PROPERTIES & set(schemas[name].get("properties", {})):
+            return True
+        todo.extend(_refs(schemas[name]))
+    return False
+
+
+def _operations(app: FastAPI, prefix: str = "") -> Iterator[tuple[str, str, bool]]:
+    """(method, path, touches leads) of every operation of the app and of its mounts."""
+    spec = app.openapi()
+    schemas = spec.get("components", {}).get("schemas", {})
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            params = {p["name"] for p in op.get("parameters", [])}
+            touches = ("leads" in path.split("/") or bool(LEAD_TAGS & set(op.get("tags", [])))
+                       or "lead_id" in params or _reads_leads(op, schemas))
+            yield method.upper(), prefix + path, touches
+    for route in app.routes:
+        if isinstance(route, Mount) and isinstance(route.app, FastAPI):
+            yield from _operations(route.app, prefix + route.path)
+
+
+def lead_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """Operations that read or write leads: under a ``leads`` path segment, tagged
+    leads/exports/imports, taking a ``lead_id``, or answering lead data (a ``lead_count``,
+    a ``lead_id``...)."""
+    return {(method, path) for method, path, touches in _operations(app) if touches}
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    db: Database
+    settings: Settings
+    owner: Member
+    agent: Member  # who probes
+    other: Member  # another agent of the same workspace
+    mine: dict[str, Any]
+    theirs: dict[str, Any]
+    theirs_gone: dict[str, Any]  # deleted
+
+    @property
+    def hidden(self) -> tuple[str, str]:
+        return self.theirs["id"], self.theirs_gone["id"]
+
+    async def call(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        """The agent's request; its answer never names the other agent's leads, unless
+        the request named them (an id given is echoed back as not found)."""
+        resp = await self.client.request(method, url, headers=self.agent.headers, **kw)
+        sent = url + json.dumps(kw.get("json"))
+        for lead_id in self.hidden:
+            assert lead_id in sent or lead_id not in resp.text, (method, url, resp.text)
+        return resp
+
+    async def unchanged(self) -> None:
+        for lead in (self.theirs, self.theirs_gone):
+            now = await self.client.get(f"/api/v1/leads/{lead['id']}?include_deleted=true",
+                                        headers=self.owner.headers)
+            assert now.json()["version"] == lead["version"], now.text
+
+
+Probe = Callable[[World], Awaitable[None]]
+LEADS = "/api/v1/leads"
+
+
+async def _list(w: World) -> None:
+    for query in ("", "include_deleted=true", "only_deleted=true",
+                  f"owner_id={w.other.user_id}", f"q={w.theirs['email']}", "count=exact"):
+        body = (await w.call("GET", f"{LEADS}?{query}")).json()
+        assert {r["id"] for r in body["data"]} <= {w.mine["id"]}, query
+        assert body["total"] in (0, 1, None), query
+
+
+async def _create(w: World) -> None:
+    for mode in ("error", "update"):
+        resp = await w.call("POST", f"{LEADS}?on_duplicate={mode}",
+                            json={"email": w.theirs["email"], "company": "Taken"})
+        assert resp.status_code == 409 and resp.json()["code"] == "DUPLICATE_LEAD", resp.text
+        assert "existing_id" not in resp.json()
+    resp = await w.call("POST", LEADS, json={"first_name": "X",
+                                             "owner_id": str(w.other.user_id)})
+    assert resp.status_code == 403 and resp.json()["code"] == "OWNER_NOT_ALLOWED"
+
+
+async def _get(w: World) -> None:
+    for lead_id in w.hidden:
+        for query in ("", "?include_deleted=true"):
+            resp = await w.call("GET", f"{LEADS}/{lead_id}{query}")
+            assert resp.status_code == 404 and resp.json()["code"] == "LEAD_NOT_FOUND"
+
+
+async def _patch(w: World) -> None:
+    for lead_id in w.hidden:
+        resp = await w.call("PATCH", f"{LEADS}/{lead_id}", json={"company": "X"})
+        assert resp.status_code == 404
+    resp = await w.call("PATCH", f"{LEADS}/{w.mine['id']}",
+                        json={"owner_id": str(w.other.user_id)})
+    assert resp.status_code == 403
+
+
+async def _delete(w: World) -> None:
+    for lead_id in w.hidden:
+        assert (await w.call("DELETE", f"{LEADS}/{lead_id}")).status_code == 404
+        assert (await w.call("DELETE", f"{LEADS}/{lead_id}?purge=true")).status_code in (
+            403, 404)
+
+
+async def _restore(w: World) -> None:
+    for lead_id in w.hidden:
+        assert (await w.call("POST", f"{LEADS}/{lead_id}/restore")).status_code == 404
+
+
+async def _export(w: World) -> None:
+    for query in ("", "include_deleted=true", f"owner_id={w.other.user_id}"):
+        resp = await w.call("GET", f"{LEADS}/export?{query}")
+        assert resp.status_code == 200
+        assert {r["id"] for r in read_csv(resp.content)} <= {w.mine["id"]}, query
+
+
+async def _bulk(w: World) -> None:
+    resp = await w.call("POST", f"{LEADS}/bulk",
+                        json={"action": "update", "ids": list(w.hidden),
+                              "changes": {"status": "lost"}})
+    assert resp.status_code == 200, resp.text
+    assert {f["code"] for f in resp.json()["failed"]} == {"LEAD_NOT_FOUND"}
+    for action in ("update", "restore"):
+        resp = await w.call("POST", f"{LEADS}/bulk", json={
+            "action": action, "filter": {"include_deleted": True},
+            **({"changes": {"tags_add": ["probe"]}} if action == "update" else {})})
+        assert resp.status_code == 202, resp.text
+        job_id = uuid.UUID(resp.json()["id"])
+        await bulk_service.run_job(w.db, tenant_id=w.owner.tenant_id, job_id=job_id)
+        done = (await w.call("GET", f"{LEADS}/bulk/{job_id}")).json()
+        assert done["status"] == "completed" and done["matched"] <= 1, done
+
+
+async def _other_bulk_job(w: World) -> str:
+    resp = await w.client.post(f"{LEADS}/bulk", headers=w.other.headers, json={
+        "action": "delete", "filter": {"source": "nothing-matches"}})
+    assert resp.status_code == 202
+    return str(resp.json()["id"])
+
+
+async def _bulk_jobs(w: World) -> None:
+    theirs = await _other_bulk_job(w)
+    listed = (await w.call("GET", f"{LEADS}/bulk")).json()
+    assert theirs not in {j["id"] for j in listed["data"]}
+    assert (await w.call("GET", f"{LEADS}/bulk/{theirs}")).status_code == 404
+    assert (await w.call("POST", f"{LEADS}/bulk/{theirs}/cancel")).status_code == 404
+
+
+async def _export_job(w: World) -> None:
+    resp = await w.call("POST", "/api/v1/exports",
+                        json={"filters": {"include_deleted": True}})
+    assert resp.status_code == 202, resp.text
+    job = resp.json()
+    assert await exports_service.run_job(
+        w.db, tenant_id=w.owner.tenant_id, job_id=uuid.UUID(job["id"]),
+        data_dir=w.settings.resolved_data_dir()) == "completed"
+    got = await w.call("GET", f"/api/v1/exports/{job['id']}/download")
+    assert got.status_code == 200
+    assert {r["id"] for r in read_csv(got.content)} == {w.mine["id"]}
+
+
+async def _export_jobs(w: World) -> None:
+    resp = await w.client.post("/api/v1/exports", headers=w.other.headers, json={})
+    theirs = resp.json()["id"]
+    listed = (await w.call("GET", "/api/v1/exports")).json()
+    assert theirs not in {j["id"] for j in listed["data"]}
+    for method, path in (("GET", ""), ("POST", "/cancel"), ("GET", "/download")):
+        resp = await w.call(method, f"/api/v1/exports/{theirs}{path}")
+        assert resp.status_code == 404, path
+
+
+async def _imports(w: World) -> None:
+    """Imports match and merge rows into any lead of the workspace: not for agents."""
+    resp = await w.call("POST", "/api/v1/imports", data={"on_duplicate": "update"},
+                        files={"file": ("a.csv", f"email\n{w.theirs['email']}\n".encode())})
+    assert resp.status_code == 403, resp.text
+    job_id = uuid.uuid4()
+    for method, path in (("GET", ""), ("GET", f"/{job_id}"), ("POST", f"/{job_id}/cancel"),
+                         ("GET", f"/{job_id}/errors")):
+        assert (await w.call(method, f"/api/v1/imports{path}")).status_code == 403, path
+
+
+async def _lists(w: World) -> None:
+    """A list's ``lead_count`` counts the leads the caller may read."""
+    lists = (await w.call("GET", "/api/v1/lists")).json()["data"]
+    default = next(x for x in lists if x["is_default"])
+    assert default["lead_count"] == 1
+    got = await w.call("GET", f"/api/v1/lists/{default['id']}")
+    assert got.json()["lead_count"] == 1
+    assert (await w.call("POST", "/api/v1/lists", json={"name": "Mine"})).status_code == 403
+    assert (await w.call("PATCH", f"/api/v1/lists/{default['id']}",
+                         json={"description": "x"})).status_code == 403
+
+
+async def _campaigns(w: World) -> None:
+    """The fields profile's campaigns (lists) and their ``lead_count``, the same way."""
+    base = "/compat/fields/campaigns"
+    default = next(c for c in (await w.call("GET", base)).json() if c["is_default"])
+    assert default["lead_count"] == 1
+    assert (await w.call("GET", f"{base}/{default['id']}")).json()["lead_count"] == 1
+    assert (await w.call("POST", base, json={"name": "Mine"})).status_code == 403
+    assert (await w.call("PUT", f"{base}/{default['id']}",
+                         json={"name": "Renamed"})).status_code == 403
+
+
+PROBES: dict[tuple[str, str], Probe] = {
+    ("GET", LEADS): _list,
+    ("POST", LEADS): _create,
+    ("GET", f"{LEADS}/{{lead_id}}"): _get,
+    ("PATCH", f"{LEADS}/{{lead_id}}"): _patch,
+    ("DELETE", f"{LEADS}/{{lead_id}}"): _delete,
+    ("POST", f"{LEADS}/{{lead_id}}/restore"): _restore,
+    ("GET", f"{LEADS}/export"): _export,
+    ("POST", f"{LEADS}/bulk"): _bulk,
+    ("GET", f"{LEADS}/bulk"): _bulk_jobs,
+    ("GET", f"{LEADS}/bulk/{{bulk_id}}"): _bulk_jobs,
+    ("POST", f"{LEADS}/bulk/{{bulk_id}}/cancel"): _bulk_jobs,
+    ("POST", "/api/v1/exports"): _export_job,
+    ("GET", "/api/v1/exports"): _export_jobs,
+    ("GET", "/api/v1/exports/{export_id}"): _export_jobs,
+    ("POST", "/api/v1/exports/{export_id}/cancel"): _export_jobs,
+    ("GET", "/api/v1/exports/{export_id}/download"): _export_job,
+    ("POST", "/api/v1/imports"): _imports,
+    ("GET", "/api/v1/imports"): _imports,
+    ("GET", "/api/v1/imports/{import_id}"): _imports,
+    ("POST", "/api/v1/imports/{import_id}/cancel"): _imports,
+    ("GET", "/api/v1/imports/{import_id}/errors"): _imports,
+    ("GET", "/api/v1/lists"): _lists,
+    ("POST", "/api/v1/lists"): _lists,
+    ("GET", "/api/v1/lists/{list_id}"): _lists,
+    ("PATCH", "/api/v1/lists/{list_id}"): _lists,
+    ("GET", "/compat/fields/campaigns"): _campaigns,
+    ("POST", "/compat/fields/campaigns"): _campaigns,
+    ("GET", "/compat/fields/campaigns/{id}"): _campaigns,
+    ("PUT", "/compat/fields/campaigns/{id}"): _campaigns,
+}
+
+
+def test_every_lead_route_has_a_probe(app: FastAPI) -> None:
+    routes = lead_routes(app)
+    missing = sorted(routes - set(PROBES))
+    assert not missing, f"lead routes without a visibility probe in {__name__}: {missing}"
+    gone = sorted(set(PROBES) - routes)
+    assert not gone, f"probes of routes that no longer exist: {gone}"
+
+
+@pytest.mark.parametrize("route", sorted(PROBES), ids=lambda r: f"{r[0]} {r[1]}")
+async def test_another_agents_lead_is_unreachable(client: httpx.AsyncClient, db: Database,
+                                                  settings: Settings,
+                                                  route: tuple[str, str]) -> None:
+    owner = await make_workspace(client, "Visibility")
+    agent = await add_member(client, owner, "agent")
+    other = await add_member(client, owner, "agent")
+    mine = await make_lead(client, agent, source="vis")
+    theirs = await make_lead(client, other, source="vis", phone="+14155550123")
+    gone = await make_lead(client, other, source="vis")
+    assert (await client.delete(f"{LEADS}/{gone['id']}",
+                                headers=other.headers)).status_code == 204
+    gone = (await client.get(f"{LEADS}/{gone['id']}?include_deleted=true",
+                             headers=owner.headers)).json()
+    world = World(client=client, db=db, settings=settings, owner=owner, agent=agent,
+                  other=other, mine=mine, theirs=theirs, theirs_gone=gone)
+    await PROBES[route](world)
+    await world.unchanged()
+
+
+async def test_an_agent_never_merges_into_another_agents_lead(client: httpx.AsyncClient,
+                                                              db: Database) -> None:
+    """Service level: on_duplicate=update by an agent whose duplicate is another agent's
+    lead is a 409 that names no lead (it used to merge into that lead)."""
+    owner = await make_workspace(client, "Merge")
+    agent = await add_member(client, owner, "agent")
+    other = await add_member(client, owner, "agent")
+    theirs = await make_lead(client, other, company="Theirs")
+    ctx = Context(tenant_id=owner.tenant_id, principal=Principal(
+        role="agent", tenant_id=owner.tenant_id, user_id=agent.user_id))
+    async with db.transaction(owner.tenant_id) as session:
+        with pytest.raises(Conflict) as info:
+            await leads_service.create_lead(session, ctx=ctx, body=LeadCreate(
+                email=theirs["email"], company="Mine now"), on_duplicate="update")
+    assert info.value.code == "DUPLICATE_LEAD" and "existing_id" not in info.value.extra
+    now = (await client.get(f"{LEADS}/{theirs['id']}", headers=owner.headers)).json()
+    assert now["company"] == "Theirs" and now["version"] == theirs["version"]
+
+
+async def test_the_readable_set_comes_from_the_principal() -> None:
+    tenant, user = uuid.uuid4(), uuid.uuid4()
+
+    def scope(role: str, user_id: uuid.UUID | None) -> Readable:
+        return readable(Context(tenant_id=tenant, principal=Principal(
+            role=role, tenant_id=tenant, user_id=user_id)))
+
+    for role in ("viewer", "manager", "admin", "owner"):
+        assert scope(role, user) == Readable(tenant) and scope(role, user).holds_owner(None)
+    agent = scope("agent", user)
+    assert agent == Readable(tenant, own=True, owner_id=user)
+    assert agent.holds_owner(user) and not agent.holds_owner(uuid.uuid4())
+    assert agent.default_owner == user and agent.sql()[1] == (tenant, user)
+    keyless = scope("agent", None)  # an API key with the role agent: no user, no lead
+    assert not keyless.holds_owner(None) and "false" in keyless.sql()[0]
+
+
+async def test_an_agent_api_key_reaches_no_lead(client: httpx.AsyncClient) -> None:
+    """A key with the role agent has no user to own leads: it used to list every lead of
+    the workspace, and to read the unassigned ones."""
+    owner = await make_workspace(client, "Keys")
+    unassigned = await make_lead(client, owner)
+    key = (await client.post("/api/v1/api-keys", headers=owner.headers,
+                             json={"name": "agent key", "role": "agent"})).json()
+    h = {"Authorization": f"Bearer {key['secret']}"}
+    listed = await client.get(LEADS, headers=h)
+    assert listed.status_code == 200 and listed.json()["data"] == []
+    assert (await client.get(f"{LEADS}/{unassigned['id']}", headers=h)).status_code == 404
+
+
+async def test_an_import_runs_only_for_the_whole_workspace(client: httpx.AsyncClient,
+                                                           db: Database,
+                                                           settings: Settings) -> None:
+    """Service level: an import matches and merges rows into any lead of the workspace,
+    so a job whose actor reads only their own leads fails before touching one."""
+    owner = await make_workspace(client, "Import scope")
+    agent = await add_member(client, owner, "agent")
+    lead = await make_lead(client, owner, company="Before")
+    resp = await upload(client, owner, f"email,company\n{lead['email']},After\n".encode(),
+                        on_duplicate="update")
+    assert resp.status_code == 202, resp.text
+    job_id = resp.json()["id"]
+    async with db.transaction(owner.tenant_id) as session:
+        await session.execute(text("UPDATE import_jobs SET actor = CAST(:a AS jsonb) "
+                                   "WHERE id = :i"), {
+            "a": json.dumps({"role": "agent", "user_id": str(agent.user_id)}), "i": job_id})
+    done = await run(client, owner, db, settings, resp.json())
+    assert done["status"] == "failed" and done["error_code"] == "ROLE_REQUIRED", done
+    now = (await client.get(f"{LEADS}/{lead['id']}", headers=owner.headers)).json()
+    assert now["company"] == "Before"
