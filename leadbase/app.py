@@ -8,7 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import ORJSONResponse
 
 from leadbase import __version__
@@ -30,11 +30,17 @@ from leadbase.health import router as health_router
 from leadbase.imports import pool as imports_pool
 from leadbase.imports.endpoints import router as imports_router
 from leadbase.kit import errors
+from leadbase.kit.input import check_request
 from leadbase.kit.ratelimit import RateLimiter
 from leadbase.leads.endpoints import router as leads_router
 from leadbase.lists.endpoints import router as lists_router
 from leadbase.lists.sections.endpoints import router as sections_router
-from leadbase.middleware import Metrics, RequestContextMiddleware, UploadLimitMiddleware
+from leadbase.middleware import (
+    BodyLimitMiddleware,
+    Metrics,
+    RequestContextMiddleware,
+    ServerErrorMiddleware,
+)
 from leadbase.tenants.endpoints import router as workspaces_router
 from leadbase.users.endpoints import router as users_router
 
@@ -107,6 +113,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         description=DESCRIPTION,
         default_response_class=ORJSONResponse,
         lifespan=lifespan,
+        dependencies=[Depends(check_request)],
     )
     app.state.settings = settings
     imports_pool.configure(settings.import_processes)
@@ -120,8 +127,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(api_router())
     mount_profiles(app)
     # The multipart overhead of an upload (boundaries, form fields) is small: 1 MB spare.
-    app.add_middleware(UploadLimitMiddleware, paths=("/api/v1/imports",),
-                       limit=settings.import_max_upload_bytes + 1024 * 1024,
-                       code="IMPORT_TOO_LARGE")
+    upload = (settings.import_max_upload_bytes + 1024 * 1024, "IMPORT_TOO_LARGE")
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes,
+                       overrides={"/api/v1/imports": upload})
+    app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

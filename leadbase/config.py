@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     count_exact_limit: int = Field(default=1_000, ge=0)
     idempotency_ttl_seconds: int = 24 * 3600
 
+    # Request bodies (JSON) and the free parts of a lead (their JSON size)
+    max_body_bytes: int = Field(default=1024 ** 2, ge=1024)
+
     # Imports
     import_max_upload_bytes: int = Field(default=512 * 1024 ** 2, ge=1024)
     # A spreadsheet (a zip) that would expand beyond this is refused as a zip bomb.

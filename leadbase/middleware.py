@@ -1,7 +1,9 @@
-"""ASGI middleware: request ids, rate-limit headers, request metrics."""
+"""ASGI middleware: request ids, rate-limit headers, request metrics, body limits and
+unhandled errors."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -10,7 +12,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from leadbase.kit.errors import AppError, problem_response
 from leadbase.kit.ratelimit import Quota, headers
+
+log = logging.getLogger("leadbase.errors")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -91,36 +96,26 @@ class RequestContextMiddleware:
             self.metrics.observe(scope["method"], status, time.perf_counter() - started)
 
 
-class UploadLimitMiddleware:
-    """Refuse a POST to one of ``paths`` whose body is larger than ``limit`` bytes with
-    413 problem+json, before reading the rest: at once when ``Content-Length`` says so,
-    else as soon as the streamed body passes the limit."""
+class BodyLimitMiddleware:
+    """Refuse a request whose body is larger than its limit with 413 problem+json, before
+    reading the rest: at once when ``Content-Length`` says so, else as soon as the
+    streamed body passes the limit. ``limit``/``code`` hold everywhere except the paths of
+    ``overrides`` (path -> (limit, code); the import uploads have their own)."""
 
-    def __init__(self, app: ASGIApp, *, paths: tuple[str, ...], limit: int,
-                 code: str = "PAYLOAD_TOO_LARGE") -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, code: str = "PAYLOAD_TOO_LARGE",
+                 overrides: dict[str, tuple[int, str]] | None = None) -> None:
         self.app = app
-        self.paths = frozenset(paths)
-        self.limit = limit
-        self.code = code
-
-    async def _reject(self, scope: Scope, send: Send) -> None:
-        from leadbase.kit.errors import AppError, problem_response
-
-        error = AppError(f"The request is larger than {self.limit:,} bytes.", code=self.code,
-                         status=413)
-        error.title = "Payload too large"
-        response = problem_response(error)
-        response.headers["connection"] = "close"
-        await response(scope, _no_receive, send)
+        self.default = (limit, code)
+        self.overrides = overrides or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or scope["method"] != "POST"
-                or scope["path"].rstrip("/") not in self.paths):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, code = self.overrides.get(scope["path"].rstrip("/"), self.default)
         for key, value in scope.get("headers", ()):
-            if key == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await self._reject(scope, send)
+            if key == b"content-length" and value.isdigit() and int(value) > limit:
+                await _too_large(scope, send, limit, code)
                 return
         received = 0
         rejected = False
@@ -132,9 +127,9 @@ class UploadLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     rejected = True
-                    await self._reject(scope, send)
+                    await _too_large(scope, send, limit, code)
                     return {"type": "http.disconnect"}
             return message
 
@@ -147,6 +142,54 @@ class UploadLimitMiddleware:
         except Exception:
             if not rejected:
                 raise
+
+
+async def _too_large(scope: Scope, send: Send, limit: int, code: str) -> None:
+    error = AppError(f"The request is larger than {limit:,} bytes.", code=code, status=413)
+    error.title = "Payload too large"
+    response = problem_response(error)
+    response.headers["connection"] = "close"  # the rest of the body is never read
+    await response(scope, _no_receive, send)
+
+
+class ServerErrorMiddleware:
+    """An unhandled error becomes a problem+json 500 carrying the request id (no
+    internals), logged here, and goes no further: the server would otherwise close the
+    keep-alive connection after the response, resetting the client's next request on it.
+    Only a response cut short (a stream that failed after its first byte) is passed on,
+    so that the server closes the connection and the client sees the body is incomplete."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = complete = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started, complete
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            request_id = scope.get("state", {}).get("request_id")
+            log.exception("unhandled error on %s %s (request %s)", scope["method"],
+                          scope["path"], request_id)
+            if started and not complete:
+                raise
+            if not started:
+                error = AppError("An unexpected error occurred.", code="INTERNAL_ERROR",
+                                 status=500,
+                                 extra={"request_id": request_id} if request_id else None)
+                error.title = "Internal server error"
+                await problem_response(error)(scope, _no_receive, tracking_send)
 
 
 async def _no_receive() -> Message:

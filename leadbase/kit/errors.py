@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import orjson
@@ -10,8 +9,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-
-log = logging.getLogger("leadbase.errors")
 
 PROBLEM = "application/problem+json"
 
@@ -144,7 +141,8 @@ _STATUS_CODES = {
 
 
 def install(app: FastAPI) -> None:
-    """Register handlers so that every error reaches the client as problem+json."""
+    """Register handlers so that every error reaches the client as problem+json (an
+    unhandled one: :class:`leadbase.middleware.ServerErrorMiddleware`)."""
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
@@ -164,11 +162,4 @@ def install(app: FastAPI) -> None:
         err = AppError(str(exc.detail) if exc.detail else title, code=code, status=exc.status_code)
         err.title = title
         err.headers = dict(exc.headers or {})
-        return problem_response(err, request)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        err = AppError("An unexpected error occurred.", code="INTERNAL_ERROR", status=500)
-        err.title = "Internal server error"
         return problem_response(err, request)

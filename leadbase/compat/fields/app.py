@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from leadbase import __version__
 from leadbase.compat import fields as package
+from leadbase.kit.input import check_request
 from leadbase.compat.fields import campaigns, errors, lead_fields, nomenclators, rules, sections
 
 PREFIX = "/compat/fields"
@@ -16,7 +17,7 @@ def build_app(parent: FastAPI) -> FastAPI:
     limiter, token issuer): dependencies read ``request.app.state``, and inside a mounted
     application ``request.app`` is the mounted one."""
     sub = FastAPI(title="Leadbase — lead fields profile", version=__version__,
-                  description=package.__doc__ or "")
+                  description=package.__doc__ or "", dependencies=[Depends(check_request)])
     sub.state = parent.state
     errors.install(sub)
     # The lead_fields router declares /lead_fields/templates and /lead_fields/active/{id}

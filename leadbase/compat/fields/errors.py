@@ -87,7 +87,7 @@ async def _app_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # Logged by the parent application's ServerErrorMiddleware, which the error reaches.
     return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
 
