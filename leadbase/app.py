@@ -29,7 +29,7 @@ from leadbase.fields.endpoints import router as fields_router
 from leadbase.health import router as health_router
 from leadbase.imports import pool as imports_pool
 from leadbase.imports.endpoints import router as imports_router
-from leadbase.kit import errors
+from leadbase.kit import errors, pagination
 from leadbase.kit.input import check_request
 from leadbase.kit.ratelimit import RateLimiter
 from leadbase.leads.endpoints import router as leads_router
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     imports_pool.configure(settings.import_processes)
     app.state.issuer = TokenIssuer(settings)
+    pagination.configure_cursors(settings.jwt_secret())
     app.state.limiter = RateLimiter(settings.redis_url)
     app.state.metrics = Metrics()
     if database is not None:

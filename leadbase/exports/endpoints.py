@@ -14,7 +14,7 @@ from leadbase.auth.deps import Scope, workspace_scope
 from leadbase.exports import service
 from leadbase.exports.formats import MEDIA_TYPES, Format, HeaderStyle
 from leadbase.exports.schemas import ExportCreate, ExportPage, ExportRead, export_read
-from leadbase.kit.http import json_response
+from leadbase.kit.http import json_response, read_ahead
 from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import PageParams, page_body, page_params
 from leadbase.leads.filters import LeadFilter
@@ -45,13 +45,15 @@ async def export_leads(
     name = service.file_name(format)
     disposition = {"Content-Disposition": f'attachment; filename="{name}"',
                    "Cache-Control": "no-store"}
+    # Read before the response starts (the CSV's header and first rows, the whole XLSX):
+    # a failure answers an error, not a 200 whose body stops.
     if format == "csv":
-        body = service.stream_csv(db, plan)
+        body = await read_ahead(service.stream_csv(db, plan), 2)
     else:
         scratch = service.exports_dir(request.app.state.settings.resolved_data_dir(),
                                       scope.ctx.tenant_id) / "tmp"
         scratch.mkdir(parents=True, exist_ok=True)
-        body = service.stream_xlsx(db, plan, scratch)
+        body = await read_ahead(service.stream_xlsx(db, plan, scratch))
     return StreamingResponse(body, media_type=MEDIA_TYPES[format], headers=disposition)
 
 

@@ -109,7 +109,7 @@ def check_rule_value(kind: str, value: Any) -> Any:
                 raise ValueError("a non-empty list of values")
             return [str(v) for v in value]
         if kind == "CHECKSUM":
-            if value not in CHECKSUMS:
+            if not isinstance(value, str) or value not in CHECKSUMS:
                 raise ValueError(f"one of {', '.join(sorted(CHECKSUMS))}")
             return value
     except (ValueError, re.error, regex.error, InvalidOperation, FieldValueError) as exc:

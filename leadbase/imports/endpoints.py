@@ -28,7 +28,7 @@ from leadbase.imports.schemas import (
     import_read,
 )
 from leadbase.kit.errors import ValidationFailed
-from leadbase.kit.http import json_response
+from leadbase.kit.http import json_response, read_ahead
 from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor, page_body, page_params
 
@@ -187,12 +187,12 @@ async def import_errors(
     job = await service.get_job(scope.session, ctx=scope.ctx, job_id=import_id)
     headers = service.error_headers(job)
     if format == "csv":
-        body = _error_csv(request.app.state.db, scope.ctx.tenant_id, import_id, headers,
-                          bucket)
+        body = await read_ahead(_error_csv(request.app.state.db, scope.ctx.tenant_id,
+                                           import_id, headers, bucket), 2)
         return StreamingResponse(body, media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="import-{job["number"]}-errors.csv"',
             "Cache-Control": "no-store"})
-    after = decode_cursor(params.cursor, CURSOR_KEY)[0] if params.cursor else None
+    after = decode_cursor(params.cursor, CURSOR_KEY, (int,))[0] if params.cursor else None
     _, rows = await service.list_errors(scope.session, ctx=scope.ctx, job_id=import_id,
                                         bucket=bucket, after_line=after,
                                         offset=params.offset, limit=params.per_page + 1)

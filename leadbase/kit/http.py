@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel
@@ -15,6 +16,29 @@ def json_response(body: BaseModel | dict[str, Any] | list[Any], status_code: int
                else orjson.dumps(body))
     return Response(content, status_code=status_code, media_type="application/json",
                     headers=headers)
+
+
+T = TypeVar("T")
+
+
+async def read_ahead(stream: AsyncIterator[T], items: int = 1) -> AsyncIterator[T]:
+    """``stream`` with its first ``items`` already produced: await it before the response
+    starts, so that what a streamed body needs (its query, its first rows) fails as an
+    error response rather than as a body cut after a 200."""
+    ready: list[T] = []
+    try:
+        for _ in range(items):
+            ready.append(await anext(stream))
+    except StopAsyncIteration:
+        pass
+
+    async def replay() -> AsyncIterator[T]:
+        for item in ready:
+            yield item
+        async for item in stream:
+            yield item
+
+    return replay()
 
 
 def etag(version: int) -> str:

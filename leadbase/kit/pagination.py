@@ -7,6 +7,9 @@ row of the previous page along the same sort (keyset: constant time at any depth
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,24 +89,69 @@ def _untag(value: Any) -> Any:
     return value
 
 
-def encode_cursor(sort_key: str, values: list[Any]) -> str:
-    raw = orjson.dumps({"k": sort_key, "v": [_tag(v) for v in values]})
+# Cursors are signed (HMAC-SHA256): a hand-made or altered one is refused, never run.
+# The key comes from the application's secret (:func:`configure_cursors`, at start-up),
+# so that every process of a deployment accepts the others' cursors; until then, a key
+# of this process only.
+_cursor_key = secrets.token_bytes(32)
+_SIGNATURE_BYTES = 16
+
+
+def configure_cursors(secret: str) -> None:
+    global _cursor_key
+    _cursor_key = hmac.new(secret.encode(), b"leadbase cursor", hashlib.sha256).digest()
+
+
+def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort_key: str) -> list[Any]:
+def _signature(payload: str) -> str:
+    digest = hmac.new(_cursor_key, payload.encode(), hashlib.sha256).digest()
+    return _b64(digest[:_SIGNATURE_BYTES])
+
+
+def encode_cursor(sort_key: str, values: list[Any]) -> str:
+    payload = _b64(orjson.dumps({"k": sort_key, "v": [_tag(v) for v in values]}))
+    return f"{payload}.{_signature(payload)}"
+
+
+def invalid_cursor(detail: str = "The cursor is malformed or belongs to another sort "
+                                 "order.") -> ValidationFailed:
+    return ValidationFailed(detail, code="INVALID_CURSOR",
+                            errors=[{"field": "cursor", "message": "invalid cursor"}])
+
+
+def decode_cursor(cursor: str, sort_key: str,
+                  types: tuple[type, ...] | None = None) -> list[Any]:
+    """The values of a cursor made by :func:`encode_cursor` for ``sort_key``; with
+    ``types``, each value must be of its type (or None). Anything else: 422."""
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = orjson.loads(base64.urlsafe_b64decode(padded))
+        payload, _, signature = cursor.partition(".")
+        if not hmac.compare_digest(signature.encode(), _signature(payload).encode()):
+            raise ValueError("bad signature")
+        data = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         if data["k"] != sort_key:
             raise ValueError("sort changed")
-        return [_untag(v) for v in data["v"]]
+        values = [_untag(v) for v in data["v"]]
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
-        raise ValidationFailed(
-            "The cursor is malformed or belongs to another sort order.",
-            code="INVALID_CURSOR",
-            errors=[{"field": "cursor", "message": "invalid cursor"}],
-        ) from exc
+        raise invalid_cursor() from exc
+    if types is not None and (len(values) != len(types) or not all(
+            v is None or _is_a(v, t) for v, t in zip(values, types, strict=True))):
+        raise invalid_cursor()
+    return values
+
+
+def _is_a(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+
+
+def _python_type(column: ColumnElement[Any]) -> type | None:
+    try:
+        kind: type = column.type.python_type
+    except NotImplementedError:
+        return None
+    return kind
 
 
 @dataclass(frozen=True)
@@ -116,8 +164,10 @@ class SortColumn:
 
 def keyset_after(sort: list[SortColumn], values: list[Any]) -> ColumnElement[bool]:
     """Rows strictly after ``values`` in ``sort`` order (NULLS LAST in both directions)."""
-    if len(values) != len(sort):
-        raise ValidationFailed("The cursor does not match the sort.", code="INVALID_CURSOR")
+    if len(values) != len(sort) or any(
+            value is not None and (kind := _python_type(c.column)) is not None
+            and not _is_a(value, kind) for c, value in zip(sort, values, strict=False)):
+        raise invalid_cursor("The cursor does not match the sort.")
     same_direction = len({c.descending for c in sort}) == 1
     if same_direction and not any(c.nullable or values[i] is None for i, c in enumerate(sort)):
         # Row comparison: an index range scan on (tenant_id, a, b, id).

@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+import json
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+import orjson
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 T = TypeVar("T")
+
+# The free JSON objects of a record (a lead's ``metadata`` and ``fields``), as JSON text.
+MAX_JSON_OBJECT_BYTES = 64 * 1024
+
+
+def json_size_error(value: Any) -> str | None:
+    """Why ``value`` is too large to keep as one free JSON object, or None."""
+    try:
+        size = len(orjson.dumps(value))
+    except (orjson.JSONEncodeError, TypeError):  # integers beyond 64 bits
+        size = len(json.dumps(value, default=str).encode())
+    if size > MAX_JSON_OBJECT_BYTES:
+        return f"is larger than {MAX_JSON_OBJECT_BYTES // 1024} KiB as JSON ({size:,} bytes)"
+    return None
+
+
+def _bounded(value: dict[str, Any]) -> dict[str, Any]:
+    problem = json_size_error(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# A free JSON object in a request body, at most MAX_JSON_OBJECT_BYTES.
+JSONObject = Annotated[dict[str, Any], AfterValidator(_bounded)]
 
 
 class WriteModel(BaseModel):

@@ -27,9 +27,12 @@ def parse_sort(
     for part in spec.split(","):
         part = part.strip()
         if not part:
-            continue
+            raise ValidationFailed(
+                "The sort has an empty field (two commas in a row, or one at an end).",
+                code="INVALID_SORT",
+                errors=[{"field": "sort", "message": "empty sort field"}])
         descending = part.startswith("-")
-        name = part.lstrip("-+")
+        name = part[1:] if part[0] in "-+" else part
         if name not in allowed:
             raise ValidationFailed(
                 f"Cannot sort by '{name}'. Allowed: {', '.join(sorted(allowed))}.",

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, computed_field, field_validator
 
-from leadbase.kit.schemas import Page, ReadModel, WriteModel
+from leadbase.kit.schemas import JSONObject, Page, ReadModel, WriteModel
 from leadbase.leads.rules import LIMITS, MAX_TAG, MAX_TAGS, clean_tags
 
 LeadStatus = Literal["new", "contacted", "qualified", "unqualified", "converted", "lost"]
@@ -28,8 +28,8 @@ class _LeadFields(WriteModel):
     job_title: str | None = Field(default=None, max_length=LIMITS["job_title"])
     source: str | None = Field(default=None, max_length=LIMITS["source"])
     notes: str | None = Field(default=None, max_length=LIMITS["notes"])
-    fields: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
+    fields: JSONObject | None = None
+    metadata: JSONObject | None = None
     owner_id: uuid.UUID | None = None
     list_id: uuid.UUID | None = None
     do_not_contact: bool | None = None

@@ -17,6 +17,7 @@ from leadbase.fields import values as field_values
 from leadbase.kit.checks import check_version, require_changes
 from leadbase.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
+from leadbase.kit.schemas import json_size_error
 from leadbase.kit.sorting import parse_sort
 from leadbase.leads import field_filters, listing, repository, rules
 from leadbase.leads.filters import LeadFilter
@@ -146,6 +147,9 @@ async def _merge(session: AsyncSession, ctx: Context, lead_id: uuid.UUID,
     if current is None:
         return None
     patch = rules.merge_patch(current, body.model_dump(exclude_unset=True))
+    if problem := json_size_error(patch.get("metadata")):  # each part was, the sum may not be
+        raise ValidationFailed(f"The merged metadata {problem}.", code="METADATA_TOO_LARGE",
+                               errors=[{"field": "metadata", "message": problem}])
     return await _apply_update(session, ctx, current, patch, expected_version=None,
                                on_duplicate="allow")
 

@@ -6,8 +6,8 @@ from fastapi import Depends, FastAPI
 
 from leadbase import __version__
 from leadbase.compat import fields as package
-from leadbase.kit.input import check_request
 from leadbase.compat.fields import campaigns, errors, lead_fields, nomenclators, rules, sections
+from leadbase.kit.input import check_request
 
 PREFIX = "/compat/fields"
 
