@@ -87,7 +87,7 @@ async def check_request(request: Request) -> None:
     """Refuse NUL characters in the path and the query string, and NUL characters, lone
     surrogates and non-finite numbers anywhere in a JSON body (keys included)."""
     if NUL in request.url.path:
-        _refuse([(("path",), NUL_MESSAGE)])
+        _refuse([(("path", "path"), NUL_MESSAGE)])
     query = request.scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
         _refuse([(("query", _escaped(key)), ("" if NUL in value else "the name ") + NUL_MESSAGE)
