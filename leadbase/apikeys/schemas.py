@@ -8,14 +8,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from leadbase.kit.schemas import Page, ReadModel, WriteModel
+from leadbase.kit.schemas import Page, ReadModel, Timestamp, WriteModel
 
 
 class ApiKeyCreate(WriteModel):
     name: str = Field(min_length=1, max_length=200)
     role: Literal["admin", "manager", "agent", "viewer"] = "manager"
     scopes: list[Literal["read", "write"]] = Field(default=["read", "write"], min_length=1)
-    expires_at: datetime | None = None
+    expires_at: Timestamp | None = None
 
 
 class ApiKeyRead(ReadModel):

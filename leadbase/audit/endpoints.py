@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -14,6 +13,7 @@ from leadbase.audit.schemas import AuditEntryRead, AuditPage
 from leadbase.auth.deps import AdminScope
 from leadbase.kit.http import json_response
 from leadbase.kit.pagination import PageParams, page_params
+from leadbase.kit.schemas import Timestamp
 
 router = APIRouter(prefix="/audit-log", tags=["audit"])
 
@@ -26,7 +26,7 @@ async def list_audit(
     entity_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     actor_user_id: uuid.UUID | None = None,
-    created_after: datetime | None = None,
+    created_after: Timestamp | None = None,
 ) -> Response:
     """Newest first. Entries name the changed fields, never their values."""
     rows, total, next_cursor = await service.list_entries(

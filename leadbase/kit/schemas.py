@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
@@ -34,6 +35,21 @@ def _bounded(value: dict[str, Any]) -> dict[str, Any]:
 
 # A free JSON object in a request body, at most MAX_JSON_OBJECT_BYTES.
 JSONObject = Annotated[dict[str, Any], AfterValidator(_bounded)]
+
+
+def _utc(value: datetime) -> datetime:
+    """In UTC (no offset given: UTC). PostgreSQL refuses offsets beyond 15:59, which
+    Python accepts, and a moment that is no longer in years 1-9999 once in UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("is out of range (years 1 to 9999 in UTC)") from exc
+
+
+# A moment given as input (query parameter or body), normalised to UTC.
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
 
 
 class WriteModel(BaseModel):

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from leadbase.kit.errors import ValidationFailed
+from leadbase.kit.schemas import Timestamp
 from leadbase.leads.rules import STATUSES as _STATUSES
 
 STATUSES = frozenset(_STATUSES)
@@ -77,9 +78,9 @@ class LeadFilter(BaseModel):
     list_id: Annotated[str | None, Field(description="Comma-separated list ids")] = None
     score_gte: Annotated[int | None, Field(ge=0, le=100)] = None
     score_lte: Annotated[int | None, Field(ge=0, le=100)] = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    updated_after: datetime | None = None
+    created_after: Timestamp | None = None
+    created_before: Timestamp | None = None
+    updated_after: Timestamp | None = None
     q: Annotated[str | None, Field(min_length=1, max_length=200,
                                    description="Search names, email, phone and company "
                                                "(accent- and case-insensitive)")] = None

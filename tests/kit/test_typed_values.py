@@ -62,3 +62,25 @@ def test_parse_sort() -> None:
         with pytest.raises(ValidationFailed) as info:
             parse_sort(bad, allowed, default="-created_at", tiebreak=tiebreak)
         assert info.value.code == "INVALID_SORT"
+
+
+async def test_moments_are_taken_in_utc(client: httpx.AsyncClient) -> None:
+    """Python accepts offsets up to 23:59, PostgreSQL only up to 15:59: a moment is turned
+    into UTC first; one that leaves years 1-9999 in UTC is a 422 (found by schemathesis)."""
+    owner = await make_workspace(client)
+    for path in ("/api/v1/leads", "/api/v1/leads/export", "/api/v1/audit-log"):
+        param = "updated_after" if "leads" in path else "created_after"
+        resp = await client.get(path, headers=owner.headers,
+                                params={param: "0429-05-30T23:40:53+18:48"})
+        assert resp.status_code == 200, (path, resp.text)
+        resp = await client.get(path, headers=owner.headers,
+                                params={param: "0001-01-01T00:00:00+05:00"})
+        assert resp.status_code == 422, (path, resp.text)
+        assert resp.json()["errors"][0]["field"] == param
+    job = await client.post("/api/v1/exports", headers=owner.headers, json={
+        "filters": {"created_before": "9999-12-31T23:00:00-18:00"}})
+    assert job.status_code == 422, job.text
+    key = await client.post("/api/v1/api-keys", headers=owner.headers, json={
+        "name": "k", "expires_at": "2999-01-01T00:00:00+20:00"})
+    assert key.status_code == 201, key.text
+    assert key.json()["expires_at"].startswith("2998-12-31T04:00:00")
