@@ -30,6 +30,7 @@ from leadbase.imports.schemas import (
 from leadbase.kit.errors import ValidationFailed
 from leadbase.kit.http import json_response, read_ahead
 from leadbase.kit.idempotency import idempotent
+from leadbase.kit.input import bad_values
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor, page_body, page_params
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -49,6 +50,12 @@ def _options(form: dict[str, str | None]) -> ImportOptions:
         raise ValidationFailed("'mapping' and 'tags' must be JSON (tags may also be "
                                "comma-separated).", code="INVALID_IMPORT_OPTIONS",
                                errors=[{"field": "mapping", "message": str(exc)}]) from exc
+    bad = [{"field": ".".join(str(p) for p in loc), "message": message}
+           for name in ("mapping", "tags") for loc, message in bad_values(
+               values.get(name), (name,))]  # JSON text inside a form field
+    if bad:
+        raise ValidationFailed(f"Invalid import options: {bad[0]['field']}.",
+                               code="INVALID_IMPORT_OPTIONS", errors=bad)
     try:
         return ImportOptions.model_validate(values)
     except ValidationError as exc:

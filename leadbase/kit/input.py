@@ -76,6 +76,11 @@ def _is_json(content_type: str | None) -> bool:
         subtype == "json" or subtype.endswith("+json"))
 
 
+def _is_form(content_type: str | None) -> bool:
+    return content_type is not None and content_type.split(";", 1)[0].strip().lower() in (
+        "multipart/form-data", "application/x-www-form-urlencoded")
+
+
 def _refuse(errors: list[tuple[tuple[str | int, ...], str]], value: Any = None) -> None:
     if errors:
         raise RequestValidationError([
@@ -84,8 +89,9 @@ def _refuse(errors: list[tuple[tuple[str | int, ...], str]], value: Any = None) 
 
 
 async def check_request(request: Request) -> None:
-    """Refuse NUL characters in the path and the query string, and NUL characters, lone
-    surrogates and non-finite numbers anywhere in a JSON body (keys included)."""
+    """Refuse NUL characters in the path, the query string and form fields, and NUL
+    characters, lone surrogates and non-finite numbers anywhere in a JSON body (keys
+    included)."""
     if NUL in request.url.path:
         _refuse([(("path", "path"), NUL_MESSAGE)])
     query = request.scope.get("query_string", b"")
@@ -93,8 +99,18 @@ async def check_request(request: Request) -> None:
         _refuse([(("query", _escaped(key)), ("" if NUL in value else "the name ") + NUL_MESSAGE)
                  for key, value in request.query_params.multi_items()
                  if NUL in key or NUL in value])
-    if request.method in ("GET", "HEAD", "OPTIONS") or not _is_json(
-            request.headers.get("content-type")):
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    content_type = request.headers.get("content-type")
+    if _is_form(content_type):
+        # Parsed already by the route (Starlette keeps it): the fields, not the files.
+        form = await request.form()
+        _refuse([(("body", _escaped(key)), ("" if isinstance(value, str) and NUL in value
+                                              else "the name ") + NUL_MESSAGE)
+                 for key, value in form.multi_items()
+                 if NUL in key or (isinstance(value, str) and NUL in value)])
+        return
+    if not _is_json(content_type):
         return
     body = await request.body()
     if not any(token in body for token in _SUSPECT):

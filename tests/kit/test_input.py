@@ -153,3 +153,20 @@ def test_bad_values_walks_every_string_key_and_number() -> None:
         (("k\\u0000", "n"), "must be a finite number (NaN and Infinity are not JSON)"),
         (("s",), "must not contain lone UTF-16 surrogates"),
     ]
+
+
+async def test_nul_in_form_fields(client: httpx.AsyncClient) -> None:
+    """The import upload's form: its fields, and the JSON text some of them hold."""
+    from tests.imports.conftest import upload
+
+    owner = await make_workspace(client)
+    csv = b"email,first_name\na@example.com,Ana\n"
+    assert_refused(await upload(client, owner, csv, tags=f"a{NUL}b"), "tags")
+    assert_refused(await upload(client, owner, csv, default_region=f"U{NUL}S"),
+                   "default_region")
+    resp = await upload(client, owner, csv, mapping='{"first_name": "first_name\\u0000"}')
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["code"] == "INVALID_IMPORT_OPTIONS"
+    assert resp.json()["errors"][0]["field"] == "mapping.first_name"
+    listed = await client.get("/api/v1/imports", headers=owner.headers)
+    assert listed.json()["data"] == []
