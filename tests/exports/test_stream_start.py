@@ -4,6 +4,7 @@ read before its first byte, so a failure answers an error instead of a 200 cut s
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -15,30 +16,35 @@ from leadbase.auth.context import Context, Principal
 from leadbase.db.session import Database
 from leadbase.exports import service
 from leadbase.kit.http import read_ahead
-from leadbase.leads.repository import LeadFilter
+from leadbase.leads.filters import LeadFilter
 from tests.factories import make_lead, make_workspace
 
 # A condition PostgreSQL accepts when planning and fails on when it reads the first row.
 FAILS_WHEN_READ = "leads.number / (leads.number - leads.number) = 1"
 
 
+def _failing_plan(plan: service.ExportPlan) -> service.ExportPlan:
+    leads = replace(plan.leads, extra=(*plan.leads.extra, text(FAILS_WHEN_READ)))
+    return replace(plan, leads=leads)
+
+
 def _failing(prepare: Any) -> Any:
     async def prepare_failing(*args: Any, **kwargs: Any) -> service.ExportPlan:
-        plan = await prepare(*args, **kwargs)
-        plan.f.extra.append(text(FAILS_WHEN_READ))
-        return plan
+        return _failing_plan(await prepare(*args, **kwargs))
 
     return prepare_failing
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 async def test_a_failing_export_answers_an_error_not_a_cut_200(
-        client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+        client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, fmt: str,
+        caplog: pytest.LogCaptureFixture) -> None:
     owner = await make_workspace(client)
     await make_lead(client, owner)
     monkeypatch.setattr(service, "prepare", _failing(service.prepare))
     resp = await client.get(f"/api/v1/leads/export?format={fmt}", headers=owner.headers)
     assert resp.status_code == 500, resp.text[:200]
+    assert "division by zero" in caplog.text  # the planted failure, not another
     assert resp.headers["content-type"] == "application/problem+json"
     assert resp.json()["code"] == "INTERNAL_ERROR"
     monkeypatch.undo()
@@ -57,9 +63,8 @@ async def test_the_first_rows_are_read_before_the_stream_is_handed_out(
         plan = await service.prepare(session, ctx=ctx, f=LeadFilter())
     body = await read_ahead(service.stream_csv(db, plan), 2)
     assert b"Uno" in b"".join([chunk async for chunk in body])
-    plan.f.extra.append(text(FAILS_WHEN_READ))
     with pytest.raises(psycopg.errors.DivisionByZero):  # COPY runs on the raw connection
-        await read_ahead(service.stream_csv(db, plan), 2)
+        await read_ahead(service.stream_csv(db, _failing_plan(plan)), 2)
 
 
 async def test_read_ahead_keeps_every_item_in_order() -> None:
