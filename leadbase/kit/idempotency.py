@@ -2,8 +2,11 @@
 
 The key row is inserted in the request's own transaction before the work is done, so a
 concurrent request with the same key waits on it and then replays; if the work fails,
-the row is rolled back with it. Keys are scoped per workspace. (Shared infrastructure,
-so its few statements live here rather than in a domain repository.)
+the row is rolled back with it. A key belongs to its sender (the user or the API key,
+within the workspace): another sender's same key is another key, so it neither replays
+their response nor tells them the key was used. A JSON body is compared canonically
+(key order and whitespace do not matter). (Shared infrastructure, so its few statements
+live here rather than in a domain repository.)
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from fastapi import Request
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from leadbase.auth.context import Principal
 from leadbase.db.base import table_of
 from leadbase.kit.errors import ValidationFailed
 from leadbase.models import IdempotencyKey
@@ -29,13 +34,32 @@ REPLAYED_HEADER = "Idempotency-Replayed"
 _KEEP_HEADERS = ("etag", "location", "content-type")
 
 
+def _canonical(body: bytes, content_type: str) -> bytes:
+    """A JSON body with its keys sorted and no whitespace; any other body as sent."""
+    if "json" not in content_type.lower():
+        return body
+    try:
+        return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        return body
+
+
 async def _request_hash(request: Request, body_digest: bytes | None) -> str:
-    body = body_digest if body_digest is not None else await request.body()
+    body = body_digest if body_digest is not None else _canonical(
+        await request.body(), request.headers.get("content-type", ""))
     h = hashlib.sha256()
     h.update(request.method.encode())
     h.update(b"\0" + request.url.path.encode() + b"\0" + str(request.url.query).encode() + b"\0")
     h.update(body)
     return h.hexdigest()
+
+
+def _sender(request: Request) -> uuid.UUID:
+    """The API key or user that authenticated the request (``get_principal`` ran)."""
+    principal: Principal = request.state.principal
+    sender = principal.api_key_id or principal.user_id
+    assert sender is not None, "get_principal admits only users and API keys"
+    return sender
 
 
 async def idempotent(
@@ -54,17 +78,15 @@ async def idempotent(
                                errors=[{"field": "Idempotency-Key", "message": "1-255 chars"}])
     digest = await _request_hash(request, body_digest)
     now = datetime.now(UTC)
-    await session.execute(delete(T).where(T.c.tenant_id == tenant_id, T.c.key == key,
-                                          T.c.expires_at < now))
+    mine = (T.c.tenant_id == tenant_id, T.c.principal_id == _sender(request), T.c.key == key)
+    await session.execute(delete(T).where(*mine, T.c.expires_at < now))
     inserted = (await session.execute(
-        insert(T).values(tenant_id=tenant_id, key=key, request_hash=digest,
-                         expires_at=now + timedelta(seconds=ttl_seconds))
+        insert(T).values(tenant_id=tenant_id, principal_id=_sender(request), key=key,
+                         request_hash=digest, expires_at=now + timedelta(seconds=ttl_seconds))
         .on_conflict_do_nothing().returning(T.c.key)
     )).first()
     if inserted is None:
-        row = (await session.execute(
-            select(T).where(T.c.tenant_id == tenant_id, T.c.key == key)
-        )).mappings().one()
+        row = (await session.execute(select(T).where(*mine))).mappings().one()
         if row["request_hash"] != digest:
             raise ValidationFailed(
                 "This Idempotency-Key was already used with a different request.",
@@ -79,7 +101,7 @@ async def idempotent(
     if response.status_code < 500:
         kept = {k: v for k, v in response.headers.items() if k.lower() in _KEEP_HEADERS}
         await session.execute(
-            update(T).where(T.c.tenant_id == tenant_id, T.c.key == key).values(
+            update(T).where(*mine).values(
                 status_code=response.status_code, response_body=bytes(response.body),
                 response_headers=kept,
             )
