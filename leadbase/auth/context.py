@@ -15,6 +15,8 @@ class Principal:
     tenant_id: uuid.UUID | None
     user_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
+    # A signed-in user's session (refresh-token family); None for API keys and jobs.
+    session_id: uuid.UUID | None = None
     scopes: frozenset[str] = field(default_factory=lambda: frozenset({"read", "write"}))
 
     @property

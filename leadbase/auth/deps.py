@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.apikeys import service as apikeys_service
+from leadbase.auth import repository as auth_repository
 from leadbase.auth.context import Context, Principal
 from leadbase.auth.security import API_KEY_PREFIX, decode_access_token
 from leadbase.config import Settings
@@ -69,20 +70,45 @@ async def get_principal(request: Request) -> Principal:
         claims = decode_access_token(token, secret=request.app.state.issuer.secret,
                                      audience=settings.jwt_audience, issuer=settings.jwt_issuer)
         principal = Principal(role=claims.role, tenant_id=claims.tenant_id,
-                              user_id=claims.user_id)
+                              user_id=claims.user_id, session_id=claims.session_id)
         if principal.is_superadmin:
-            # Platform powers are checked against the database on every request (workspace
-            # users are re-checked inside their workspace's transaction, below).
+            # Platform powers and the session are checked against the database on every
+            # request (workspace users are re-checked inside their workspace's transaction,
+            # below, in the same round trip as the membership).
             async with db.transaction(None, system=True) as session:
                 current = await users_repository.active_role(session, user_id=claims.user_id)
+                live = await auth_repository.session_live(session, claims.session_id)
             if current is None or not current[1] or current[0] != "superadmin":
                 raise Unauthorized("This account is deactivated.", code="USER_INACTIVE")
+            if not live:
+                raise session_ended()
     if principal.api_key_id is None and principal.user_id is None:
         raise Unauthorized("The access token is invalid.", code="INVALID_TOKEN")
     ident = str(principal.api_key_id or principal.user_id)
     quota = await get_limiter(request).hit(get_settings_dep(request).rate_limit, "api", ident)
     request.state.rate_quota = quota
     request.state.principal = principal
+    return principal
+
+
+def session_ended() -> Unauthorized:
+    return Unauthorized("This session has ended (signed out or revoked); sign in again.",
+                        code="SESSION_ENDED")
+
+
+async def signed_in(request: Request,
+                    principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """``get_principal`` for routes outside a workspace's transaction (``/auth/me``,
+    ``/auth/logout``): a JWT's user and session are checked here, each request."""
+    if principal.session_id is not None and not principal.is_superadmin:
+        assert principal.user_id is not None
+        async with get_db(request).transaction(principal.tenant_id, system=True) as session:
+            current = await users_repository.active_role(session, user_id=principal.user_id)
+            live = await auth_repository.session_live(session, principal.session_id)
+        if current is None or not current[1]:
+            raise Unauthorized("This account is deactivated.", code="USER_INACTIVE")
+        if not live:
+            raise session_ended()
     return principal
 
 
@@ -123,14 +149,17 @@ def workspace_scope(min_role: str = "viewer", *, write: bool | None = None) -> A
         db = get_db(request)
         member = principal.user_id if not principal.is_superadmin else None
         async with db.transaction_after(
-                tenant_id, users_repository.member_state_query(tenant_id, member)
+                tenant_id, users_repository.member_state_query(
+                    tenant_id, member, principal.session_id if member else None)
         ) as (session, row):
             state = users_repository.member_state_of(row)
             if state is None:
                 raise NotFound("Workspace not found.", code="WORKSPACE_NOT_FOUND")
-            workspace_active, member_role, member_active = state
+            workspace_active, member_role, member_active, session_live = state
             if member is not None and (member_role is None or not member_active):
                 raise Unauthorized("This account is deactivated.", code="USER_INACTIVE")
+            if not session_live:
+                raise session_ended()
             if not workspace_active and not principal.is_superadmin:
                 raise Forbidden("This workspace is suspended.", code="WORKSPACE_SUSPENDED")
             role = principal.role
@@ -139,7 +168,8 @@ def workspace_scope(min_role: str = "viewer", *, write: bool | None = None) -> A
             elif principal.is_superadmin:
                 role = "owner"
             principal = Principal(role=role, tenant_id=tenant_id, user_id=principal.user_id,
-                                  api_key_id=principal.api_key_id, scopes=principal.scopes)
+                                  api_key_id=principal.api_key_id,
+                                  session_id=principal.session_id, scopes=principal.scopes)
             _check_role(principal, "agent" if is_write and min_role == "viewer" else min_role)
             yield RequestScope(session=session,
                                ctx=Context(tenant_id=tenant_id, principal=principal,

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from leadbase.auth import service
 from leadbase.auth.context import Principal
-from leadbase.auth.deps import client_ip, get_db, get_limiter, get_principal, request_id
+from leadbase.auth.deps import client_ip, get_db, get_limiter, request_id, signed_in
 from leadbase.auth.schemas import (
     LoginBody,
     LogoutBody,
@@ -78,21 +78,22 @@ async def refresh(request: Request, body: RefreshBody) -> Response:
 
 
 @router.post("/logout", status_code=204)
-async def logout(request: Request, principal: Annotated[Principal, Depends(get_principal)],
+async def logout(request: Request, principal: Annotated[Principal, Depends(signed_in)],
                  body: LogoutBody | None = None) -> Response:
-    """Revoke the given refresh token's session, or all of the caller's sessions.
-    Access tokens expire on their own within minutes."""
+    """Revoke the given refresh token's session, or all of the caller's sessions. The
+    access tokens of a revoked session stop working at once."""
     if principal.user_id is None:
         raise Unauthorized("API keys have no session; revoke the key instead.",
                            code="NOT_A_SESSION")
     async with get_db(request).transaction(principal.tenant_id, system=True) as session:
         await service.logout(session, user_id=principal.user_id,
+                             session_id=principal.session_id,
                              refresh_token=body.refresh_token if body else None)
     return Response(status_code=204)
 
 
 @router.get("/me", response_model=Me)
-async def me(request: Request, principal: Annotated[Principal, Depends(get_principal)]) -> Response:
+async def me(request: Request, principal: Annotated[Principal, Depends(signed_in)]) -> Response:
     if principal.user_id is None:
         raise NotFound("API keys are not users.", code="NOT_A_USER")
     async with get_db(request).transaction(principal.tenant_id, system=True) as session:

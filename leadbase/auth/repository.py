@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.models import RefreshToken
@@ -44,3 +45,15 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID) -> None:
 async def revoke_user_tokens(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     await session.execute(update(T).where(T.c.user_id == user_id, T.c.revoked_at.is_(None))
                           .values(revoked_at=func.now()))
+
+
+# A session is a refresh-token family: live until it is revoked (sign-out, reuse of a
+# spent refresh token, deactivation or a password change). Access tokens carry its id.
+SESSION_LIVE_SQL = ("EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = %s "
+                    "AND r.revoked_at IS NULL)")
+
+
+async def session_live(session: AsyncSession, session_id: uuid.UUID) -> bool:
+    """Whether the session is live (needs the system scope or the session's workspace)."""
+    row = await raw.fetch_row(session, f"SELECT {SESSION_LIVE_SQL}", (session_id,))
+    return bool(row and row[0])

@@ -92,17 +92,21 @@ class AccessClaims:
     user_id: uuid.UUID
     tenant_id: uuid.UUID | None
     role: str
+    # The sign-in this token belongs to (its refresh-token family): the token works only
+    # while that session is live (see ``leadbase.auth.deps``).
+    session_id: uuid.UUID
 
 
 def encode_access_token(
     *, secret: str, user_id: uuid.UUID, tenant_id: uuid.UUID | None, role: str,
-    ttl: int, audience: str, issuer: str,
+    session_id: uuid.UUID, ttl: int, audience: str, issuer: str,
 ) -> str:
     now = int(time.time())
     payload: dict[str, Any] = {
         "sub": str(user_id),
         "tid": str(tenant_id) if tenant_id else None,
         "role": role,
+        "sid": str(session_id),
         "iat": now,
         "nbf": now,
         "exp": now + ttl,
@@ -145,7 +149,7 @@ def _verify(token: str, *, secret: str, audience: str,
             algorithms=[JWT_ALGORITHM],
             audience=audience,
             issuer=issuer,
-            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            options={"require": ["exp", "iat", "sub", "aud", "iss", "sid"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The access token has expired.", code="TOKEN_EXPIRED") from exc
@@ -156,7 +160,8 @@ def _verify(token: str, *, secret: str, audience: str,
     try:
         user_id = uuid.UUID(payload["sub"])
         tenant_id = uuid.UUID(payload["tid"]) if payload.get("tid") else None
-    except (ValueError, TypeError) as exc:
+        session_id = uuid.UUID(payload["sid"])
+    except (ValueError, TypeError, AttributeError) as exc:
         raise Unauthorized("The access token is invalid.", code="INVALID_TOKEN") from exc
-    return (AccessClaims(user_id=user_id, tenant_id=tenant_id, role=str(payload.get("role"))),
-            float(payload["exp"]))
+    return (AccessClaims(user_id=user_id, tenant_id=tenant_id, role=str(payload.get("role")),
+                         session_id=session_id), float(payload["exp"]))

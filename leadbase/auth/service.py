@@ -90,12 +90,15 @@ async def refresh(session: AsyncSession, *, issuer: TokenIssuer,
                               role=user["role"], family_id=row["family_id"])
 
 
-async def logout(session: AsyncSession, *, user_id: uuid.UUID,
+async def logout(session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID | None,
                  refresh_token: str | None) -> None:
-    """Revoke the given token's family, or every refresh token of the user."""
+    """End the caller's session and the given token's, or, with no token, every session
+    of the user. Access tokens of an ended session stop working at once."""
     if refresh_token:
         row = await repository.get_for_update(session, sha256(refresh_token))
         if row is not None and row["user_id"] == user_id:
             await repository.revoke_family(session, row["family_id"])
+            if session_id is not None:
+                await repository.revoke_family(session, session_id)
             return
     await repository.revoke_user_tokens(session, user_id=user_id)

@@ -35,13 +35,14 @@ class TokenIssuer:
         role: str, family_id: uuid.UUID | None = None,
     ) -> TokenPair:
         refresh = new_refresh_token()
+        family_id = family_id or new_id()
         await repository.insert_token(
-            session, tenant_id=tenant_id, user_id=user_id, family_id=family_id or new_id(),
+            session, tenant_id=tenant_id, user_id=user_id, family_id=family_id,
             token_hash=sha256(refresh),
             expires_at=datetime.now(UTC) + timedelta(seconds=self.refresh_ttl),
         )
         access = encode_access_token(
             secret=self.secret, user_id=user_id, tenant_id=tenant_id, role=role,
-            ttl=self.access_ttl, audience=self.audience, issuer=self.issuer,
+            session_id=family_id, ttl=self.access_ttl, audience=self.audience, issuer=self.issuer,
         )
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=self.access_ttl)

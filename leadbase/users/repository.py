@@ -55,28 +55,36 @@ async def active_role(session: AsyncSession, *, user_id: uuid.UUID) -> tuple[str
 
 # Runs on every request (raw driver: see leadbase.db.raw).
 _MEMBER_STATE_SQL = (
-    "SELECT t.is_active, u.role, u.is_active FROM tenants t "
+    "SELECT t.is_active, u.role, u.is_active, "
+    "(%s::uuid IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.tenant_id = t.id "
+    "AND r.family_id = %s::uuid AND r.revoked_at IS NULL)) FROM tenants t "
     "LEFT JOIN users u ON u.tenant_id = t.id AND u.id = %s WHERE t.id = %s"
 )
 
 
-def member_state_query(tenant_id: uuid.UUID, user_id: uuid.UUID | None) -> raw.Statement:
-    """(workspace active, the user's role, the user active) in one row; no row when the
-    workspace is not there (or not visible in this scope); role and user state are None
-    when ``user_id`` is None or not a user of this workspace. Run first in every request's
-    transaction (see ``Database.transaction_after``)."""
-    return _MEMBER_STATE_SQL, (user_id, tenant_id)
+def member_state_query(tenant_id: uuid.UUID, user_id: uuid.UUID | None,
+                       session_id: uuid.UUID | None = None) -> raw.Statement:
+    """(workspace active, the user's role, the user active, the session live) in one row;
+    no row when the workspace is not there (or not visible in this scope); role and user
+    state are None when ``user_id`` is None or not a user of this workspace; the session
+    is live when ``session_id`` is None (API keys) or its refresh-token family is not
+    revoked. Run first in every request's transaction (``Database.transaction_after``)."""
+    return _MEMBER_STATE_SQL, (session_id, session_id, user_id, tenant_id)
 
 
-def member_state_of(row: tuple[Any, ...] | None) -> tuple[bool, str | None, bool | None] | None:
-    return (bool(row[0]), row[1], row[2]) if row else None
+MemberState = tuple[bool, str | None, bool | None, bool]
+
+
+def member_state_of(row: tuple[Any, ...] | None) -> MemberState | None:
+    return (bool(row[0]), row[1], row[2], bool(row[3])) if row else None
 
 
 async def member_state(
     session: AsyncSession, *, tenant_id: uuid.UUID, user_id: uuid.UUID | None,
-) -> tuple[bool, str | None, bool | None] | None:
+    session_id: uuid.UUID | None = None,
+) -> MemberState | None:
     """``member_state_query`` on its own."""
-    sql, params = member_state_query(tenant_id, user_id)
+    sql, params = member_state_query(tenant_id, user_id, session_id)
     return member_state_of(await raw.fetch_row(session, sql, params))
 
 

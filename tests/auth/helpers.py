@@ -59,7 +59,7 @@ def forge(settings: Settings, *, secret: str | None = None, algorithm: str = "HS
     payload: dict[str, Any] = {
         "sub": str(uuid.uuid4()), "tid": str(uuid.uuid4()), "role": "owner", "iat": now,
         "nbf": now, "exp": now + 600, "aud": settings.jwt_audience,
-        "iss": settings.jwt_issuer, "jti": "abc", "typ": "access",
+        "iss": settings.jwt_issuer, "jti": "abc", "typ": "access", "sid": str(uuid.uuid4()),
     }
     payload.update(claims)
     payload = {k: v for k, v in payload.items() if v is not None}

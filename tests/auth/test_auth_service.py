@@ -100,7 +100,8 @@ async def test_logout_only_touches_own_tokens(db: Database, issuer: TokenIssuer)
     a_user = uuid.UUID(jwt.decode(a.access_token, options={"verify_signature": False})["sub"])
     async with db.transaction(None, system=True) as session:
         # Naming someone else's token falls back to revoking the caller's own sessions.
-        await service.logout(session, user_id=a_user, refresh_token=b.refresh_token)
+        await service.logout(session, user_id=a_user, session_id=None,
+                             refresh_token=b.refresh_token)
     async with db.transaction(None, system=True) as session:
         assert isinstance(await service.refresh(session, issuer=issuer,
                                                 refresh_token=b.refresh_token), TokenPair)

@@ -51,7 +51,8 @@ async def test_forged_token_with_server_secret_is_accepted(client: httpx.AsyncCl
                                                            settings: Settings) -> None:
     """Control for the rejections below: the forging helper makes valid tokens."""
     owner = await make_workspace(client)
-    token = forge(settings, sub=str(owner.user_id), tid=str(owner.tenant_id))
+    token = forge(settings, sub=str(owner.user_id), tid=str(owner.tenant_id),
+                  sid=claims_of(owner)["sid"])
     assert (await client.get(USERS, headers=bearer(token))).status_code == 200
 
 
