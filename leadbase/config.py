@@ -58,6 +58,11 @@ class Settings(BaseSettings):
 
     run_worker: bool = True
 
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
+    # networks, comma-separated ("10.0.0.5,192.168.0.0/16"; "*" trusts every peer). None by
+    # default: the client address is the TCP peer's, whatever headers it sends.
+    trusted_proxies: str = ""
+
     def resolved_data_dir(self) -> Path:
         path = self.data_dir.expanduser().resolve()
         path.mkdir(parents=True, exist_ok=True)
@@ -70,6 +75,9 @@ class Settings(BaseSettings):
         path.write_text(make)
         path.chmod(0o600)
         return make
+
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     def jwt_secret(self) -> str:
         """The JWT signing secret: the configured one, or one generated and kept in DATA_DIR."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from leadbase.cli.common import open_database, settings_from_env
+from leadbase.config import Settings
 
 app = typer.Typer(help="Leadbase: self-hosted, multi-tenant lead management.",
                   no_args_is_help=True, add_completion=False)
@@ -42,7 +43,17 @@ def serve(
     # is configured) and applies pending migrations before uvicorn starts listening.
     console.print(f"[bold green]Leadbase[/] on http://{host}:{port}  (docs: /docs)")
     uvicorn.run(create_app(settings, run_worker=not no_worker), host=host, port=port,
-                log_level=settings.log_level.lower(), proxy_headers=True)
+                log_level=settings.log_level.lower(), **proxy_options(settings))
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy-header options: the forwarded client address is believed only from
+    the peers named in ``LEADBASE_TRUSTED_PROXIES`` (uvicorn's own default would trust
+    127.0.0.1, so anyone on the host could pick their address)."""
+    trusted = settings.trusted_proxy_list()
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 @app.command()
