@@ -58,11 +58,12 @@ async def run_direct(url: str, scenarios: list[Scenario], tenant_id: str, user_i
 
     from leadbase.auth.context import Context, Principal
     from leadbase.config import Settings
-    from leadbase.db.session import Database, scope
+    from leadbase.db.session import SCOPE_KEY_INFO, Database, scope
     from leadbase.users import repository as users_repository
 
     settings = Settings(database_url=url, db_pool_size=1, db_max_overflow=0)
     db = Database(url, settings)
+    scope_key = (await db.access()).scope_key
     current: list[tuple[str, float]] = []
     started: dict[int, float] = {}
 
@@ -101,6 +102,7 @@ async def run_direct(url: str, scenarios: list[Scenario], tenant_id: str, user_i
                     # As Database.transaction does for each request, with the commit timed.
                     async with db.sessions() as session:
                         async with session.begin():
+                            session.info[SCOPE_KEY_INFO] = scope_key
                             await scope(session, tid)
                             await membership(session)
                             await sc.direct(session, ctx, offset + k)

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 
 from leadbase.app import create_app
 from leadbase.config import Settings
-from leadbase.db import embedded, migrate
+from leadbase.db import embedded, migrate, roles
 from leadbase.db.session import Database
 from leadbase.db.urls import with_database
 
@@ -45,6 +45,7 @@ def new_database(prefix: str = "leadbase_test") -> Iterator[str]:
     try:
         yield with_database(server, name)
     finally:
+        roles.drop_login(with_database(server, name))
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -2,18 +2,26 @@
 
 Every unit of work runs in one transaction that first sets, with ``SET LOCAL``
 semantics, the database role that row-level security applies to
-(``leadbase_app``: not a superuser, not the table owner) and the current tenant.
-A query that forgets its tenant filter still sees only that tenant's rows.
+(``leadbase_app``: not a superuser, not the table owner) and the current tenant, signed
+(``app.scope_sig``, see ``leadbase.db.roles``). A query that forgets its tenant filter
+still sees only that tenant's rows, and SQL run inside the transaction cannot change
+its scope: the connection is a NOINHERIT login that is a member of ``leadbase_app``
+only, and a changed tenant or scope setting no longer matches its signature.
+
+``libpq`` is the owner's URL (migrations, the job queue, index builds); the engine's
+connections sign in as the database's login role, resolved on first use.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,15 +30,17 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from leadbase.config import Settings
-from leadbase.db import raw
+from leadbase.db import raw, roles
 from leadbase.db.urls import sqlalchemy_url
 
 APP_ROLE = "leadbase_app"
+SCOPE_KEY_INFO = "leadbase.scope_key"  # session.info: the key that signs its scope
 
 _SCOPE_SQL = (
     "SELECT set_config('role', %s, true), "
     "set_config('app.tenant_id', %s, true), "
-    "set_config('app.scope', %s, true)"
+    "set_config('app.scope', %s, true), "
+    "set_config('app.scope_sig', %s, true)"
 )
 
 
@@ -41,8 +51,11 @@ def _json_dumps(value: object) -> str:
 class Database:
     def __init__(self, libpq: str, settings: Settings) -> None:
         self.libpq = libpq
+        self._access: roles.Access | None = None
+        self._access_lock = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(
             sqlalchemy_url(libpq),
+            async_creator=self._connect,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_pre_ping=False,
@@ -51,6 +64,17 @@ class Database:
             json_deserializer=orjson.loads,
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    async def access(self) -> roles.Access:
+        """The login role and scope key (made or read through the owner once)."""
+        if self._access is None:
+            async with self._access_lock:
+                if self._access is None:
+                    self._access = await asyncio.to_thread(roles.prepare, self.libpq)
+        return self._access
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        return await psycopg.AsyncConnection.connect((await self.access()).login_url)
 
     @asynccontextmanager
     async def transaction(
@@ -61,7 +85,9 @@ class Database:
         ``system=True`` also admits the auth tables' cross-workspace rows (sign-in,
         API-key lookup, platform administration); tenant data stays scoped.
         """
+        key = (await self.access()).scope_key
         async with self.sessions() as session, session.begin():
+            session.info[SCOPE_KEY_INFO] = key
             await scope(session, tenant_id, system=system)
             yield session
 
@@ -73,21 +99,27 @@ class Database:
 
         BEGIN, the scope and ``first`` travel in one round trip (a psycopg pipeline):
         every request opens its transaction this way with its membership check."""
+        key = (await self.access()).scope_key
         async with self.sessions() as session, session.begin():
-            rows = await raw.pipeline(session, [(_SCOPE_SQL, _scope_params(tenant_id, False)),
-                                                first])
+            session.info[SCOPE_KEY_INFO] = key
+            rows = await raw.pipeline(session, [
+                (_SCOPE_SQL, _scope_params(key, tenant_id, False)), first])
             yield session, rows[-1]
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
+def _scope_params(key: bytes, tenant_id: uuid.UUID | None,
+                  system: bool) -> tuple[str, str, str, str]:
+    tenant, scope = str(tenant_id) if tenant_id else "", "system" if system else ""
+    return (APP_ROLE, tenant, scope, roles.sign(key, tenant, scope))
+
+
 async def scope(
     session: AsyncSession, tenant_id: uuid.UUID | None, *, system: bool = False
 ) -> None:
-    """Set role and tenant for the current transaction (reverts at its end)."""
-    await raw.fetch_row(session, _SCOPE_SQL, _scope_params(tenant_id, system))
-
-
-def _scope_params(tenant_id: uuid.UUID | None, system: bool) -> tuple[str, str, str]:
-    return (APP_ROLE, str(tenant_id) if tenant_id else "", "system" if system else "")
+    """Set role and tenant for the current transaction (reverts at its end); the session
+    is one of :meth:`Database.transaction` (which knows the signing key)."""
+    await raw.fetch_row(session, _SCOPE_SQL,
+                        _scope_params(session.info[SCOPE_KEY_INFO], tenant_id, system))
