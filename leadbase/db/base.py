@@ -9,6 +9,7 @@ from typing import cast
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Identity,
     Integer,
@@ -48,8 +49,16 @@ class Identified:
     number: Mapped[int] = mapped_column(BigInteger, Identity(always=False), nullable=False)
 
 
+def workspace_number() -> Mapped[int]:
+    """``number`` counted per workspace: a trigger takes it from ``tenant_counters`` when
+    an insert gives none (migration 0014); bulk inserts reserve a range and give it."""
+    return mapped_column(BigInteger, nullable=False, server_default=FetchedValue())
+
+
 class TenantOwned(Identified, Timestamped):
-    """id (UUIDv7), number, tenant_id, created_at, updated_at."""
+    """id (UUIDv7), number (per workspace), tenant_id, created_at, updated_at."""
+
+    number: Mapped[int] = workspace_number()
 
     @declared_attr
     @classmethod

@@ -7,11 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
-    Identity,
     Index,
     Integer,
     String,
@@ -22,7 +20,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadbase.db.base import Base, Identified, TenantOwned, Timestamped, UserData
+from leadbase.db.base import (
+    Base,
+    Identified,
+    TenantOwned,
+    Timestamped,
+    UserData,
+    workspace_number,
+)
 from leadbase.kit.ids import new_id
 
 ROLES = ("owner", "admin", "manager", "agent", "viewer")
@@ -54,7 +59,7 @@ class User(Base, Timestamped):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
-    number: Mapped[int] = mapped_column(BigInteger, Identity(always=False), nullable=False)
+    number: Mapped[int] = workspace_number()
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=True
     )

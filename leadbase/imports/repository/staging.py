@@ -382,16 +382,21 @@ class Stage:
             " FROM imp_updates u WHERE l.tenant_id = %(t)s AND l.id = u.id")
 
     async def insert_created(self) -> None:
+        """The new leads, numbered from one range reserved for all of them (one update of
+        the workspace's counter, not one per row: migration 0014)."""
         await self._exec(
-            "INSERT INTO leads (id, tenant_id, list_id, first_name, last_name, email, phone, "
-            "company, job_title, source, status, tags, notes, owner_id, do_not_contact, "
+            "WITH r AS (SELECT lb_take_numbers(%(t)s, 'leads', (SELECT count(*) FROM imp_stage "
+            "WHERE bucket IS NULL)) AS first) "
+            "INSERT INTO leads (number, id, tenant_id, list_id, first_name, last_name, email, "
+            "phone, company, job_title, source, status, tags, notes, owner_id, do_not_contact, "
             "consent, timezone, country, fields, metadata, created_at, updated_at) "
-            "SELECT lead_id, %(t)s, %(l)s, first_name, last_name, email, phone, company, "
+            "SELECT r.first + row_number() OVER (ORDER BY line) - 1, "
+            "lead_id, %(t)s, %(l)s, first_name, last_name, email, phone, company, "
             "job_title, COALESCE(source, %(source)s), COALESCE(status, 'new'), "
             "COALESCE(tags, '{}'), notes, owner_id, "
             "COALESCE(do_not_contact, false), COALESCE(consent, false), timezone, country, "
             "COALESCE(fields_create, '{}'), COALESCE(metadata, '{}'), clock_timestamp(), "
-            "clock_timestamp() FROM imp_stage WHERE bucket IS NULL ORDER BY line",
+            "clock_timestamp() FROM imp_stage, r WHERE bucket IS NULL ORDER BY line",
             {"source": DEFAULT_SOURCE})
 
     async def flush_indexes(self) -> None:

@@ -57,8 +57,16 @@ async def test_other_workspaces_ids_are_not_found(client: httpx.AsyncClient) -> 
     w = await make_world(client)
     field = await ok(client, "POST", "/lead_fields", w.owner, w.ids(example("option_a")))
     rule = field["validation_rules"][0]["id"]
-    item = (await ok(client, "GET", f"/nomenclators/{w.nomenclator2}", w.owner))["items"][0]
     them = await make_world(client, "Otra")
+    # Ids are numbered per workspace: name objects of w's whose numbers the other
+    # workspace does not use (its own campaign 2 is its own, not w's).
+    campaign = (await ok(client, "POST", "/campaigns", w.owner, {"name": "Campaña 3"}))["id"]
+    section = (await ok(client, "POST", "/lead_field_sections", w.owner,
+                        {"name": "Más", "campaign_id": campaign}))["id"]
+    nomenclator = (await ok(client, "POST", "/nomenclators", w.owner, {"name": "Tallas", "items": [
+        {"code": c, "name": c} for c in ("S", "M", "L", "XL")]}))
+    item = nomenclator["items"][-1]
+    w.section1, w.nomenclator2, w.campaign1 = section, nomenclator["id"], campaign
     for method, path, code in (
             ("GET", f"/lead_fields/{field['id']}", "FIELD_NOT_FOUND"),
             ("DELETE", f"/lead_fields/{field['id']}", "FIELD_NOT_FOUND"),
