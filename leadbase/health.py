@@ -25,8 +25,9 @@ async def readyz(request: Request) -> Response:
     if db is None:
         return json_response({"status": "starting"}, 503)
     try:
-        async with db.engine.connect() as conn:
-            current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        async with db.transaction(None) as session:
+            current = (await session.execute(
+                text("SELECT version_num FROM alembic_version"))).scalar()
     except Exception:
         return json_response({"status": "unavailable", "database": "unreachable"}, 503)
     head = head_revision()

@@ -11,7 +11,7 @@ the owner's connection and signs each transaction's scope). ``lb_scope_valid()``
 
 Requests run as a login role per database (``leadbase.db.roles``: not a superuser,
 NOINHERIT, member of ``leadbase_app`` only); ``leadbase_app`` loses its rights on
-``alembic_version``.
+``alembic_version`` but reading it (``/readyz``).
 
 Revision ID: 0013
 Revises: 0012
@@ -62,6 +62,7 @@ AS $$ SELECT CASE WHEN coalesce(current_setting('app.scope', true), '') = 'syste
                   THEN lb_scope_valid() ELSE false END $$;
 
 REVOKE ALL ON alembic_version FROM {APP_ROLE};
+GRANT SELECT ON alembic_version TO {APP_ROLE};  -- /readyz compares it with the head
 """
 
 DOWNGRADE = f"""

@@ -88,7 +88,7 @@ async def test_the_login_cannot_become_anything_more(db: Database) -> None:
 async def test_the_app_role_cannot_write_the_migration_state(db: Database) -> None:
     async with db.transaction(None, system=True) as session:
         for sql in ("UPDATE alembic_version SET version_num = version_num",
-                    "SELECT * FROM alembic_version", "SELECT * FROM lb_scope_key"):
+                    "DELETE FROM alembic_version", "SELECT * FROM lb_scope_key"):
             with pytest.raises(DBAPIError, match="permission denied"):
                 async with session.begin_nested():
                     await session.execute(text(sql))
