@@ -50,8 +50,8 @@ class Identified:
 
 
 def workspace_number() -> Mapped[int]:
-    """``number`` counted per workspace: a trigger takes it from ``tenant_counters`` when
-    an insert gives none (migration 0014); bulk inserts reserve a range and give it."""
+    """``number`` counted per workspace: a trigger takes it from the workspace's sequence
+    for the table when an insert gives none (migration 0014)."""
     return mapped_column(BigInteger, nullable=False, server_default=FetchedValue())
 
 

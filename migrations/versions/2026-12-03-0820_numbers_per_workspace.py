@@ -2,22 +2,27 @@
 
 ``number`` was one identity sequence per table for all workspaces, so a workspace could
 count the others' activity (its lead numbers jumped by what others created; the
-``fields`` profile's integer ids showed it too). Now:
+``fields`` profile's integer ids showed it too). Now each workspace has a sequence per
+numbered table, ``lb_n_<table>_<tenant>`` (``lb_number_seq(tenant, table)`` names it):
 
-* ``tenant_counters (tenant_id, table_name, next)``: one row per workspace and table, so
-  workspaces never contend. ``lb_take_numbers(tenant, table, n)`` reserves ``n``
-  numbers in one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` and returns the
-  first; a bulk insert (the import's ``INSERT ... SELECT``) reserves all its rows at once
-  and numbers them itself.
-* A ``BEFORE INSERT`` row trigger, fired only ``WHEN (NEW.number IS NULL)``, takes one
-  number for a row inserted without one (every other insert path).
-* The identity is dropped from ``number`` in every table with a ``tenant_id`` (users
-  too: platform superadmins, with no workspace, count under the nil uuid), and the rows
-  present are renumbered per workspace in their old order; ``(tenant_id, number)``
-  stays unique. ``tenants.number`` keeps its identity: workspaces are the platform's.
+* Sequences never wait: ``nextval`` takes no lock a transaction keeps, so concurrent
+  writers in one workspace (each request writes audit entries and events) and a long
+  import never queue behind one another, as they would on a counter row updated in their
+  transactions (tried first: requests of one workspace serialised and a test deadlocked).
+  Numbers of rolled-back inserts are skipped, as with an identity.
+* A ``BEFORE INSERT`` row trigger, fired only ``WHEN (NEW.number IS NULL)``, takes the
+  next number; a bulk insert (the import's ``INSERT ... SELECT``) resolves the sequence
+  once and calls ``nextval`` per row itself.
+* A new workspace gets its sequences from an ``AFTER INSERT`` trigger on ``tenants``;
+  ``lb_number_seq`` creates a missing one (SECURITY DEFINER: the schema owner owns them,
+  ``leadbase_app`` may only use them). Platform superadmins (no workspace) count under
+  the nil uuid.
+* The identity is dropped from ``number`` in every table with a ``tenant_id``; the rows
+  present are renumbered per workspace in their old order (through negatives, so
+  ``(tenant_id, number)`` stays unique throughout). ``tenants.number`` keeps its
+  identity: workspaces are the platform's.
 
-Inserts in one workspace and table take that counter row's lock until they commit, as
-an identity never did; other workspaces are not touched.
+Cost: one sequence (a relation) per workspace and numbered table.
 
 Revision ID: 0014
 Revises: 0013
@@ -37,37 +42,51 @@ APP_ROLE = "leadbase_app"
 NIL = "00000000-0000-0000-0000-000000000000"
 
 FUNCTIONS = f"""
-CREATE TABLE tenant_counters (
-    tenant_id uuid NOT NULL,
-    table_name text NOT NULL,
-    next bigint NOT NULL,
-    CONSTRAINT pk_tenant_counters PRIMARY KEY (tenant_id, table_name)
-);
-ALTER TABLE tenant_counters ENABLE ROW LEVEL SECURITY;
-ALTER TABLE tenant_counters FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON tenant_counters
-    USING (tenant_id = (SELECT lb_current_tenant()) OR (SELECT lb_system_scope()))
-    WITH CHECK (tenant_id = (SELECT lb_current_tenant()) OR (SELECT lb_system_scope()));
-GRANT SELECT, INSERT, UPDATE ON tenant_counters TO {APP_ROLE};
-
-CREATE FUNCTION lb_take_numbers(tenant uuid, tbl text, n bigint) RETURNS bigint
-LANGUAGE sql VOLATILE
+CREATE FUNCTION lb_number_seq(tenant uuid, tbl text) RETURNS regclass
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS $$
-    INSERT INTO tenant_counters AS c (tenant_id, table_name, next)
-    VALUES (coalesce(tenant, '{NIL}'::uuid), tbl, n + 1)
-    ON CONFLICT (tenant_id, table_name) DO UPDATE SET next = c.next + n
-    RETURNING c.next - n
+DECLARE
+    name text := 'lb_n_' || tbl || '_' || replace(coalesce(tenant, '{NIL}'::uuid)::text, '-', '');
+    found regclass;
+BEGIN
+    IF length(name) > 63 THEN
+        name := 'lb_n_' || md5(tbl || coalesce(tenant, '{NIL}'::uuid)::text);
+    END IF;
+    found := to_regclass('public.' || quote_ident(name));
+    IF found IS NULL THEN
+        EXECUTE format('CREATE SEQUENCE IF NOT EXISTS public.%I', name);
+        EXECUTE format('GRANT USAGE ON SEQUENCE public.%I TO {APP_ROLE}', name);
+        found := to_regclass('public.' || quote_ident(name));
+    END IF;
+    RETURN found;
+END
 $$;
 
 CREATE FUNCTION lb_assign_number() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    NEW.number := lb_take_numbers(NEW.tenant_id, TG_TABLE_NAME, 1);
+    NEW.number := nextval(lb_number_seq(NEW.tenant_id, TG_TABLE_NAME));
     RETURN NEW;
 END
 $$;
+
+CREATE FUNCTION lb_tenant_sequences() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tbl text;
+BEGIN
+    FOREACH tbl IN ARRAY TG_ARGV LOOP
+        PERFORM public.lb_number_seq(NEW.id, tbl);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
 """
+
 
 _TABLES = """
 SELECT c.relname FROM pg_class c
@@ -86,7 +105,8 @@ def _tables() -> list[str]:
 
 def upgrade() -> None:
     op.execute(FUNCTIONS)
-    for table in _tables():
+    tables = _tables()
+    for table in tables:
         op.execute(f"ALTER TABLE {table} ALTER COLUMN number DROP IDENTITY IF EXISTS")
         # Through negatives, so that no row takes a number another still holds.
         op.execute(f"UPDATE {table} SET number = -number")
@@ -95,16 +115,21 @@ def upgrade() -> None:
             f"(PARTITION BY tenant_id ORDER BY number DESC) AS n FROM {table}) r "
             "WHERE t.id = r.id")
         op.execute(
-            "INSERT INTO tenant_counters (tenant_id, table_name, next) "
-            f"SELECT coalesce(tenant_id, '{NIL}'::uuid), '{table}', max(number) + 1 "
-            f"FROM {table} GROUP BY 1")
+            f"SELECT setval(lb_number_seq(tenant_id, '{table}'), max(number)) "
+            f"FROM {table} GROUP BY tenant_id")
         op.execute(f"CREATE TRIGGER lb_number BEFORE INSERT ON {table} FOR EACH ROW "
                    "WHEN (NEW.number IS NULL) EXECUTE FUNCTION lb_assign_number()")
         op.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS uq_{table}_tenant_number "
                    f"ON {table} (tenant_id, number)")
+    op.execute("SELECT lb_number_seq(id, t) FROM tenants, unnest(%s::text[]) AS t"
+               .replace("%s", "'{" + ",".join(tables) + "}'"))
+    args = ", ".join(f"'{t}'" for t in tables)
+    op.execute("CREATE TRIGGER lb_tenant_sequences AFTER INSERT ON tenants FOR EACH ROW "
+               f"EXECUTE FUNCTION lb_tenant_sequences({args})")
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER lb_tenant_sequences ON tenants")
     for table in _tables():
         op.execute(f"DROP TRIGGER lb_number ON {table}")
         op.execute(f"UPDATE {table} SET number = -number")
@@ -114,5 +139,8 @@ def downgrade() -> None:
                    "IDENTITY")
         op.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'number'), "
                    f"(SELECT coalesce(max(number), 0) + 1 FROM {table}), false)")
-    op.execute("DROP FUNCTION lb_assign_number(); DROP FUNCTION lb_take_numbers(uuid, text, "
-               "bigint); DROP TABLE tenant_counters;")
+    op.execute("DO $$ DECLARE s text; BEGIN FOR s IN SELECT relname FROM pg_class "
+               "WHERE relkind = 'S' AND relname LIKE 'lb\\_n\\_%' LOOP "
+               "EXECUTE format('DROP SEQUENCE %I', s); END LOOP; END $$")
+    op.execute("DROP FUNCTION lb_tenant_sequences(); DROP FUNCTION lb_assign_number(); "
+               "DROP FUNCTION lb_number_seq(uuid, text)")

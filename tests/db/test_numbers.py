@@ -59,14 +59,26 @@ async def test_concurrent_creates_take_distinct_numbers(client: httpx.AsyncClien
     assert sorted(m["number"] for m in made) == list(range(1, 9))
 
 
-async def test_reserving_a_range_at_service_level(client: httpx.AsyncClient,
-                                                  db: Database) -> None:
+async def test_a_workspace_sequence_at_service_level(client: httpx.AsyncClient,
+                                                    db: Database) -> None:
     a = await make_workspace(client)
     await make_lead(client, a)
     async with db.transaction(a.tenant_id) as session:
-        first = (await session.execute(text("SELECT lb_take_numbers(:t, 'leads', 100)"),
-                                       {"t": a.tenant_id})).scalar()
-        again = (await session.execute(text("SELECT lb_take_numbers(:t, 'leads', 1)"),
-                                       {"t": a.tenant_id})).scalar()
-    assert (first, again) == (2, 102)
-    assert (await make_lead(client, a))["number"] == 103
+        taken = (await session.execute(text(
+            "SELECT nextval(lb_number_seq(:t, 'leads')) FROM generate_series(1, 100)"),
+            {"t": a.tenant_id})).scalars().all()
+    assert list(taken) == list(range(2, 102))
+    assert (await make_lead(client, a))["number"] == 102
+
+
+async def test_an_open_transaction_does_not_hold_up_another(client: httpx.AsyncClient,
+                                                            db: Database) -> None:
+    """Numbers never wait: a transaction that inserted into a workspace and is still open
+    does not block another writer of the same workspace and table."""
+    a = await make_workspace(client)
+    async with db.transaction(a.tenant_id) as session:
+        await session.execute(text(
+            "INSERT INTO leads (id, tenant_id, list_id, first_name) SELECT gen_random_uuid(), "
+            "tenant_id, id, 'open' FROM lead_lists WHERE is_default"))
+        made = await asyncio.wait_for(make_lead(client, a), timeout=20)
+    assert made["number"] == 2

@@ -382,15 +382,14 @@ class Stage:
             " FROM imp_updates u WHERE l.tenant_id = %(t)s AND l.id = u.id")
 
     async def insert_created(self) -> None:
-        """The new leads, numbered from one range reserved for all of them (one update of
-        the workspace's counter, not one per row: migration 0014)."""
+        """The new leads, numbered in file order from the workspace's sequence, resolved
+        once for the statement rather than by the trigger for each row (migration 0014)."""
         await self._exec(
-            "WITH r AS (SELECT lb_take_numbers(%(t)s, 'leads', (SELECT count(*) FROM imp_stage "
-            "WHERE bucket IS NULL)) AS first) "
+            "WITH r AS (SELECT lb_number_seq(%(t)s, 'leads') AS seq) "
             "INSERT INTO leads (number, id, tenant_id, list_id, first_name, last_name, email, "
             "phone, company, job_title, source, status, tags, notes, owner_id, do_not_contact, "
             "consent, timezone, country, fields, metadata, created_at, updated_at) "
-            "SELECT r.first + row_number() OVER (ORDER BY line) - 1, "
+            "SELECT nextval(r.seq), "
             "lead_id, %(t)s, %(l)s, first_name, last_name, email, phone, company, "
             "job_title, COALESCE(source, %(source)s), COALESCE(status, 'new'), "
             "COALESCE(tags, '{}'), notes, owner_id, "
