@@ -51,7 +51,7 @@ class Identified:
 
 def workspace_number() -> Mapped[int]:
     """``number`` counted per workspace: a trigger takes it from the workspace's sequence
-    for the table when an insert gives none (migration 0014)."""
+    for the table when an insert gives none (migration 0015)."""
     return mapped_column(BigInteger, nullable=False, server_default=FetchedValue())
 
 

@@ -30,7 +30,10 @@ def statements(table: str, *, system_scope: bool = False) -> list[str]:
     """The SQL that puts ``table`` (with a ``tenant_id`` column) under row-level security."""
     if not _IDENTIFIER.match(table):
         raise ValueError(f"not a plain table name: {table!r}")
-    rows = "tenant_id = lb_current_tenant()" + (" OR lb_system_scope()" if system_scope else "")
+    # Each called once per statement (an InitPlan), not per row: they check the scope's
+    # signature (migration 0014).
+    rows = "tenant_id = (SELECT lb_current_tenant())" + (
+        " OR (SELECT lb_system_scope())" if system_scope else "")
     return [
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {APP_ROLE}",
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",

@@ -12,7 +12,7 @@ reset each other's). Its password is derived from the database's scope key (an H
 so every process that can read the key computes the same one and nothing is stored.
 
 The scope key (``lb_scope_key``, readable by the owner only) signs the tenant and system
-scope a transaction sets (see migration 0013 and ``leadbase.db.session``).
+scope a transaction sets (see migration 0014 and ``leadbase.db.session``).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ The primary key becomes (tenant_id, principal_id, key), so two senders of one
 workspace never share a stored response. Stored responses are a 24-hour cache of
 replays: the rows present are dropped rather than guessed an owner.
 
-Revision ID: 0012
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 08:00:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,8 +13,8 @@ Requests run as a login role per database (``leadbase.db.roles``: not a superuse
 NOINHERIT, member of ``leadbase_app`` only); ``leadbase_app`` loses its rights on
 ``alembic_version`` but reading it (``/readyz``).
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 08:10:00
 """
 
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

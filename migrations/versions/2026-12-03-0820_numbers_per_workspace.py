@@ -24,8 +24,8 @@ numbered table, ``lb_n_<table>_<tenant>`` (``lb_number_seq(tenant, table)`` name
 
 Cost: one sequence (a relation) per workspace and numbered table.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 08:20:00
 """
 
@@ -33,8 +33,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

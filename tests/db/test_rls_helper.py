@@ -67,9 +67,9 @@ async def test_protect_enforces_rls_for_the_app_role(libpq: str, db: Database,
 
 def test_statements() -> None:
     assert rls.statements("deals")[-1] == (
-        "CREATE POLICY tenant_isolation ON deals USING (tenant_id = lb_current_tenant()) "
-        "WITH CHECK (tenant_id = lb_current_tenant())")
-    assert "OR lb_system_scope()" in rls.statements("sessions", system_scope=True)[-1]
+        "CREATE POLICY tenant_isolation ON deals USING (tenant_id = (SELECT lb_current_tenant())) "
+        "WITH CHECK (tenant_id = (SELECT lb_current_tenant()))")
+    assert "OR (SELECT lb_system_scope())" in rls.statements("sessions", system_scope=True)[-1]
     for bad in ("deals; DROP TABLE leads", "Deals", "public.deals", ""):
         with pytest.raises(ValueError):
             rls.statements(bad)

@@ -383,7 +383,7 @@ class Stage:
 
     async def insert_created(self) -> None:
         """The new leads, numbered in file order from the workspace's sequence, resolved
-        once for the statement rather than by the trigger for each row (migration 0014)."""
+        once for the statement rather than by the trigger for each row (migration 0015)."""
         await self._exec(
             "WITH r AS (SELECT lb_number_seq(%(t)s, 'leads') AS seq) "
             "INSERT INTO leads (number, id, tenant_id, list_id, first_name, last_name, email, "
