@@ -94,7 +94,10 @@ async def test_sections(client: httpx.AsyncClient) -> None:
                                       campaign_id=w.campaign2)] == [extra["id"]]
     # A section of another workspace names nothing here.
     them = await make_world(client, "Otra")
-    body = {**w.ids(example("option_b1")), "lead_field_section_id": them.section1}
+    # Ids are numbered per workspace: one of theirs whose number w does not use.
+    for name in ("Uno", "Dos", "Tres"):
+        theirs = await ok(client, "POST", "/lead_field_sections", them.owner, {"name": name})
+    body = {**w.ids(example("option_b1")), "lead_field_section_id": theirs["id"]}
     detail = assert_detail(await call(client, "POST", "/lead_fields", w.owner, body), 422,
                            "SECTION_NOT_FOUND")
     assert detail.startswith("lead_field_section_id: ")
