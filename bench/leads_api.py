@@ -77,7 +77,7 @@ from bench.loader import (  # noqa: E402
 from bench.replay import print_direct, run_direct  # noqa: E402
 from bench.report import CpuMeter, fmt_int, machine, out, print_table, psutil  # noqa: E402
 from bench.server import ApiServer, sign_in, token_claims  # noqa: E402
-from leadbase.db import migrate  # noqa: E402
+from leadbase.db import migrate, roles  # noqa: E402
 from leadbase.db.urls import with_database  # noqa: E402
 
 DATA_FORMAT = 3  # bump when the generated data changes: older bench databases are rebuilt
@@ -139,11 +139,14 @@ def time_sql_count(url: str, tenant_id: str, where: str, params: tuple[Any, ...]
     times = []
     total = 0
     plan_nodes = ""
+    scope_sig = roles.sign(roles.prepare(url).scope_key, tenant_id, "")  # as a request signs it
     with psycopg.connect(url) as conn:
         for k in range(repeat + 1):
             with conn.transaction():
                 conn.execute("SELECT set_config('role', %s, true), "
-                             "set_config('app.tenant_id', %s, true)", (APP_ROLE, tenant_id))
+                             "set_config('app.tenant_id', %s, true), "
+                             "set_config('app.scope_sig', %s, true)",
+                             (APP_ROLE, tenant_id, scope_sig))
                 if k == 0:
                     plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql,
                                         (tenant_id, *params)).fetchone()[0]

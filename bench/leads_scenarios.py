@@ -9,6 +9,7 @@ import itertools
 import random
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +28,8 @@ from bench.loader import (
     TAGS,
     to_ascii,
 )
-from leadbase.kit.pagination import encode_cursor
+from leadbase.config import Settings
+from leadbase.kit.pagination import configure_cursors, encode_cursor
 
 CURSOR_SORT_KEY = "-created_at,-id"
 
@@ -54,6 +56,8 @@ def build_scenarios(args: argparse.Namespace, sample: list[tuple[Any, ...]],
 
     per_page = args.per_page
     ids = [r[0] for r in sample]
+    # Cursors are signed with a key from the server's secret (kept in its data dir).
+    configure_cursors(Settings(data_dir=Path(args.data_dir) / "server").jwt_secret())
     cursors = [encode_cursor(CURSOR_SORT_KEY, [r[1], r[0]]) for r in sample]
     # Search terms: common names (accents optional), phone and email fragments, companies,
     # and partial emails of real rows (selective).
