@@ -24,13 +24,18 @@ def alembic_config(libpq: str) -> Config:
 
 def upgrade(libpq: str) -> None:
     """Apply every pending migration (idempotent; safe to run at every start)."""
+    migrate_to(libpq, "head")
+
+
+def migrate_to(libpq: str, target: str, *, down: bool = False) -> None:
+    """Upgrade (or, with ``down``, downgrade) the database to revision ``target``."""
     cfg = alembic_config(libpq)
     engine = create_engine(sqlalchemy_url(libpq), poolclass=pool.NullPool)
     with engine.begin() as conn:
         # One migrator at a time, also across processes.
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7403991001)")
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        (command.downgrade if down else command.upgrade)(cfg, target)
     engine.dispose()
 
 

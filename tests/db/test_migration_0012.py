@@ -7,27 +7,15 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from alembic import command
-from sqlalchemy import create_engine, pool
 
-from leadbase.db.migrate import alembic_config
-from leadbase.db.urls import sqlalchemy_url
+from leadbase.db.migrate import migrate_to
 from tests.conftest import new_database
-
-
-def _migrate(url: str, target: str, *, down: bool = False) -> None:
-    cfg = alembic_config(url)
-    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, target)
-    engine.dispose()
 
 
 @pytest.fixture
 def at_0011() -> Iterator[str]:
     with new_database("leadbase_mig") as url:
-        _migrate(url, "0011")
+        migrate_to(url, "0011")
         yield url
 
 
@@ -49,7 +37,7 @@ def test_up_and_down(at_0011: str) -> None:
         conn.execute("INSERT INTO field_definitions (id, tenant_id, list_id, section_id, name, "
                      "code, type) VALUES (%s, %s, %s, %s, 'A', 'a', 'INT')",
                      (f_default, t, default, shared))
-    _migrate(at_0011, "0012")
+    migrate_to(at_0011, "0012")
     with psycopg.connect(at_0011, autocommit=True) as conn:
         # 0012 lets a field of another list into the section.
         conn.execute("INSERT INTO field_definitions (id, tenant_id, list_id, section_id, name, "
@@ -61,7 +49,7 @@ def test_up_and_down(at_0011: str) -> None:
         columns = conn.execute("SELECT column_name FROM information_schema.columns WHERE "
                                "table_name = 'field_sections'").fetchall()
         assert ("list_id",) not in columns
-    _migrate(at_0011, "0011", down=True)
+    migrate_to(at_0011, "0011", down=True)
     with psycopg.connect(at_0011, autocommit=True) as conn:
         lists = dict(conn.execute("SELECT id, list_id FROM field_sections").fetchall())
         # The list of its oldest field, else the default list.

@@ -5,21 +5,9 @@ from __future__ import annotations
 import uuid
 
 import psycopg
-from alembic import command
-from sqlalchemy import create_engine, pool
 
-from leadbase.db.migrate import alembic_config
-from leadbase.db.urls import sqlalchemy_url
+from leadbase.db.migrate import migrate_to
 from tests.conftest import new_database
-
-
-def _migrate(url: str, target: str, *, down: bool = False) -> None:
-    cfg = alembic_config(url)
-    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, target)
-    engine.dispose()
 
 
 def _numbers(conn: psycopg.Connection, tenant: uuid.UUID) -> list[tuple[str, int]]:
@@ -30,7 +18,7 @@ def _numbers(conn: psycopg.Connection, tenant: uuid.UUID) -> list[tuple[str, int
 
 def test_rows_are_renumbered_per_workspace_and_back() -> None:
     with new_database("leadbase_mig") as url:
-        _migrate(url, "0014")
+        migrate_to(url, "0014")
         a, b = uuid.uuid4(), uuid.uuid4()
         with psycopg.connect(url, autocommit=True) as conn:  # the owner, beside RLS
             for t in (a, b):
@@ -40,7 +28,7 @@ def test_rows_are_renumbered_per_workspace_and_back() -> None:
                 conn.execute("INSERT INTO lead_lists (id, tenant_id, name) VALUES (%s, %s, %s)",
                              (uuid.uuid4(), t, name))
             assert [n for _, n in _numbers(conn, b)] == [2, 4]
-        _migrate(url, "0015")
+        migrate_to(url, "0015")
         with psycopg.connect(url, autocommit=True) as conn:
             assert _numbers(conn, a) == [("a1", 1), ("a2", 2), ("a3", 3)]
             assert _numbers(conn, b) == [("b1", 1), ("b2", 2)]
@@ -52,7 +40,7 @@ def test_rows_are_renumbered_per_workspace_and_back() -> None:
             conn.execute("INSERT INTO lead_lists (id, tenant_id, name) VALUES (%s, %s, 'c1')",
                          (uuid.uuid4(), c))
             assert _numbers(conn, c) == [("c1", 1)]
-        _migrate(url, "0014", down=True)
+        migrate_to(url, "0014", down=True)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("INSERT INTO lead_lists (id, tenant_id, name) VALUES (%s, %s, 'a4')",
                          (uuid.uuid4(), a))
