@@ -1,5 +1,6 @@
 """All ORM models; importing this package registers every table on ``Base.metadata``."""
 
+from leadbase.models.activities import Activity
 from leadbase.models.audit import AuditEntry, Event, IdempotencyKey
 from leadbase.models.exports import BulkJob, ExportJob
 from leadbase.models.fields import (
@@ -12,9 +13,13 @@ from leadbase.models.fields import (
 )
 from leadbase.models.imports import ImportJob, ImportRowError
 from leadbase.models.leads import Lead, LeadList
+from leadbase.models.listings import LeadListing, Listing
+from leadbase.models.pipelines import Pipeline, Stage, StageChange
+from leadbase.models.tasks import Task
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
 
 __all__ = [
+    "Activity",
     "ApiKey",
     "AuditEntry",
     "BulkJob",
@@ -30,7 +35,13 @@ __all__ = [
     "Lead",
     "LeadFieldKey",
     "LeadList",
+    "LeadListing",
+    "Listing",
+    "Pipeline",
     "RefreshToken",
+    "Stage",
+    "StageChange",
+    "Task",
     "Tenant",
     "User",
     "ValidationRule",

@@ -120,6 +120,14 @@ class Lead(Base, TenantOwned, UserData):
             postgresql_using="gin",
             postgresql_where=LIVE,
         ),
+        Index(
+            "ix_leads_tenant_stage_created",
+            "tenant_id",
+            "stage_id",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=LIVE,
+        ),
         Index("ix_leads_tenant_deleted", "tenant_id", "deleted_at",
               postgresql_where=text("deleted_at IS NOT NULL")),
     )
@@ -135,7 +143,13 @@ class Lead(Base, TenantOwned, UserData):
     job_title: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="new")
-    stage_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    pipeline_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("pipelines.id", ondelete="RESTRICT")
+    )
+    stage_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("pipeline_stages.id", ondelete="RESTRICT")
+    )
+    stage_entered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     score: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
     score_breakdown: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default="{}"
@@ -157,4 +171,5 @@ class Lead(Base, TenantOwned, UserData):
     timezone: Mapped[str | None] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2))
     last_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True))

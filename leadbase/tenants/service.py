@@ -19,6 +19,7 @@ from leadbase.auth.security import check_password_policy, hash_password
 from leadbase.db.session import scope
 from leadbase.kit.errors import Conflict, NotFound, ValidationFailed
 from leadbase.lists import service as lists_service
+from leadbase.pipelines import service as pipelines_service
 from leadbase.tenants import repository
 from leadbase.users import repository as users_repository
 
@@ -33,8 +34,9 @@ async def create_workspace(
     session: AsyncSession, *, name: str, default_region: str = "US", timezone: str = "UTC",
     currency: str = "USD", locale: str = "en",
 ) -> dict[str, Any]:
-    """Create a workspace and its default list. The session must be in the system scope;
-    it is left scoped to the new workspace (so the caller can add its owner)."""
+    """Create a workspace, its default list and its default lead and deal pipelines. The
+    session must be in the system scope; it is left scoped to the new workspace (so the
+    caller can add its owner)."""
     region = default_region.upper()
     from phonenumbers import SUPPORTED_REGIONS
 
@@ -52,6 +54,7 @@ async def create_workspace(
     )
     await scope(session, tenant["id"], system=True)
     await lists_service.create_default(session, tenant_id=tenant["id"])
+    await pipelines_service.create_defaults(session, tenant_id=tenant["id"])
     return tenant
 
 

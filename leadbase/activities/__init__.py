@@ -1,0 +1,1 @@
+"""Activities: one model for everything on a lead's timeline."""

@@ -1,0 +1,107 @@
+"""Pipelines, their ordered stages, and the history of stage moves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from leadbase.db.base import Base, TenantOwned, UserData
+
+PIPELINE_KINDS = ("lead", "deal")
+STAGE_CATEGORIES = ("open", "won", "lost")
+
+LIVE = text("deleted_at IS NULL")
+
+
+class Pipeline(Base, TenantOwned, UserData):
+    """A lead or deal pipeline. Every workspace has one default pipeline of each kind."""
+
+    __tablename__ = "pipelines"
+    __table_args__ = (
+        CheckConstraint("kind IN ('lead', 'deal')", name="kind"),
+        Index("ix_pipelines_tenant_kind", "tenant_id", "kind", "position",
+              postgresql_where=LIVE),
+        Index("uq_pipelines_tenant_default", "tenant_id", "kind", unique=True,
+              postgresql_where=text("is_default AND deleted_at IS NULL")),
+    )
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    position: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+
+class Stage(Base, TenantOwned, UserData):
+    """An ordered stage of a pipeline; ``code`` is stable (profiles and rules name it)."""
+
+    __tablename__ = "pipeline_stages"
+    __table_args__ = (
+        CheckConstraint("category IN ('open', 'won', 'lost')", name="category"),
+        CheckConstraint("probability BETWEEN 0 AND 100", name="probability"),
+        Index("ix_pipeline_stages_tenant_pipeline", "tenant_id", "pipeline_id", "position",
+              postgresql_where=LIVE),
+        Index("uq_pipeline_stages_tenant_code", "tenant_id", "pipeline_id", "code",
+              unique=True, postgresql_where=LIVE),
+    )
+
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("pipelines.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    probability: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="0")
+    category: Mapped[str] = mapped_column(String(8), nullable=False, server_default="open")
+    rot_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class StageChange(Base, TenantOwned):
+    """One move of a lead between stages (``from_stage_id`` NULL: it entered its first)."""
+
+    __tablename__ = "stage_changes"
+    __table_args__ = (
+        Index("ix_stage_changes_tenant_lead", "tenant_id", "lead_id",
+              text("changed_at DESC"), text("id DESC")),
+        Index("ix_stage_changes_tenant_pipeline", "tenant_id", "pipeline_id", "changed_at"),
+        Index("ix_stage_changes_tenant_to", "tenant_id", "to_stage_id", "changed_at"),
+        Index("ix_stage_changes_tenant_from", "tenant_id", "from_stage_id", "changed_at"),
+    )
+
+    lead_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False
+    )
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("pipelines.id", ondelete="CASCADE"), nullable=False
+    )
+    from_stage_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("pipeline_stages.id", ondelete="SET NULL")
+    )
+    to_stage_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("pipeline_stages.id", ondelete="CASCADE"), nullable=False
+    )
+    changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=text("now()")
+    )
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    # Seconds the lead spent in ``from_stage_id`` before this move (NULL for the first).
+    seconds_in_previous: Mapped[int | None] = mapped_column(BigInteger)

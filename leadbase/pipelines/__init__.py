@@ -1,0 +1,1 @@
+"""Pipelines and stages: where a lead (or, later, a deal) stands, with its history."""
