@@ -78,6 +78,20 @@ async def lead_reachable(session: AsyncSession, *, scope: Readable,
     return row is not None
 
 
+async def references_exist(session: AsyncSession, *, tenant_id: uuid.UUID,
+                           lead_id: uuid.UUID, task_id: uuid.UUID | None,
+                           listing_id: uuid.UUID | None) -> tuple[bool, bool]:
+    """Whether the task (of this lead) and the listing exist (True when not given)."""
+    row = await raw.fetch_row(session, (
+        "SELECT %(task)s::uuid IS NULL OR EXISTS (SELECT 1 FROM tasks WHERE tenant_id = %(t)s "
+        "AND id = %(task)s AND lead_id = %(lead)s AND deleted_at IS NULL), "
+        "%(listing)s::uuid IS NULL OR EXISTS (SELECT 1 FROM listings WHERE tenant_id = %(t)s "
+        "AND id = %(listing)s AND deleted_at IS NULL)"),
+        {"t": tenant_id, "lead": lead_id, "task": task_id, "listing": listing_id})
+    assert row is not None
+    return bool(row[0]), bool(row[1])
+
+
 async def insert(session: AsyncSession, *, tenant_id: uuid.UUID, values: dict[str, Any],
                  touch: datetime, contact: datetime | None) -> dict[str, Any]:
     """One activity; its lead's clocks move to ``touch`` (and ``contact``)."""

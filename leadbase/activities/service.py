@@ -126,6 +126,13 @@ async def create(session: AsyncSession, *, ctx: Context,
     values["attributes"] = types.validate_attributes(body.type, body.attributes)
     if not await repository.lead_reachable(session, scope=scope, lead_id=body.lead_id):
         raise lead_not_found()
+    task_ok, listing_ok = await repository.references_exist(
+        session, tenant_id=ctx.tenant_id, lead_id=body.lead_id, task_id=body.task_id,
+        listing_id=body.listing_id)
+    if not task_ok:
+        raise invalid("task_id", "no such task of this lead", code="TASK_NOT_FOUND")
+    if not listing_ok:
+        raise invalid("listing_id", "no such listing", code="LISTING_NOT_FOUND")
     now = datetime.now(UTC)
     if values["scheduled_for"] is None and values["completed_at"] is None:
         values["completed_at"] = values["occurred_at"] or now

@@ -118,6 +118,9 @@ async def test_create_checks(client: httpx.AsyncClient) -> None:
     body = await log(client, owner, lead, "call", expect=422,
                      completed_at="2099-01-01T00:00:00Z")
     assert body["errors"][0]["field"] == "completed_at"
+    for ref, code in (("task_id", "TASK_NOT_FOUND"), ("listing_id", "LISTING_NOT_FOUND")):
+        body = await log(client, owner, lead, "call", expect=422, **{ref: str(uuid.uuid4())})
+        assert body["code"] == code and body["errors"][0]["field"] == ref
     body = await log(client, owner, lead, "call", expect=422, tenant_id=str(uuid.uuid4()))
     assert body["errors"][0]["field"] == "tenant_id"
 
