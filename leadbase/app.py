@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import ORJSONResponse
 
 from leadbase import __version__
+from leadbase.activities.endpoints import lead_router as lead_timeline_router
+from leadbase.activities.endpoints import router as activities_router
 from leadbase.apikeys.endpoints import router as apikeys_router
 from leadbase.audit.endpoints import router as audit_router
 from leadbase.auth.endpoints import router as auth_router
@@ -61,7 +63,8 @@ def api_router() -> APIRouter:
     # /leads/export and /leads/bulk before /leads/{id}, which would take them. Routes are
     # matched in order, one by one (~1 us each): the leads, the hot path, come first
     # (POST /leads matched in 23 us instead of 56).
-    for sub in (leads_export_router, bulk_router, leads_router, auth_router, users_router,
+    for sub in (leads_export_router, bulk_router, leads_router, lead_timeline_router,
+                activities_router, auth_router, users_router,
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
                 sections_router, fields_router, codelists_router, audit_router):
         router.include_router(sub)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.activities import service as activities
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context
 from leadbase.events import outbox
@@ -210,6 +211,9 @@ async def _apply_update(session: AsyncSession, ctx: Context, current: dict[str, 
             raise await _duplicate_error(session, ctx, found)
     lead = await _written(repository.update_lead(session, scope=readable(ctx),
                                                  lead_id=current["id"], values=changed))
+    if "status" in changed or "owner_id" in changed:  # on the lead's timeline
+        await activities.log_lead_changes(session, ctx, lead_id=lead["id"], before=current,
+                                          changed=changed)
     fields = sorted(k for k in changed if k not in ("timezone", "country"))
     await audit.record(session, ctx=ctx, action="lead.updated", entity_type="lead",
                        entity_id=lead["id"], changes={"fields": fields},

@@ -28,6 +28,8 @@ class Activity(Base, TenantOwned, UserData):
               text("occurred_at DESC"), text("id DESC"), postgresql_where=LIVE),
         Index("ix_activities_tenant_author_time", "tenant_id", "author_user_id",
               text("occurred_at DESC"), text("id DESC"), postgresql_where=LIVE),
+        Index("ix_activities_tenant_time", "tenant_id", text("occurred_at DESC"),
+              text("id DESC"), postgresql_where=LIVE),
         Index("ix_activities_tenant_upcoming", "tenant_id", "author_user_id", "scheduled_for",
               postgresql_where=text(
                   "deleted_at IS NULL AND completed_at IS NULL AND scheduled_for IS NOT NULL")),

@@ -17,7 +17,9 @@ class AuditEntry(Base, TenantOwned):
     __tablename__ = "audit_entries"
     __table_args__ = (
         Index("ix_audit_tenant_created", "tenant_id", text("created_at DESC"), text("id DESC")),
-        Index("ix_audit_tenant_entity", "tenant_id", "entity_type", "entity_id"),
+        # Ordered by time within an entity: a lead's timeline reads its changes from it.
+        Index("ix_audit_tenant_entity", "tenant_id", "entity_type", "entity_id",
+              text("created_at DESC"), text("id DESC")),
     )
 
     actor_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -292,6 +292,18 @@ def _activities() -> None:
     op.create_index('ix_activities_tenant_author_time', 'activities', ['tenant_id', 'author_user_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_index('ix_activities_tenant_lead_time', 'activities', ['tenant_id', 'lead_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_index('ix_activities_tenant_upcoming', 'activities', ['tenant_id', 'author_user_id', 'scheduled_for'], unique=False, postgresql_where=sa.text('deleted_at IS NULL AND completed_at IS NULL AND scheduled_for IS NOT NULL'))
+    # The workspace's activities newest first (GET /activities without a lead or author).
+    op.create_index('ix_activities_tenant_time', 'activities', ['tenant_id', sa.literal_column('occurred_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
+    # The timeline reads a lead's audited changes newest first: the entity index gets the
+    # time order (same leading columns, so its lookups by entity are served as before).
+    op.drop_index('ix_audit_tenant_entity', table_name='audit_entries')
+    op.create_index('ix_audit_tenant_entity', 'audit_entries', ['tenant_id', 'entity_type', 'entity_id', sa.literal_column('created_at DESC'), sa.literal_column('id DESC')], unique=False)
+
+
+def _activities_down() -> None:
+    op.drop_index('ix_audit_tenant_entity', table_name='audit_entries')
+    op.create_index('ix_audit_tenant_entity', 'audit_entries', ['tenant_id', 'entity_type', 'entity_id'], unique=False)
+    op.drop_index('ix_activities_tenant_time', table_name='activities', postgresql_where=sa.text('deleted_at IS NULL'))
 
 
 
@@ -342,6 +354,7 @@ def downgrade() -> None:
     op.drop_column('leads', 'last_activity_at')
     op.drop_column('leads', 'stage_entered_at')
     op.drop_column('leads', 'pipeline_id')
+    _activities_down()
     op.drop_index('ix_activities_tenant_upcoming', table_name='activities', postgresql_where=sa.text('deleted_at IS NULL AND completed_at IS NULL AND scheduled_for IS NOT NULL'))
     op.drop_index('ix_activities_tenant_lead_time', table_name='activities', postgresql_where=sa.text('deleted_at IS NULL'))
     op.drop_index('ix_activities_tenant_author_time', table_name='activities', postgresql_where=sa.text('deleted_at IS NULL'))

@@ -263,6 +263,55 @@ async def _campaigns(w: World) -> None:
                          json={"name": "Renamed"})).status_code == 403
 
 
+ACTIVITIES = "/api/v1/activities"
+
+
+async def _their_activity(w: World, **body: Any) -> dict[str, Any]:
+    resp = await w.client.post(ACTIVITIES, headers=w.other.headers, json={
+        "type": "meeting", "lead_id": w.theirs["id"],
+        "scheduled_for": "2031-01-01T10:00:00Z", **body})
+    assert resp.status_code == 201, resp.text
+    return dict(resp.json())
+
+
+async def _activities(w: World) -> None:
+    """Activities are reachable through their lead: an agent's own leads only."""
+    theirs = await _their_activity(w)
+    mine = await w.call("POST", ACTIVITIES, json={"type": "note", "lead_id": w.mine["id"],
+                                                  "attributes": {"content": "mine"}})
+    assert mine.status_code == 201, mine.text
+    for query in ("", f"lead_id={w.theirs['id']}", f"author_id={w.other.user_id}",
+                  "status=scheduled", "type=meeting"):
+        body = (await w.call("GET", f"{ACTIVITIES}?{query}")).json()
+        assert {a["lead_id"] for a in body["data"]} <= {w.mine["id"]}, query
+    for method, kw in (("GET", {}), ("PATCH", {"json": {"description": "x"}}),
+                       ("DELETE", {})):
+        resp = await w.call(method, f"{ACTIVITIES}/{theirs['id']}", **kw)
+        assert resp.status_code == 404 and resp.json()["code"] == "ACTIVITY_NOT_FOUND"
+    for lead_id in w.hidden:
+        resp = await w.call("POST", ACTIVITIES, json={"type": "note", "lead_id": lead_id,
+                                                      "attributes": {"content": "x"}})
+        assert resp.status_code == 404 and resp.json()["code"] == "LEAD_NOT_FOUND"
+
+
+async def _agenda(w: World) -> None:
+    await _their_activity(w)
+    for path in ("upcoming", "recent"):
+        body = (await w.call("GET", f"{ACTIVITIES}/{path}")).json()
+        assert body["data"] == [], path
+        resp = await w.call("GET", f"{ACTIVITIES}/{path}?user_id={w.other.user_id}")
+        assert resp.status_code == 403, path
+
+
+async def _timeline(w: World) -> None:
+    await _their_activity(w)
+    for lead_id in w.hidden:
+        resp = await w.call("GET", f"{LEADS}/{lead_id}/timeline")
+        assert resp.status_code == 404 and resp.json()["code"] == "LEAD_NOT_FOUND"
+    resp = await w.call("GET", f"{LEADS}/{w.mine['id']}/timeline?types=change")
+    assert resp.status_code == 200 and len(resp.json()["data"]) == 1
+
+
 PROBES: dict[tuple[str, str], Probe] = {
     ("GET", LEADS): _list,
     ("POST", LEADS): _create,
@@ -293,6 +342,13 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/compat/fields/campaigns"): _campaigns,
     ("GET", "/compat/fields/campaigns/{id}"): _campaigns,
     ("PUT", "/compat/fields/campaigns/{id}"): _campaigns,
+    ("GET", f"{LEADS}/{{lead_id}}/timeline"): _timeline,
+    ("POST", ACTIVITIES): _activities,
+    ("GET", ACTIVITIES): _activities,
+    ("GET", f"{ACTIVITIES}/{{activity_id}}"): _activities,
+    ("PATCH", f"{ACTIVITIES}/{{activity_id}}"): _activities,
+    ("GET", f"{ACTIVITIES}/upcoming"): _agenda,
+    ("GET", f"{ACTIVITIES}/recent"): _agenda,
 }
 
 
