@@ -60,8 +60,9 @@ def stage_code_of(leads: LeadSet, stage_id: ColumnElement[Any]) -> ColumnElement
     return (select(_STAGES.c.code)
             .where(_STAGES.c.tenant_id == leads.scope.tenant_id, _STAGES.c.id == stage_id)
             .scalar_subquery().label("stage"))
-# When a lead was last touched (the list's stale_days=): the expression of the index
-# ix_leads_tenant_touched.
+# When a lead was last touched (the list's stale_days=). No index: stale leads are most
+# leads, found quickly along any sort order, and an index over last_activity_at would
+# make every timeline entry's touch of the lead a non-HOT update of all its indexes.
 TOUCHED = func.greatest(T.c.last_activity_at, T.c.stage_entered_at, T.c.created_at)
 
 # Public sort name -> (column, nullable)

@@ -128,10 +128,6 @@ class Lead(Base, TenantOwned, UserData):
             text("id DESC"),
             postgresql_where=LIVE,
         ),
-        # The lead list's stale_days= (migration 0016's LEAD_TOUCHED).
-        Index("ix_leads_tenant_touched", "tenant_id",
-              text("greatest(last_activity_at, stage_entered_at, created_at)"),
-              postgresql_where=LIVE),
         Index("ix_leads_tenant_deleted", "tenant_id", "deleted_at",
               postgresql_where=text("deleted_at IS NOT NULL")),
     )

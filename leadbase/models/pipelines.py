@@ -82,7 +82,9 @@ class StageChange(Base, TenantOwned):
               text("changed_at DESC"), text("id DESC")),
         Index("ix_stage_changes_tenant_pipeline", "tenant_id", "pipeline_id", "changed_at"),
         Index("ix_stage_changes_tenant_to", "tenant_id", "to_stage_id", "changed_at"),
-        Index("ix_stage_changes_tenant_from", "tenant_id", "from_stage_id", "changed_at"),
+        # The metrics' exact medians read it alone (an index-only scan).
+        Index("ix_stage_changes_tenant_from", "tenant_id", "from_stage_id", "changed_at",
+              postgresql_include=["seconds_in_previous"]),
     )
 
     lead_id: Mapped[uuid.UUID] = mapped_column(

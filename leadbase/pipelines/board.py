@@ -15,8 +15,8 @@ What is kept so that neither needs a scan at a million leads and millions of mov
   (an entry converts when the lead later reaches a stage of a higher position in the
   same pipeline; positions as they are at the move). Written by the move in its
   transaction (4 shard rows per key). Metrics sum the days of the period.
-- The median is exact (``percentile_cont`` over the period's stage changes, by index)
-  when a stage has at most :data:`EXACT_MEDIAN_LIMIT` exits in the period, and estimated
+- The median is exact (``percentile_cont`` over the period's stage changes, an
+  index-only scan of ``ix_stage_changes_tenant_from``) when a stage has at most :data:`EXACT_MEDIAN_LIMIT` exits in the period, and estimated
   from the histogram beyond (``median_is_estimate``; within one bucket, ~19%).
 
 Periods are whole UTC days, ``from`` and ``to`` inclusive.
@@ -38,7 +38,7 @@ from leadbase.pipelines import service
 from leadbase.pipelines.repository import board as sql
 from leadbase.pipelines.repository.moves import bucket_bounds
 
-EXACT_MEDIAN_LIMIT = 20_000
+EXACT_MEDIAN_LIMIT = 5_000
 MAX_PERIOD_DAYS = 3660
 DEFAULT_PERIOD_DAYS = 30
 

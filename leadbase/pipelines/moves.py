@@ -24,6 +24,7 @@ from leadbase.auth.context import Context
 from leadbase.events import outbox
 from leadbase.kit.checks import check_version
 from leadbase.kit.errors import ValidationFailed
+from leadbase.kit.ids import new_id
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
 from leadbase.leads import service as leads_service
 from leadbase.leads.repository import readable
@@ -64,20 +65,19 @@ async def move_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
     from_stage_id, from_pipeline_id = lead["stage_id"], lead["pipeline_id"]
     if from_stage_id is None or from_pipeline_id is None:
         raise ValidationFailed("The lead has no stage.", code="LEAD_WITHOUT_STAGE")
-    change_id = await sql.record_move(
-        session, tenant_id=ctx.tenant_id, lead_id=lead_id, from_pipeline_id=from_pipeline_id,
-        from_stage_id=from_stage_id, entered_at=entered_at,
-        to_pipeline_id=target["pipeline_id"], to_stage_id=target["id"],
-        to_position=target["position"], now=now, actor_user_id=ctx.actor_user_id,
-        reason=body.reason, seconds=seconds)
     attributes = {"from_stage_id": str(from_stage_id), "from_stage": lead["stage"],
                   "to_stage_id": str(target["id"]), "to_stage": target["code"],
                   "reason": body.reason}
     await activities.log_system(session, ctx, lead_id=lead_id, type="stage_change",
                                 attributes=attributes, occurred_at=now)
-    moved = await sql.update_lead(session, scope=readable(ctx), lead_id=lead_id,
-                                  pipeline_id=target["pipeline_id"], stage_id=target["id"],
-                                  now=now)
+    # The audit entry and event before the move's own statements, which lock the shared
+    # counter and day rows: those stay locked only for the last round trip and the commit.
+    change_id = new_id()
+    touched = lead["last_activity_at"]
+    after = {**lead, "stage_id": target["id"], "pipeline_id": target["pipeline_id"],
+             "stage": target["code"], "stage_entered_at": now, "updated_at": now,
+             "version": lead["version"] + 1,
+             "last_activity_at": now if touched is None else max(touched, now)}
     change = {"id": change_id, "lead_id": lead_id, "pipeline_id": target["pipeline_id"],
               "from_stage_id": from_stage_id, "from_stage": lead["stage"],
               "to_stage_id": target["id"], "to_stage": target["code"], "changed_at": now,
@@ -88,9 +88,15 @@ async def move_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
                        event=outbox.event(
                            tenant_id=ctx.tenant_id, type="lead.stage_changed",
                            entity_type="lead", entity_id=lead_id,
-                           payload={"lead": leads_service.event_payload(moved),
+                           payload={"lead": leads_service.event_payload(after),
                                     "change": StageChangeRead.model_validate(change)
                                     .model_dump(mode="json")}))
+    moved = await sql.record_move(
+        session, scope=readable(ctx), change_id=change_id, lead_id=lead_id,
+        from_pipeline_id=from_pipeline_id, from_stage_id=from_stage_id,
+        entered_at=entered_at, to_pipeline_id=target["pipeline_id"],
+        to_stage_id=target["id"], to_position=target["position"], now=now,
+        actor_user_id=ctx.actor_user_id, reason=body.reason, seconds=seconds)
     return moved, change
 
 

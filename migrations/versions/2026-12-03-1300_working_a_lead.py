@@ -110,10 +110,6 @@ FROM (SELECT DISTINCT ON (p.tenant_id) p.tenant_id, p.id AS pipeline_id, s.id AS
 WHERE l.tenant_id = d.tenant_id AND l.stage_id IS NULL;
 """
 
-# The moment a lead was last touched: its last activity, stage move or creation (the
-# lead list's ``stale_days=``; models/leads.py names the same expression).
-LEAD_TOUCHED = "greatest(last_activity_at, stage_entered_at, created_at)"
-
 _ARRAY_ADD_FN = """
 CREATE FUNCTION lb_int_array_add(a integer[], b integer[]) RETURNS integer[]
 LANGUAGE sql IMMUTABLE AS $$
@@ -258,7 +254,7 @@ def _pipelines() -> None:
     sa.ForeignKeyConstraint(['to_stage_id'], ['pipeline_stages.id'], name=op.f('fk_stage_changes_to_stage_id_pipeline_stages'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stage_changes'))
     )
-    op.create_index('ix_stage_changes_tenant_from', 'stage_changes', ['tenant_id', 'from_stage_id', 'changed_at'], unique=False)
+    op.create_index('ix_stage_changes_tenant_from', 'stage_changes', ['tenant_id', 'from_stage_id', 'changed_at'], unique=False, postgresql_include=['seconds_in_previous'])
     op.create_index('ix_stage_changes_tenant_lead', 'stage_changes', ['tenant_id', 'lead_id', sa.literal_column('changed_at DESC'), sa.literal_column('id DESC')], unique=False)
     op.create_index('ix_stage_changes_tenant_pipeline', 'stage_changes', ['tenant_id', 'pipeline_id', 'changed_at'], unique=False)
     op.create_index('ix_stage_changes_tenant_to', 'stage_changes', ['tenant_id', 'to_stage_id', 'changed_at'], unique=False)
@@ -410,7 +406,6 @@ def _leads() -> None:
     op.create_index('ix_leads_tenant_stage_created', 'leads', ['tenant_id', 'stage_id', sa.literal_column('created_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_foreign_key(op.f('fk_leads_pipeline_id_pipelines'), 'leads', 'pipelines', ['pipeline_id'], ['id'], ondelete='RESTRICT')
     op.create_foreign_key(op.f('fk_leads_stage_id_pipeline_stages'), 'leads', 'pipeline_stages', ['stage_id'], ['id'], ondelete='RESTRICT')
-    op.create_index('ix_leads_tenant_touched', 'leads', ['tenant_id', sa.literal_column(LEAD_TOUCHED)], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     for sql in _STAGE_COUNT_TRIGGERS:
         op.execute(sql)
 
@@ -449,7 +444,6 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION lb_uuid7()")
     for sql in _DROP_STAGE_COUNTS:
         op.execute(sql)
-    op.drop_index('ix_leads_tenant_touched', table_name='leads', postgresql_where=sa.text('deleted_at IS NULL'))
     op.drop_table('pipeline_stage_days')
     op.drop_table('pipeline_stage_counts')
     op.execute("DROP FUNCTION lb_int_array_add(integer[], integer[])")

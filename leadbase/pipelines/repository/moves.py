@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from psycopg.rows import dict_row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
@@ -20,7 +21,7 @@ BUCKETS = 120
 """Histogram of time in stage: bucket ``b`` (1-based) holds ``4·log2(1 + s)`` in
 ``[b - 1, b)``, four buckets per doubling (the last holds everything beyond)."""
 
-SHARDS = 4  # shard rows per (stage, day) of pipeline_stage_days
+SHARDS = 16  # shard rows per (stage, day) of pipeline_stage_days (the backend's)
 
 
 def bucket(seconds: int) -> int:
@@ -71,26 +72,31 @@ _DAYS = ("INSERT INTO pipeline_stage_days AS d (tenant_id, stage_id, day, shard,
 
 
 def _lead_update(where: str) -> str:
+    # last_activity_at as activities.log_system sets it (the move logs a timeline entry).
     return ("UPDATE leads SET stage_id = %s, pipeline_id = %s, stage_entered_at = %s, "
+            "last_activity_at = greatest(last_activity_at, %s), "
             "version = version + 1, updated_at = %s WHERE id = %s AND " + where
             + f" RETURNING {leads_repository.RETURNING}")
 
 
-async def record_move(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID,
-                      from_pipeline_id: uuid.UUID, from_stage_id: uuid.UUID,
-                      entered_at: datetime, to_pipeline_id: uuid.UUID,
-                      to_stage_id: uuid.UUID, to_position: int, now: datetime,
-                      actor_user_id: uuid.UUID | None, reason: str | None,
-                      seconds: int) -> uuid.UUID:
-    """History and statistics of one move (the lead row is updated by
-    :func:`update_lead`): one round trip."""
-    change_id = new_id()
+async def record_move(session: AsyncSession, *, scope: leads_repository.Readable,
+                      change_id: uuid.UUID, lead_id: uuid.UUID, from_pipeline_id: uuid.UUID,
+                      from_stage_id: uuid.UUID, entered_at: datetime,
+                      to_pipeline_id: uuid.UUID, to_stage_id: uuid.UUID, to_position: int,
+                      now: datetime, actor_user_id: uuid.UUID | None, reason: str | None,
+                      seconds: int) -> dict[str, Any]:
+    """One move in one round trip: the lead's first-entry row (at its first move), the
+    conversions of its earlier entries, the stage change, the lead row (returned; the
+    counters follow by trigger) and the day statistics. Callers run it last before the
+    commit: the shared counter and day rows stay locked only from here to the commit."""
+    tenant_id = scope.tenant_id
     hist = [0] * (bucket(seconds) - 1) + [1]
     days = sorted([(to_stage_id, 1, 0, 0, []), (from_stage_id, 0, 1, seconds, hist)],
                   key=lambda r: str(r[0]))
     day_params: list[Any] = []
     for stage_id, entered, exited, secs, h in days:
         day_params += [tenant_id, stage_id, now, entered, exited, secs, h]
+    where, where_params = scope.sql()
     statements: list[raw.Statement] = [
         (_FIRST_ENTRY, {"id": new_id(), "t": tenant_id, "l": lead_id, "p": from_pipeline_id,
                         "s": from_stage_id, "at": entered_at}),
@@ -102,20 +108,20 @@ async def record_move(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: u
         (_CHANGE, {"id": change_id, "t": tenant_id, "l": lead_id, "p": to_pipeline_id,
                    "from": from_stage_id, "to": to_stage_id, "now": now,
                    "actor": actor_user_id, "reason": reason, "secs": seconds}),
+        (_lead_update(where), (to_stage_id, to_pipeline_id, now, now, now, lead_id,
+                               *where_params)),
         (_DAYS.format(rows=", ".join([_DAY_ROW] * len(days))), tuple(day_params)),
     ]
-    await raw.pipeline(session, statements)
-    return change_id
-
-
-async def update_lead(session: AsyncSession, *, scope: leads_repository.Readable,
-                      lead_id: uuid.UUID, pipeline_id: uuid.UUID, stage_id: uuid.UUID,
-                      now: datetime) -> dict[str, Any]:
-    where, params = scope.sql()
-    row = await raw.fetch_one(session, _lead_update(where),
-                              (stage_id, pipeline_id, now, now, lead_id, *params))
-    assert row is not None
-    return row
+    conn = await raw.connection(session)
+    cursors = []
+    async with conn.pipeline():
+        for statement, params in statements:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(statement.encode(), params)
+            cursors.append(cur)
+    lead = await cursors[-2].fetchone()
+    assert lead is not None
+    return lead
 
 
 _MOVE_ALL_FIRST = (
