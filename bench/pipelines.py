@@ -295,8 +295,9 @@ async def measure(args: argparse.Namespace, api: ApiServer, token: str, url: str
     raw_res = await raw.run(args.requests, raw_move)
     _line("moves", (res.latencies, res.wall), raw_res, True, ">= 400/s")
     cpu = res.cpu
-    out(f"  cores used during the API run: server {cpu[0]}, PostgreSQL {cpu[1]}, other "
-        f"{cpu[3]}")
+    out("  cores used during the API run: " + ", ".join(
+        f"{name} {c:.2f}" for name, c in zip(("client", "server", "PostgreSQL", "other"), cpu,
+                                              strict=True) if c is not None))
 
     board_sql_counts = ("SELECT stage_id, sum(leads)::bigint FROM pipeline_stage_counts "
                         "WHERE tenant_id = %s AND stage_id = ANY(%s) GROUP BY 1")
