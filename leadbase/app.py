@@ -43,6 +43,8 @@ from leadbase.middleware import (
     RequestContextMiddleware,
     ServerErrorMiddleware,
 )
+from leadbase.pipelines.endpoints import leads_router as pipeline_leads_router
+from leadbase.pipelines.endpoints import router as pipelines_router
 from leadbase.tenants.endpoints import router as workspaces_router
 from leadbase.users.endpoints import router as users_router
 
@@ -66,7 +68,8 @@ def api_router() -> APIRouter:
     for sub in (leads_export_router, bulk_router, leads_router, lead_timeline_router,
                 activities_router, auth_router, users_router,
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
-                sections_router, fields_router, codelists_router, audit_router):
+                sections_router, fields_router, codelists_router, audit_router,
+                pipeline_leads_router, pipelines_router):
         router.include_router(sub)
     return router
 

@@ -80,6 +80,13 @@ class LeadFilter(BaseModel):
     created_after: Timestamp | None = None
     created_before: Timestamp | None = None
     updated_after: Timestamp | None = None
+    pipeline_id: Annotated[str | None, Field(description="Comma-separated pipeline ids")] = None
+    stage: Annotated[str | None, Field(description="Comma-separated stage ids or codes "
+                                                   "(codes of lead pipelines; of "
+                                                   "pipeline_id when given)")] = None
+    stale_days: Annotated[int | None, Field(ge=1, le=36500,
+                                            description="Nothing logged and no stage move "
+                                                        "for this many days")] = None
     q: Annotated[str | None, Field(min_length=1, max_length=200,
                                    description="Search names, email, phone and company "
                                                "(accent- and case-insensitive)")] = None
@@ -109,7 +116,7 @@ class LeadFilter(BaseModel):
         if self.statuses and (bad := [s for s in self.statuses if s not in STATUSES]):
             raise _invalid("status", f"one of {', '.join(sorted(STATUSES))}",
                            f"Unknown status '{bad[0]}'.")
-        _ = self.owner_ids, self.list_ids
+        _ = self.owner_ids, self.list_ids, self.pipeline_ids
         return self
 
     @classmethod
@@ -159,6 +166,15 @@ class LeadFilter(BaseModel):
     @cached_property
     def list_ids(self) -> list[uuid.UUID] | None:
         return _uuids(_csv(self.list_id) or [], "list_id") or None
+
+    @cached_property
+    def pipeline_ids(self) -> list[uuid.UUID] | None:
+        return _uuids(_csv(self.pipeline_id) or [], "pipeline_id") or None
+
+    @cached_property
+    def stages(self) -> list[str] | None:
+        """Stage ids or codes (the service resolves them: leads.service.lead_set)."""
+        return _csv(self.stage)
 
     @cached_property
     def search(self) -> str | None:

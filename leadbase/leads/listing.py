@@ -14,14 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadbase.db.explain import Explain
 from leadbase.kit.pagination import SortColumn, keyset_after
 from leadbase.kit.sorting import order_by
-from leadbase.leads.repository import COLUMNS, LeadSet, T, conditions, search_pattern
+from leadbase.leads.repository import (
+    COLUMNS,
+    READ_COLUMNS,
+    LeadSet,
+    T,
+    conditions,
+    search_pattern,
+    stage_code_of,
+)
 
 
 def list_query(leads: LeadSet, sort: list[SortColumn],
                after: list[Any] | None, offset: int, limit: int) -> Select[Any]:
     if sort[0].nullable and sort[0].name.startswith("fields."):
         return _custom_sort_query(leads, sort, after, offset, limit)
-    q = select(*COLUMNS).where(*conditions(leads))
+    q = select(*READ_COLUMNS).where(*conditions(leads))
     if after is not None:
         q = q.where(keyset_after(sort, after))
     elif offset:
@@ -59,7 +67,8 @@ def _custom_sort_query(leads: LeadSet, sort: list[SortColumn],
     both = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("page")
     outer = [SortColumn(c.name, both.c[f"_s{i}"], c.descending, c.nullable)
              for i, c in enumerate(sort)]
-    q = select(*[both.c[c.name] for c in COLUMNS]).order_by(both.c["_part"],
+    q = select(*[both.c[c.name] for c in COLUMNS],
+               stage_code_of(leads, both.c.stage_id)).order_by(both.c["_part"],
                                                             *order_by(outer))
     if skip:
         q = q.offset(skip)
@@ -81,7 +90,8 @@ def search_window_query(leads: LeadSet, sort: list[SortColumn],
         inner = inner.where(keyset_after(sort, after))
     window = inner.order_by(*order_by(sort)).limit(SEARCH_WINDOW).subquery("recent")
     outer = [dc_replace(c, column=window.c[c.column.name]) for c in sort]
-    return (select(*[window.c[c.name] for c in COLUMNS])
+    return (select(*[window.c[c.name] for c in COLUMNS],
+                   stage_code_of(leads, window.c.stage_id))
             .where(window.c.search_text.like(search_pattern(leads.f.search)))
             .order_by(*order_by(outer)).limit(limit))
 
@@ -96,7 +106,8 @@ def search_matches_query(leads: LeadSet, sort: list[SortColumn],
         inner = inner.where(keyset_after(sort, after))
     matches = inner.cte("matches").prefix_with("MATERIALIZED")
     outer = [dc_replace(c, column=matches.c[c.column.name]) for c in sort]
-    return (select(*[matches.c[c.name] for c in COLUMNS])
+    return (select(*[matches.c[c.name] for c in COLUMNS],
+                   stage_code_of(leads, matches.c.stage_id))
             .order_by(*order_by(outer)).limit(limit))
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     func,
     literal,
     or_,
+    select,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -30,7 +31,7 @@ from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.leads.filters import LeadFilter
-from leadbase.models import Event, Lead
+from leadbase.models import Event, Lead, Stage
 
 T = table_of(Lead)
 E = table_of(Event)
@@ -41,7 +42,28 @@ COLUMNS = (
     T.c.owner_id, T.c.tags, T.c.notes, T.c.fields, T.c.metadata.label("metadata"),
     T.c.do_not_contact, T.c.consent, T.c.timezone, T.c.country, T.c.last_contacted_at,
     T.c.created_at, T.c.updated_at, T.c.deleted_at, T.c.version,
+    T.c.pipeline_id, T.c.stage_id, T.c.stage_entered_at, T.c.last_activity_at,
 )
+# The stage's code beside its id: one primary-key probe of the (small) stages table per
+# row, in the same statement (pipelines own the stages; see leadbase.pipelines).
+STAGE_CODE_SQL = ("(SELECT s.code FROM pipeline_stages s WHERE s.tenant_id = leads.tenant_id "
+                  "AND s.id = leads.stage_id) AS stage")
+_STAGES = table_of(Stage)
+STAGE_CODE = (select(_STAGES.c.code)
+              .where(_STAGES.c.tenant_id == T.c.tenant_id, _STAGES.c.id == T.c.stage_id)
+              .correlate(T).scalar_subquery().label("stage"))
+READ_COLUMNS = (*COLUMNS, STAGE_CODE)
+
+
+def stage_code_of(leads: LeadSet, stage_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """STAGE_CODE for the ``stage_id`` column of a subquery of ``leads``."""
+    return (select(_STAGES.c.code)
+            .where(_STAGES.c.tenant_id == leads.scope.tenant_id, _STAGES.c.id == stage_id)
+            .scalar_subquery().label("stage"))
+# When a lead was last touched (the list's stale_days=). No index: stale leads are most
+# leads, found quickly along any sort order, and an index over last_activity_at would
+# make every timeline entry's touch of the lead a non-HOT update of all its indexes.
+TOUCHED = func.greatest(T.c.last_activity_at, T.c.stage_entered_at, T.c.created_at)
 
 # Public sort name -> (column, nullable)
 SORTABLE: dict[str, tuple[ColumnElement[Any], bool]] = {
@@ -64,7 +86,8 @@ ID_COLUMN = T.c.id
 
 # The hot statements (create, get, duplicate checks) run on the raw driver (see
 # leadbase.db.raw) as constant SQL; the column list is the same as COLUMNS.
-_RETURNING = ", ".join(c.name for c in COLUMNS)
+_RETURNING = ", ".join(c.name for c in COLUMNS) + ", " + STAGE_CODE_SQL
+RETURNING = _RETURNING  # the lead columns for raw statements on ``leads`` (pipelines' moves)
 _JSON_COLUMNS = frozenset({"fields", "metadata", "score_breakdown"})
 _WRITABLE = frozenset(c.name for c in T.c) - {"id", "tenant_id", "number", "search_text"}
 _GET_SQL = f"SELECT {_RETURNING} FROM leads WHERE id = %s AND "
@@ -203,6 +226,8 @@ def conditions(leads: LeadSet, *, search: bool = True) -> list[ColumnElement[boo
         conds.append(T.c.created_at < f.created_before)
     if f.updated_after is not None:
         conds.append(T.c.updated_at >= f.updated_after)
+    if f.stale_days is not None:
+        conds.append(TOUCHED < func.now() - func.make_interval(0, 0, 0, f.stale_days))  # noqa: SIM300
     if search and f.search:
         conds.append(T.c.search_text.like(search_pattern(f.search)))
     conds.extend(leads.extra)
@@ -266,7 +291,8 @@ async def update_lead(session: AsyncSession, *, scope: Readable, lead_id: uuid.U
     """Raises :class:`PrimaryValueTaken` when the change gives the lead a primary value
     (or brings it back to life with one) that another live lead of its list holds."""
     q = (update(T).where(*scope.where(), T.c.id == lead_id)
-         .values(**values, updated_at=func.now(), version=T.c.version + 1).returning(*COLUMNS))
+         .values(**values, updated_at=func.now(), version=T.c.version + 1)
+         .returning(*READ_COLUMNS))
     try:
         return dict((await session.execute(q)).mappings().one())
     except IntegrityError as exc:

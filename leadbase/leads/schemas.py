@@ -44,6 +44,10 @@ class _LeadFields(WriteModel):
 
 class LeadCreate(_LeadFields):
     status: LeadStatus = "new"
+    stage: str | None = Field(default=None, min_length=1, max_length=64,
+                              description="Stage id or code (default: the first stage of "
+                                          "pipeline_id, or of the default lead pipeline)")
+    pipeline_id: uuid.UUID | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
 
     _tags = field_validator("tags")(_clean_tags)
@@ -80,6 +84,11 @@ class LeadRead(ReadModel):
     timezone: str | None
     country: str | None
     last_contacted_at: datetime | None
+    pipeline_id: uuid.UUID | None
+    stage_id: uuid.UUID | None
+    stage: str | None = Field(description="The stage's code")
+    stage_entered_at: datetime | None
+    last_activity_at: datetime | None
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None

@@ -24,6 +24,7 @@ from leadbase.leads import field_filters, listing, repository, rules
 from leadbase.leads.filters import LeadFilter
 from leadbase.leads.repository import LeadSet, readable
 from leadbase.leads.schemas import LeadCreate, LeadRead, LeadUpdate, OnDuplicate
+from leadbase.pipelines import placement
 from leadbase.tenants import service as tenants_service
 from leadbase.users import repository as users_repository
 
@@ -99,6 +100,9 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
     values = body.model_dump(exclude_unset=False)
     if not rules.has_identity(values):
         raise rules.identity_required()
+    values.update(await placement.first_placement(
+        session, tenant_id=ctx.tenant_id, stage=values.pop("stage"),
+        pipeline_id=values.pop("pipeline_id")))
     await _normalise(session, ctx, values)
     if values.get("owner_id") is None:
         values["owner_id"] = readable(ctx).default_owner
@@ -147,7 +151,8 @@ async def _merge(session: AsyncSession, ctx: Context, lead_id: uuid.UUID,
                                    for_update=True)
     if current is None:
         return None
-    patch = rules.merge_patch(current, body.model_dump(exclude_unset=True))
+    patch = rules.merge_patch(current, body.model_dump(exclude_unset=True,
+                                                       exclude={"stage", "pipeline_id"}))
     if problem := json_size_error(patch.get("metadata")):  # each part was, the sum may not be
         raise ValidationFailed(f"The merged metadata {problem}.", code="METADATA_TOO_LARGE",
                                errors=[{"field": "metadata", "message": problem}])
@@ -294,6 +299,9 @@ async def _resolved(session: AsyncSession, ctx: Context, f: LeadFilter,
     if f.field_filters:
         ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
         extra = tuple(field_filters.conditions(f.field_filters, types, ws.region))
+    if f.pipeline_ids or f.stages:
+        extra += tuple(await placement.stage_conditions(session, tenant_id=ctx.tenant_id,
+                                                        f=f))
     return LeadSet(scope=readable(ctx), f=f, extra=extra), types
 
 

@@ -14,7 +14,7 @@ from leadbase.models.fields import (
 from leadbase.models.imports import ImportJob, ImportRowError
 from leadbase.models.leads import Lead, LeadList
 from leadbase.models.listings import LeadListing, Listing
-from leadbase.models.pipelines import Pipeline, Stage, StageChange
+from leadbase.models.pipelines import Pipeline, Stage, StageChange, StageCount, StageDay
 from leadbase.models.tasks import Task
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
 
@@ -41,6 +41,8 @@ __all__ = [
     "RefreshToken",
     "Stage",
     "StageChange",
+    "StageCount",
+    "StageDay",
     "Task",
     "Tenant",
     "User",

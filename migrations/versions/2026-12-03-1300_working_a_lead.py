@@ -110,6 +110,80 @@ FROM (SELECT DISTINCT ON (p.tenant_id) p.tenant_id, p.id AS pipeline_id, s.id AS
 WHERE l.tenant_id = d.tenant_id AND l.stage_id IS NULL;
 """
 
+_ARRAY_ADD_FN = """
+CREATE FUNCTION lb_int_array_add(a integer[], b integer[]) RETURNS integer[]
+LANGUAGE sql IMMUTABLE AS $$
+SELECT coalesce(array_agg(coalesce(a[i], 0) + coalesce(b[i], 0) ORDER BY i), '{}')
+FROM generate_series(1, greatest(cardinality(a), cardinality(b))) AS i
+$$
+"""
+
+# Exact lead counts per (stage, owner), kept by statement-level triggers on leads for
+# every writer (API, imports, bulk, purges): one set-based upsert per statement, into one
+# of 16 shard rows per key (the backend's), so concurrent writers rarely meet on a row.
+# A shard may go negative; only the sum over the shards means something.
+_ZERO = "'00000000-0000-0000-0000-000000000000'::uuid"
+_COUNT_UPSERT = (
+    "INSERT INTO pipeline_stage_counts AS c (tenant_id, stage_id, owner_key, shard, leads) "
+    "SELECT tenant_id, stage_id, owner_key, pg_backend_pid() % 16, sum(n) FROM ({rows}) AS x "
+    "GROUP BY 1, 2, 3 HAVING sum(n) <> 0 ORDER BY 1, 2, 3 "
+    "ON CONFLICT (tenant_id, stage_id, owner_key, shard) "
+    "DO UPDATE SET leads = c.leads + excluded.leads")
+_STAGE_COUNT_TRIGGERS = (
+    f"""
+CREATE FUNCTION lb_stage_counts_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {_COUNT_UPSERT.format(rows=f"SELECT tenant_id, stage_id, coalesce(owner_id, {_ZERO}) AS owner_key, 1 AS n FROM new_rows WHERE stage_id IS NOT NULL AND deleted_at IS NULL")};
+    INSERT INTO pipeline_stage_days AS d (tenant_id, stage_id, day, shard, entered)
+    SELECT tenant_id, stage_id, (coalesce(stage_entered_at, created_at) AT TIME ZONE 'UTC')::date,
+           pg_backend_pid() % 4, count(*)
+    FROM new_rows WHERE stage_id IS NOT NULL AND deleted_at IS NULL
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (tenant_id, stage_id, day, shard) DO UPDATE SET entered = d.entered + excluded.entered;
+    RETURN NULL;
+END $$""",
+    f"""
+CREATE FUNCTION lb_stage_counts_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {_COUNT_UPSERT.format(rows=f"SELECT o.tenant_id, o.stage_id, coalesce(o.owner_id, {_ZERO}) AS owner_key, -1 AS n FROM old_rows o JOIN new_rows w ON w.id = o.id WHERE o.stage_id IS NOT NULL AND o.deleted_at IS NULL AND (w.stage_id IS DISTINCT FROM o.stage_id OR w.owner_id IS DISTINCT FROM o.owner_id OR w.deleted_at IS NOT NULL) UNION ALL SELECT w.tenant_id, w.stage_id, coalesce(w.owner_id, {_ZERO}), 1 FROM old_rows o JOIN new_rows w ON w.id = o.id WHERE w.stage_id IS NOT NULL AND w.deleted_at IS NULL AND (w.stage_id IS DISTINCT FROM o.stage_id OR w.owner_id IS DISTINCT FROM o.owner_id OR o.deleted_at IS NOT NULL)")};
+    RETURN NULL;
+END $$""",
+    # A delete takes from a shard row that exists (a workspace's cascade must not insert).
+    f"""
+CREATE FUNCTION lb_stage_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE pipeline_stage_counts c SET leads = c.leads - d.n
+    FROM (SELECT DISTINCT ON (k.tenant_id, k.stage_id, k.owner_key) k.tenant_id, k.stage_id,
+                 k.owner_key, k.shard, g.n
+          FROM (SELECT tenant_id, stage_id, coalesce(owner_id, {_ZERO}) AS owner_key,
+                       count(*) AS n
+                FROM old_rows WHERE stage_id IS NOT NULL AND deleted_at IS NULL
+                GROUP BY 1, 2, 3) g
+          JOIN pipeline_stage_counts k ON k.tenant_id = g.tenant_id
+               AND k.stage_id = g.stage_id AND k.owner_key = g.owner_key
+          ORDER BY k.tenant_id, k.stage_id, k.owner_key, k.shard) d
+    WHERE c.tenant_id = d.tenant_id AND c.stage_id = d.stage_id
+      AND c.owner_key = d.owner_key AND c.shard = d.shard;
+    RETURN NULL;
+END $$""",
+    "CREATE TRIGGER lb_stage_counts_insert AFTER INSERT ON leads REFERENCING NEW TABLE AS "
+    "new_rows FOR EACH STATEMENT EXECUTE FUNCTION lb_stage_counts_insert()",
+    "CREATE TRIGGER lb_stage_counts_update AFTER UPDATE ON leads REFERENCING OLD TABLE AS "
+    "old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "
+    "lb_stage_counts_update()",
+    "CREATE TRIGGER lb_stage_counts_delete AFTER DELETE ON leads REFERENCING OLD TABLE AS "
+    "old_rows FOR EACH STATEMENT EXECUTE FUNCTION lb_stage_counts_delete()",
+)
+_DROP_STAGE_COUNTS = (
+    "DROP TRIGGER lb_stage_counts_delete ON leads",
+    "DROP TRIGGER lb_stage_counts_update ON leads",
+    "DROP TRIGGER lb_stage_counts_insert ON leads",
+    "DROP FUNCTION lb_stage_counts_delete()",
+    "DROP FUNCTION lb_stage_counts_update()",
+    "DROP FUNCTION lb_stage_counts_insert()",
+)
+
+
 APP_TABLES = ('pipelines', 'pipeline_stages', 'stage_changes', 'listings', 'lead_listings',
               'tasks', 'activities')
 
@@ -166,6 +240,7 @@ def _pipelines() -> None:
     sa.Column('actor_user_id', sa.UUID(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('seconds_in_previous', sa.BigInteger(), nullable=True),
+    sa.Column('advanced_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('number', sa.BigInteger(), server_default=sa.FetchedValue(), nullable=False),
     sa.Column('tenant_id', sa.UUID(), nullable=False),
     sa.Column('id', sa.UUID(), nullable=False),
@@ -179,10 +254,38 @@ def _pipelines() -> None:
     sa.ForeignKeyConstraint(['to_stage_id'], ['pipeline_stages.id'], name=op.f('fk_stage_changes_to_stage_id_pipeline_stages'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stage_changes'))
     )
-    op.create_index('ix_stage_changes_tenant_from', 'stage_changes', ['tenant_id', 'from_stage_id', 'changed_at'], unique=False)
+    op.create_index('ix_stage_changes_tenant_from', 'stage_changes', ['tenant_id', 'from_stage_id', 'changed_at'], unique=False, postgresql_include=['seconds_in_previous'])
     op.create_index('ix_stage_changes_tenant_lead', 'stage_changes', ['tenant_id', 'lead_id', sa.literal_column('changed_at DESC'), sa.literal_column('id DESC')], unique=False)
     op.create_index('ix_stage_changes_tenant_pipeline', 'stage_changes', ['tenant_id', 'pipeline_id', 'changed_at'], unique=False)
     op.create_index('ix_stage_changes_tenant_to', 'stage_changes', ['tenant_id', 'to_stage_id', 'changed_at'], unique=False)
+    # Exact per-stage lead counters and per-day stage statistics (leadbase.pipelines.board).
+    op.create_table('pipeline_stage_counts',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('stage_id', sa.UUID(), nullable=False),
+    sa.Column('owner_key', sa.UUID(), nullable=False),
+    sa.Column('shard', sa.SmallInteger(), nullable=False),
+    sa.Column('leads', sa.BigInteger(), server_default='0', nullable=False),
+    sa.ForeignKeyConstraint(['stage_id'], ['pipeline_stages.id'], name=op.f('fk_pipeline_stage_counts_stage_id_pipeline_stages'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_pipeline_stage_counts_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('tenant_id', 'stage_id', 'owner_key', 'shard', name=op.f('pk_pipeline_stage_counts'))
+    )
+    op.create_table('pipeline_stage_days',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('stage_id', sa.UUID(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('shard', sa.SmallInteger(), nullable=False),
+    sa.Column('entered', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('exited', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('exited_seconds', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('converted', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('hist', postgresql.ARRAY(sa.Integer()), server_default='{}', nullable=False),
+    sa.ForeignKeyConstraint(['stage_id'], ['pipeline_stages.id'], name=op.f('fk_pipeline_stage_days_stage_id_pipeline_stages'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_pipeline_stage_days_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('tenant_id', 'stage_id', 'day', 'shard', name=op.f('pk_pipeline_stage_days'))
+    )
+    for table in ('pipeline_stage_counts', 'pipeline_stage_days'):
+        rls.protect(table, numbered=False)
+    op.execute(_ARRAY_ADD_FN)
 
 
 def _listings() -> None:
@@ -315,6 +418,8 @@ def _leads() -> None:
     op.create_index('ix_leads_tenant_stage_created', 'leads', ['tenant_id', 'stage_id', sa.literal_column('created_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_foreign_key(op.f('fk_leads_pipeline_id_pipelines'), 'leads', 'pipelines', ['pipeline_id'], ['id'], ondelete='RESTRICT')
     op.create_foreign_key(op.f('fk_leads_stage_id_pipeline_stages'), 'leads', 'pipeline_stages', ['stage_id'], ['id'], ondelete='RESTRICT')
+    for sql in _STAGE_COUNT_TRIGGERS:
+        op.execute(sql)
 
 
 def _as_owner(sql: str, tables: tuple[str, ...]) -> None:
@@ -340,7 +445,8 @@ def upgrade() -> None:
     op.execute("CREATE TRIGGER lb_lead_default_stage BEFORE INSERT ON leads FOR EACH ROW "
                "WHEN (NEW.stage_id IS NULL OR NEW.pipeline_id IS NULL) "
                "EXECUTE FUNCTION lb_lead_default_stage()")
-    _as_owner(_BACKFILL, ("pipelines", "pipeline_stages", "leads"))
+    _as_owner(_BACKFILL, ("pipelines", "pipeline_stages", "leads", "pipeline_stage_counts",
+                          "pipeline_stage_days"))
 
 
 def downgrade() -> None:
@@ -348,6 +454,11 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION lb_lead_default_stage()")
     op.execute("DROP FUNCTION lb_create_default_pipelines(uuid)")
     op.execute("DROP FUNCTION lb_uuid7()")
+    for sql in _DROP_STAGE_COUNTS:
+        op.execute(sql)
+    op.drop_table('pipeline_stage_days')
+    op.drop_table('pipeline_stage_counts')
+    op.execute("DROP FUNCTION lb_int_array_add(integer[], integer[])")
     op.drop_constraint(op.f('fk_leads_stage_id_pipeline_stages'), 'leads', type_='foreignkey')
     op.drop_constraint(op.f('fk_leads_pipeline_id_pipelines'), 'leads', type_='foreignkey')
     op.drop_index('ix_leads_tenant_stage_created', table_name='leads', postgresql_where=sa.text('deleted_at IS NULL'))

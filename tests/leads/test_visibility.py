@@ -312,7 +312,34 @@ async def _timeline(w: World) -> None:
     assert resp.status_code == 200 and len(resp.json()["data"]) == 1
 
 
+async def _stage(w: World) -> None:
+    for lead_id in w.hidden:
+        resp = await w.call("POST", f"{LEADS}/{lead_id}/stage", json={"stage": "won"})
+        assert resp.status_code == 404 and resp.json()["code"] == "LEAD_NOT_FOUND"
+        resp = await w.call("GET", f"{LEADS}/{lead_id}/stage-history")
+        assert resp.status_code == 404
+    assert (await w.call("GET", f"{LEADS}/{w.mine['id']}/stage-history")).status_code == 200
+
+
+async def _board(w: World) -> None:
+    """An agent's board holds and counts their own leads; metrics (workspace-wide) are
+    refused."""
+    pipelines = (await w.call("GET", "/api/v1/pipelines?kind=lead")).json()["data"]
+    url = f"/api/v1/pipelines/{pipelines[0]['id']}"
+    board = (await w.call("GET", f"{url}/board")).json()
+    assert sum(c["count"] for c in board["stages"]) == 1
+    assert {r["id"] for c in board["stages"] for r in c["leads"]["data"]} == {w.mine["id"]}
+    for column in board["stages"]:
+        page = await w.call("GET", f"{url}/board/stages/{column['stage']['id']}")
+        assert {r["id"] for r in page.json()["data"]} <= {w.mine["id"]}
+    assert (await w.call("GET", f"{url}/metrics")).status_code == 403
+
+
 PROBES: dict[tuple[str, str], Probe] = {
+    ("POST", f"{LEADS}/{{lead_id}}/stage"): _stage,
+    ("GET", f"{LEADS}/{{lead_id}}/stage-history"): _stage,
+    ("GET", "/api/v1/pipelines/{pipeline_id}/board"): _board,
+    ("GET", "/api/v1/pipelines/{pipeline_id}/metrics"): _board,
     ("GET", LEADS): _list,
     ("POST", LEADS): _create,
     ("GET", f"{LEADS}/{{lead_id}}"): _get,

@@ -383,19 +383,27 @@ class Stage:
 
     async def insert_created(self) -> None:
         """The new leads, numbered in file order from the workspace's sequence, resolved
-        once for the statement rather than by the trigger for each row (migration 0015)."""
+        once for the statement rather than by the trigger for each row (migration 0015);
+        likewise in the default lead pipeline's first stage, looked up once (the
+        ``lb_lead_default_stage`` trigger then does not fire)."""
         await self._exec(
-            "WITH r AS (SELECT lb_number_seq(%(t)s, 'leads') AS seq) "
+            "WITH r AS (SELECT lb_number_seq(%(t)s, 'leads') AS seq), "
+            "d AS MATERIALIZED (SELECT p.id AS pipeline_id, s.id AS stage_id FROM pipelines p "
+            "JOIN pipeline_stages s ON s.tenant_id = p.tenant_id AND s.pipeline_id = p.id "
+            "WHERE p.tenant_id = %(t)s AND p.kind = 'lead' AND p.is_default "
+            "AND p.deleted_at IS NULL AND s.deleted_at IS NULL ORDER BY s.position LIMIT 1) "
             "INSERT INTO leads (number, id, tenant_id, list_id, first_name, last_name, email, "
             "phone, company, job_title, source, status, tags, notes, owner_id, do_not_contact, "
-            "consent, timezone, country, fields, metadata, created_at, updated_at) "
+            "consent, timezone, country, fields, metadata, created_at, updated_at, "
+            "pipeline_id, stage_id, stage_entered_at) "
             "SELECT nextval(r.seq), "
             "lead_id, %(t)s, %(l)s, first_name, last_name, email, phone, company, "
             "job_title, COALESCE(source, %(source)s), COALESCE(status, 'new'), "
             "COALESCE(tags, '{}'), notes, owner_id, "
             "COALESCE(do_not_contact, false), COALESCE(consent, false), timezone, country, "
             "COALESCE(fields_create, '{}'), COALESCE(metadata, '{}'), clock_timestamp(), "
-            "clock_timestamp() FROM imp_stage, r WHERE bucket IS NULL ORDER BY line",
+            "clock_timestamp(), d.pipeline_id, d.stage_id, clock_timestamp() "
+            "FROM imp_stage CROSS JOIN r LEFT JOIN d ON true WHERE bucket IS NULL ORDER BY line",
             {"source": DEFAULT_SOURCE})
 
     async def flush_indexes(self) -> None:
