@@ -16,8 +16,9 @@ What is kept so that neither needs a scan at a million leads and millions of mov
   same pipeline; positions as they are at the move). Written by the move in its
   transaction (4 shard rows per key). Metrics sum the days of the period.
 - The median is exact (``percentile_cont`` over the period's stage changes, an
-  index-only scan of ``ix_stage_changes_tenant_from``) when a stage has at most :data:`EXACT_MEDIAN_LIMIT` exits in the period, and estimated
-  from the histogram beyond (``median_is_estimate``; within one bucket, ~19%).
+  index-only scan of ``ix_stage_changes_tenant_from``) when a stage has at most
+  :data:`EXACT_MEDIAN_LIMIT` exits in the period, and estimated from the histogram
+  beyond (``median_is_estimate``; within one bucket, ~19%).
 
 Periods are whole UTC days, ``from`` and ``to`` inclusive.
 """
