@@ -431,7 +431,55 @@ def _as_owner(sql: str, tables: tuple[str, ...]) -> None:
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
 
 
+# Number sequences of a new workspace (migration 0015): the tenants trigger made them for
+# the tables 0015 knew (its arguments), so a table added later got its sequence on the
+# workspace's first insert, and two first inserts at once collided on CREATE SEQUENCE (a
+# unique violation in pg_class). From here the trigger makes one for every table with the
+# lb_number trigger, and lb_number_seq tolerates the race (the loser takes the winner's).
+# The downgrade keeps these bodies: they fit 0015's tables as well.
+_SEQUENCES_FN = """
+CREATE OR REPLACE FUNCTION lb_number_seq(tenant uuid, tbl text) RETURNS regclass
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    name text := 'lb_n_' || tbl || '_' || replace(coalesce(tenant, '{NIL}'::uuid)::text, '-', '');
+    found regclass;
+BEGIN
+    IF length(name) > 63 THEN
+        name := 'lb_n_' || md5(tbl || coalesce(tenant, '{NIL}'::uuid)::text);
+    END IF;
+    found := to_regclass('public.' || quote_ident(name));
+    IF found IS NULL THEN
+        BEGIN
+            EXECUTE format('CREATE SEQUENCE IF NOT EXISTS public.%I', name);
+            EXECUTE format('GRANT USAGE ON SEQUENCE public.%I TO leadbase_app', name);
+        EXCEPTION WHEN unique_violation OR duplicate_table THEN
+            NULL;  -- made by a concurrent first insert, which has committed
+        END;
+        found := to_regclass('public.' || quote_ident(name));
+    END IF;
+    RETURN found;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION lb_tenant_sequences() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM public.lb_number_seq(NEW.id, c.relname::text)
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE t.tgname = 'lb_number' AND n.nspname = 'public';
+    RETURN NULL;
+END
+$$;
+"""
+
+
 def upgrade() -> None:
+    op.execute(_SEQUENCES_FN)
     _pipelines()
     _listings()
     _tasks()

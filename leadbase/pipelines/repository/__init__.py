@@ -26,13 +26,8 @@ STAGE_COLUMNS = ("id, pipeline_id, name, code, position, probability, category, 
 
 async def create_defaults(session: AsyncSession, *, tenant_id: uuid.UUID) -> None:
     """The workspace's default lead and deal pipelines with their stages (migration 0016's
-    ``lb_create_default_pipelines``; a no-op where they exist), and the workspace's
-    number sequences of the tables every stage move writes: ``lb_number_seq`` makes a
-    sequence on a workspace's first insert, and two first inserts at once collide on its
-    CREATE SEQUENCE (a unique violation in pg_class)."""
-    await session.execute(text("SELECT lb_create_default_pipelines(:t), "
-                               "lb_number_seq(:t, 'stage_changes'), "
-                               "lb_number_seq(:t, 'activities')"), {"t": tenant_id})
+    ``lb_create_default_pipelines``; a no-op where they exist)."""
+    await session.execute(text("SELECT lb_create_default_pipelines(:t)"), {"t": tenant_id})
 
 
 # ---------------------------------------------------------------------------- pipelines
