@@ -98,6 +98,7 @@ def _read(row: dict[str, Any]) -> TaskRead:
 def _page(found: service.TaskList, params: PageParams) -> Response:
     return json_response(TaskPage(
         data=[_read(r) for r in found.rows], total=found.total,
+        total_is_estimate=found.total_is_estimate,
         page=params.page if params.cursor is None else None, per_page=params.per_page,
         next_cursor=found.next_cursor))
 

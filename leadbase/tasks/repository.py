@@ -27,7 +27,6 @@ from sqlalchemy import (
     insert,
     select,
     tuple_,
-    union,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,9 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
-from leadbase.kit.pagination import SortColumn, keyset_after
-from leadbase.kit.sorting import order_by
-from leadbase.leads.repository import Readable, search_pattern
+from leadbase.leads.repository import Readable
 from leadbase.leads.repository import T as LEADS
 from leadbase.models import Task
 
@@ -85,15 +82,17 @@ class TaskFilter:
     include_deleted: bool = False
 
 
-def _nest(row: Any) -> dict[str, Any]:
+def nest(row: Any) -> dict[str, Any]:
     out = dict(row)
     out["lead"] = {"id": out["lead_id"], **{k[4:]: out.pop(k) for k in
                                             [k for k in out if k.startswith("le__")]}}
     return out
 
 
-def _base(scope: Readable, *, include_deleted: bool = False) -> Select[Any]:
-    q = (select(*TASK_COLUMNS, *LEAD_COLUMNS)
+def base_query(scope: Readable, *, include_deleted: bool = False,
+               extra: tuple[ColumnElement[Any], ...] = ()) -> Select[Any]:
+    """Tasks with their lead's columns, of live leads in ``scope``."""
+    q = (select(*TASK_COLUMNS, *LEAD_COLUMNS, *extra)
          .join(LEADS, (LEADS.c.tenant_id == T.c.tenant_id) & (LEADS.c.id == T.c.lead_id))
          .where(T.c.tenant_id == scope.tenant_id, *scope.where(),
                 LEADS.c.deleted_at.is_(None)))
@@ -102,93 +101,15 @@ def _base(scope: Readable, *, include_deleted: bool = False) -> Select[Any]:
     return q
 
 
-def _like(column: ColumnElement[Any], part: str) -> ColumnElement[bool]:
-    return func.lower(column).contains(part.lower(), autoescape=True)
-
-
-def _matches(tenant_id: uuid.UUID, q: str) -> Any:
-    """The ids of the live tasks whose title or tag, or whose lead's name, email, phone or
-    company, hold ``q``: the UNION of the tasks' and the leads' trigram index scans."""
-    pattern = search_pattern(q)
-    own = select(T.c.id).where(T.c.tenant_id == tenant_id, T.c.deleted_at.is_(None),
-                               T.c.search_text.like(pattern))
-    by_lead = (select(T.c.id)
-               .select_from(LEADS.join(T, (T.c.tenant_id == LEADS.c.tenant_id)
-                                       & (T.c.lead_id == LEADS.c.id)))
-               .where(LEADS.c.tenant_id == tenant_id, LEADS.c.deleted_at.is_(None),
-                      LEADS.c.search_text.like(pattern), T.c.tenant_id == tenant_id,
-                      T.c.deleted_at.is_(None)))
-    return union(own, by_lead).cte("matches").prefix_with("MATERIALIZED")
-
-
-def conditions(scope: Readable, f: TaskFilter) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
-    if f.statuses:
-        conds.append(T.c.status.in_(f.statuses))
-    if f.lead_ids:
-        conds.append(T.c.lead_id.in_(f.lead_ids))
-    if f.listing_ids:
-        conds.append(T.c.listing_id.in_(f.listing_ids) if len(f.listing_ids) > 1
-                     else T.c.listing_id == f.listing_ids[0])
-    if f.assignee_ids and f.unassigned:
-        conds.append(T.c.assignee_id.in_(f.assignee_ids) | T.c.assignee_id.is_(None))
-    elif f.assignee_ids:
-        conds.append(T.c.assignee_id.in_(f.assignee_ids))
-    elif f.unassigned:
-        conds.append(T.c.assignee_id.is_(None))
-    if f.tags:
-        conds.append(T.c.tag.in_(f.tags))
-    if f.priorities:
-        conds.append(T.c.priority.in_(f.priorities))
-    if f.due_before is not None:
-        conds.append(T.c.due_at < f.due_before)
-    if f.due_after is not None:
-        conds.append(T.c.due_at >= f.due_after)
-    if f.overdue:
-        conds.extend([T.c.status == "open", T.c.due_at < func.now()])
-    if f.title:
-        conds.append(_like(T.c.title, f.title))
-    if f.lead_name:
-        conds.append(LEADS.c.search_text.like(search_pattern(f.lead_name)))
-    if f.q:
-        matches = _matches(scope.tenant_id, f.q)
-        conds.append(T.c.id.in_(select(matches.c.id)))
-    return conds
-
-
-async def list_tasks(session: AsyncSession, *, scope: Readable, f: TaskFilter,
-                     sort: list[SortColumn], after: list[Any] | None, offset: int,
-                     limit: int) -> list[dict[str, Any]]:
-    q = _base(scope, include_deleted=f.include_deleted).where(*conditions(scope, f))
-    if after is not None:
-        q = q.where(keyset_after(sort, after))
-    elif offset:
-        q = q.offset(offset)
-    q = q.order_by(*order_by(sort)).limit(limit)
-    return [_nest(r) for r in (await session.execute(q)).mappings()]
-
-
-async def count_tasks(session: AsyncSession, *, scope: Readable, f: TaskFilter,
-                      cap: int) -> int:
-    inner = (select(T.c.id)
-             .join(LEADS, (LEADS.c.tenant_id == T.c.tenant_id) & (LEADS.c.id == T.c.lead_id))
-             .where(T.c.tenant_id == scope.tenant_id, *scope.where(),
-                    LEADS.c.deleted_at.is_(None), *conditions(scope, f)))
-    if not f.include_deleted:
-        inner = inner.where(T.c.deleted_at.is_(None))
-    q = select(func.count()).select_from(inner.limit(cap + 1).subquery())
-    return int((await session.execute(q)).scalar_one())
-
-
 async def get(session: AsyncSession, *, scope: Readable, task_id: uuid.UUID,
               include_deleted: bool = False,
               for_update: bool = False) -> dict[str, Any] | None:
     """The task, if its lead is in ``scope`` (and live)."""
-    q = _base(scope, include_deleted=include_deleted).where(T.c.id == task_id)
+    q = base_query(scope, include_deleted=include_deleted).where(T.c.id == task_id)
     if for_update:
         q = q.with_for_update(of=T)
     row = (await session.execute(q)).mappings().first()
-    return _nest(row) if row else None
+    return nest(row) if row else None
 
 
 async def exists(session: AsyncSession, *, tenant_id: uuid.UUID, task_id: uuid.UUID,
@@ -271,12 +192,14 @@ async def renumber(session: AsyncSession, *, tenant_id: uuid.UUID,
 
 async def visible_ids(session: AsyncSession, *, scope: Readable,
                       ids: list[uuid.UUID]) -> list[dict[str, Any]]:
-    """``id, lead_id, listing_id`` of the live tasks among ``ids`` in ``scope``."""
+    """``id, lead_id, listing_id`` of the live tasks among ``ids`` in ``scope``, locked in
+    id order (two reorders of the same tasks wait for each other, never deadlock)."""
     q = (select(T.c.id, T.c.lead_id, T.c.listing_id)
          .join(LEADS, (LEADS.c.tenant_id == T.c.tenant_id) & (LEADS.c.id == T.c.lead_id))
          .where(T.c.tenant_id == scope.tenant_id, *scope.where(),
                 LEADS.c.deleted_at.is_(None), T.c.deleted_at.is_(None),
-                T.c.id.in_(ids)))
+                T.c.id.in_(ids))
+         .order_by(T.c.id).with_for_update(of=T))
     return [dict(r) for r in (await session.execute(q)).mappings()]
 
 

@@ -52,7 +52,7 @@ from leadbase.kit.sorting import parse_sort
 from leadbase.leads import service as leads_service
 from leadbase.leads.repository import readable
 from leadbase.listings import repository as listings_repository
-from leadbase.tasks import repository
+from leadbase.tasks import listing, repository
 from leadbase.tasks.repository import TaskFilter
 from leadbase.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
 from leadbase.users import repository as users_repository
@@ -169,6 +169,7 @@ class TaskList:
     rows: list[dict[str, Any]]
     total: int | None
     next_cursor: str | None
+    total_is_estimate: bool = False
 
 
 async def list_tasks(session: AsyncSession, *, ctx: Context, f: TaskFilter,
@@ -176,25 +177,29 @@ async def list_tasks(session: AsyncSession, *, ctx: Context, f: TaskFilter,
                      offset: int | None = None) -> TaskList:
     """A page of the tasks of the leads ``ctx`` may read, by ``position`` unless ``sort``
     says otherwise (ties by id); ``total`` exact up to ``count_cap`` (then
-    ``count_cap + 1``), none on cursor pages or with ``count=none``."""
+    ``count_cap + 1``), none on cursor pages or with ``count=none``; a ``q=`` search is
+    bounded (see tasks.listing; a dense term's total may be an estimate)."""
     sort_key, columns = parse_sort(sort, repository.SORTABLE, default="position",
                                    tiebreak=("id", repository.ID_COLUMN))
     after = decode_cursor(params.cursor, sort_key) if params.cursor else None
     skip = params.offset if offset is None else offset
     scope = readable(ctx)
-    rows = await repository.list_tasks(session, scope=scope, f=f, sort=columns, after=after,
-                                       offset=skip, limit=params.per_page + 1)
+    rows, search = await listing.page(session, scope=scope, f=f, sort=columns, after=after,
+                                      offset=skip, limit=params.per_page + 1)
     next_cursor = None
     if len(rows) > params.per_page:
         rows = rows[: params.per_page]
         next_cursor = encode_cursor(sort_key, [rows[-1][c.name] for c in columns])
     total: int | None = None
+    estimated = False
     if after is None and params.count != "none":
         if skip == 0 and next_cursor is None:
             total = len(rows)
         else:
-            total = await repository.count_tasks(session, scope=scope, f=f, cap=count_cap)
-    return TaskList(rows=rows, total=total, next_cursor=next_cursor)
+            total, estimated = await listing.count(session, scope=scope, f=f, cap=count_cap,
+                                                   search=search)
+    return TaskList(rows=rows, total=total, next_cursor=next_cursor,
+                    total_is_estimate=estimated)
 
 
 async def update_task(session: AsyncSession, *, ctx: Context, task_id: uuid.UUID,
