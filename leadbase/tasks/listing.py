@@ -109,34 +109,62 @@ def page_query(scope: Readable, f: TaskFilter, sort: list[SortColumn],
     return q.order_by(*order_by(sort)).limit(limit)
 
 
+def _window_inner(scope: Readable, f: TaskFilter, sort: list[SortColumn],
+                  after: list[Any] | None, extra: tuple[ColumnElement[Any], ...] = ()
+                  ) -> Select[Any]:
+    inner = base_query(scope, include_deleted=f.include_deleted, extra=extra).where(
+        *conditions(scope, f, search="none"))
+    if after is not None:
+        inner = inner.where(keyset_after(sort, after))
+    return inner.order_by(*order_by(sort)).limit(SEARCH_WINDOW)
+
+
 def window_query(scope: Readable, f: TaskFilter, sort: list[SortColumn],
                  after: list[Any] | None, limit: int) -> Select[Any]:
     """The first ``limit`` matches among the next :data:`SEARCH_WINDOW` tasks of the
-    order (the other filters applied), and how many tasks the window held (``_seen``)."""
+    order (the other filters applied). Not materialised: the walk stops at the
+    ``limit``-th match (the outer order is the inner one)."""
     assert f.q is not None
     pattern = search_pattern(f.q)
-    inner = base_query(scope, include_deleted=f.include_deleted,
-                       extra=(T.c.search_text.label("_task_text"),
-                              LEADS.c.search_text.label("_lead_text"))
-                       ).where(*conditions(scope, f, search="none"))
-    if after is not None:
-        inner = inner.where(keyset_after(sort, after))
-    window = inner.order_by(*order_by(sort)).limit(SEARCH_WINDOW).cte("win").prefix_with(
-        "MATERIALIZED")
+    window = _window_inner(scope, f, sort, after,
+                           extra=(T.c.search_text.label("_task_text"),
+                                  LEADS.c.search_text.label("_lead_text"))).subquery("win")
     names = [c.name for c in (*TASK_COLUMNS, *LEAD_COLUMNS)]
     outer_sort = [replace(c, column=window.c[c.name]) for c in sort]
-    seen = select(func.count()).select_from(window).scalar_subquery().label("_seen")
-    return (select(*[window.c[n] for n in names], seen)
+    return (select(*[window.c[n] for n in names])
             .where(or_(window.c._task_text.like(pattern), window.c._lead_text.like(pattern)))
             .order_by(*order_by(outer_sort)).limit(limit))
+
+
+def window_size_query(scope: Readable, f: TaskFilter, sort: list[SortColumn],
+                      after: list[Any] | None) -> Select[Any]:
+    """How many tasks the window holds (fewer than :data:`SEARCH_WINDOW`: all the
+    filter's)."""
+    inner = _count_base(scope, f, "none")
+    if after is not None:
+        inner = inner.where(keyset_after(sort, after))
+    return select(func.count()).select_from(inner.limit(SEARCH_WINDOW).subquery())
 
 
 COUNT_WALK = 100_000
 """How many tasks a count of a dense ``q=`` term tests before it gives up (an estimate)."""
 
 
+def _live_lead(scope: Readable) -> ColumnElement[bool]:
+    """The task's lead is live and in ``scope``: a per-row primary-key probe (``OFFSET 0``
+    keeps it a subplan; a join would hash every lead of the workspace to count a few)."""
+    return (select(LEADS.c.id)
+            .where(LEADS.c.tenant_id == T.c.tenant_id, LEADS.c.id == T.c.lead_id,
+                   *scope.where(), LEADS.c.deleted_at.is_(None))
+            .offset(0).exists())
+
+
 def _count_base(scope: Readable, f: TaskFilter, search: str,
                 extra: tuple[ColumnElement[Any], ...] = ()) -> Select[Any]:
+    if not extra and not f.lead_name and search != "row":
+        inner = select(T.c.id).where(T.c.tenant_id == scope.tenant_id, _live_lead(scope),
+                                     *conditions(scope, f, search=search))
+        return inner if f.include_deleted else inner.where(T.c.deleted_at.is_(None))
     inner = (select(T.c.id, *extra)
              .join(LEADS, (LEADS.c.tenant_id == T.c.tenant_id) & (LEADS.c.id == T.c.lead_id))
              .where(T.c.tenant_id == scope.tenant_id, *scope.where(),
@@ -165,17 +193,14 @@ async def page(session: AsyncSession, *, scope: Readable, f: TaskFilter,
     """A page of tasks, and how a count of the same filter should search (``row`` for a
     dense term, ``gather`` otherwise)."""
     if f.q and not offset:
-        rows = [dict(r) for r in (await session.execute(
+        rows = [nest(r) for r in (await session.execute(
             window_query(scope, f, sort, after, limit))).mappings()]
-        if len(rows) >= limit or (rows and rows[0]["_seen"] < SEARCH_WINDOW):
-            return [nest({k: v for k, v in r.items() if k != "_seen"}) for r in rows], (
-                "row" if len(rows) >= limit else "gather")
-        if not rows:
-            probe = select(func.count()).select_from(
-                base_query(scope, include_deleted=f.include_deleted)
-                .where(*conditions(scope, f, search="none")).limit(SEARCH_WINDOW).subquery())
-            if int((await session.execute(probe)).scalar_one()) < SEARCH_WINDOW:
-                return [], "gather"  # the window held every task of the filter
+        if len(rows) >= limit:
+            return rows, "row"
+        held = int((await session.execute(window_size_query(scope, f, sort, after))
+                    ).scalar_one())
+        if held < SEARCH_WINDOW:
+            return rows, "gather"  # the window held every task of the filter
     q = page_query(scope, f, sort, after, offset, limit)
     return [nest(r) for r in (await session.execute(q)).mappings()], "gather"
 
