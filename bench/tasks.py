@@ -240,8 +240,13 @@ def baseline_work(tenant: str, listing_ids: list[str], tasks: dict[str, list[str
             if held >= task_listing.SEARCH_WINDOW:
                 sql, params = _compiled(task_listing.page_query(scope, f, sort, None, 0, 26))
                 rows = await (await conn.execute(sql, params)).fetchall()
+        if len(rows) == 26 and search_mode == "row":
+            sql, params = _compiled(task_listing._count_base(scope, f, "row"))
+            plan = await (await conn.execute("EXPLAIN (FORMAT JSON) " + sql, params)).fetchone()
+            if plan and plan[0][0]["Plan"]["Plan Rows"] > cap:
+                return
         if len(rows) == 26:
-            sql, params = _compiled(task_listing.count_query(scope, f, cap, search_mode))
+            sql, params = _compiled(task_listing.count_query(scope, f, cap, "gather"))
             await (await conn.execute(sql, params)).fetchall()
 
     async def move(conn: psycopg.AsyncConnection[Any], i: int) -> None:

@@ -11,8 +11,8 @@ of a search is found in up to two steps:
 2. **Gather.** Otherwise the term is rare: its matches are gathered as the UNION of the
    two trigram index scans (a materialised CTE), then filtered and ordered.
 
-The count follows the same split: a dense term is counted by a walk that stops at the
-cap, a rare one over the gathered matches.
+The count follows the same split: a dense term's total is the planner's estimate when it
+is beyond the count cap, otherwise (and for a rare term) the gathered matches counted.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Select, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db.explain import Explain
 from leadbase.kit.pagination import SortColumn, keyset_after
 from leadbase.kit.sorting import order_by
 from leadbase.leads.repository import Readable, search_pattern
@@ -146,10 +148,6 @@ def window_size_query(scope: Readable, f: TaskFilter, sort: list[SortColumn],
     return select(func.count()).select_from(inner.limit(SEARCH_WINDOW).subquery())
 
 
-COUNT_WALK = 100_000
-"""How many tasks a count of a dense ``q=`` term tests before it gives up (an estimate)."""
-
-
 def _live_lead(scope: Readable) -> ColumnElement[bool]:
     """The task's lead is live and in ``scope``: a per-row primary-key probe (``OFFSET 0``
     keeps it a subplan; a join would hash every lead of the workspace to count a few)."""
@@ -175,16 +173,9 @@ def _count_base(scope: Readable, f: TaskFilter, search: str,
 
 
 def count_query(scope: Readable, f: TaskFilter, cap: int, search: str) -> Select[Any]:
-    """``gather``/``none``: exact up to ``cap`` (``cap + 1`` beyond). ``row`` (a dense
-    term): the matches among the first :data:`COUNT_WALK` tasks of the filter, up to
-    ``cap + 1``."""
-    if search != "row" or not f.q:
-        inner = _count_base(scope, f, search).limit(cap + 1).subquery()
-        return select(func.count()).select_from(inner)
-    walk = _count_base(scope, f, "none", extra=(_term(f.q).label("m"),)).limit(
-        COUNT_WALK).subquery()
-    hits = select(walk.c.id).where(walk.c.m).limit(cap + 1).subquery()
-    return select(func.count()).select_from(hits)
+    """Exact up to ``cap`` (``cap + 1`` beyond)."""
+    inner = _count_base(scope, f, search).limit(cap + 1).subquery()
+    return select(func.count()).select_from(inner)
 
 
 async def page(session: AsyncSession, *, scope: Readable, f: TaskFilter,
@@ -207,12 +198,18 @@ async def page(session: AsyncSession, *, scope: Readable, f: TaskFilter,
 
 async def count(session: AsyncSession, *, scope: Readable, f: TaskFilter, cap: int,
                 search: str = "gather") -> tuple[int, bool]:
-    """Exact up to ``cap`` (``cap + 1`` beyond), and whether it is an estimate: a dense
-    term whose walk of :data:`COUNT_WALK` tasks ended before ``cap + 1`` matches, with
-    tasks left beyond it (the matches seen are a lower bound)."""
-    found = int((await session.execute(count_query(scope, f, cap, search))).scalar_one())
-    if search != "row" or found > cap:
-        return found, False
-    walked = select(func.count()).select_from(
-        _count_base(scope, f, "none").limit(COUNT_WALK + 1).subquery())
-    return found, int((await session.execute(walked)).scalar_one()) > COUNT_WALK
+    """Exact up to ``cap`` (``cap + 1`` beyond), and whether it is an estimate. A dense
+    ``q=`` term (``row``: it filled a page in the window) is first estimated by the
+    planner (both columns keep trigram-friendly statistics): beyond ``cap`` that estimate
+    is the answer (counting tens of thousands of matches costs more than the page);
+    otherwise its matches are gathered and counted exactly."""
+    if search == "row":
+        conn = await session.connection()
+        plan = (await conn.execute(Explain(_count_base(scope, f, "row")))).scalar_one()
+        if isinstance(plan, str | bytes):
+            plan = orjson.loads(plan)
+        guess = int(plan[0]["Plan"]["Plan Rows"])
+        if guess > cap:
+            return guess, True
+    found = int((await session.execute(count_query(scope, f, cap, "gather"))).scalar_one())
+    return found, False
