@@ -35,6 +35,8 @@ from leadbase.kit import errors, pagination
 from leadbase.kit.input import check_request
 from leadbase.kit.ratelimit import RateLimiter
 from leadbase.leads.endpoints import router as leads_router
+from leadbase.listings.endpoints import lead_links_router as lead_listings_router
+from leadbase.listings.endpoints import router as listings_router
 from leadbase.lists.endpoints import router as lists_router
 from leadbase.lists.sections.endpoints import router as sections_router
 from leadbase.middleware import (
@@ -45,6 +47,8 @@ from leadbase.middleware import (
 )
 from leadbase.pipelines.endpoints import leads_router as pipeline_leads_router
 from leadbase.pipelines.endpoints import router as pipelines_router
+from leadbase.tasks.endpoints import listing_tasks_router
+from leadbase.tasks.endpoints import router as tasks_router
 from leadbase.tenants.endpoints import router as workspaces_router
 from leadbase.users.endpoints import router as users_router
 
@@ -69,7 +73,8 @@ def api_router() -> APIRouter:
                 activities_router, auth_router, users_router,
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
                 sections_router, fields_router, codelists_router, audit_router,
-                pipeline_leads_router, pipelines_router):
+                pipeline_leads_router, pipelines_router, listings_router, lead_listings_router,
+                tasks_router, listing_tasks_router):
         router.include_router(sub)
     return router
 

@@ -288,6 +288,10 @@ def _pipelines() -> None:
     op.execute(_ARRAY_ADD_FN)
 
 
+LISTING_SEARCH_TEXT = ("lb_search_text(title, reference, attributes ->> 'make', "
+                       "attributes ->> 'model', NULL)")
+
+
 def _listings() -> None:
     op.create_table('listings',
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -328,8 +332,21 @@ def _listings() -> None:
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_lead_listings_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lead_listings'))
     )
-    op.create_index('ix_lead_listings_tenant_listing', 'lead_listings', ['tenant_id', 'listing_id', sa.literal_column('created_at DESC')], unique=False)
     op.create_index('uq_lead_listings_tenant_pair', 'lead_listings', ['tenant_id', 'lead_id', 'listing_id'], unique=True)
+    # Links carry a version (ETag / If-Match on PATCH and DELETE). The lead's links in
+    # order: (tenant_id, lead_id, created_at DESC, id DESC); a listing's: by id too.
+    op.add_column('lead_listings', sa.Column('version', sa.Integer(), server_default='1', nullable=False))
+    op.create_index('ix_lead_listings_tenant_listing', 'lead_listings', ['tenant_id', 'listing_id', sa.literal_column('created_at DESC'), sa.literal_column('id DESC')], unique=False)
+    op.create_index('ix_lead_listings_tenant_lead', 'lead_listings', ['tenant_id', 'lead_id', sa.literal_column('created_at DESC'), sa.literal_column('id DESC')], unique=False)
+    # q= over title, reference, make and model: a generated text (the leads' own
+    # lb_search_text: lower-cased, unaccented) under a trigram GIN index; price ranges
+    # and sorts: (tenant_id, price, id).
+    op.add_column('listings', sa.Column('search_text', sa.Text(), sa.Computed(LISTING_SEARCH_TEXT, persisted=True), nullable=False))
+    op.create_index('ix_listings_tenant_search', 'listings', ['tenant_id', sa.literal_column('search_text gin_trgm_ops')], unique=False, postgresql_using='gin', postgresql_where=sa.text('deleted_at IS NULL'))
+    op.create_index('ix_listings_tenant_price', 'listings', ['tenant_id', 'price', 'id'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
+
+
+TASK_SEARCH_TEXT = "lb_search_text(title, tag, NULL, NULL, NULL)"
 
 
 def _tasks() -> None:
@@ -364,6 +381,15 @@ def _tasks() -> None:
     op.create_index('ix_tasks_tenant_listing_position', 'tasks', ['tenant_id', 'listing_id', 'position', 'id'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_index('ix_tasks_tenant_position', 'tasks', ['tenant_id', 'position', 'id'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_index('ix_tasks_tenant_status_due', 'tasks', ['tenant_id', 'status', 'due_at'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
+    # Free JSON of the task (a profile's own fields, e.g. the autos document's targetInfo
+    # as sent); q= over title and tag: a generated text (lb_search_text, as the leads')
+    # under a trigram GIN index, searched together with the leads' own search_text index
+    # (tasks.repository: a UNION of the two index scans). Sorts due and created.
+    op.add_column('tasks', sa.Column('metadata', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False))
+    op.add_column('tasks', sa.Column('search_text', sa.Text(), sa.Computed(TASK_SEARCH_TEXT, persisted=True), nullable=False))
+    op.create_index('ix_tasks_tenant_search', 'tasks', ['tenant_id', sa.literal_column('search_text gin_trgm_ops')], unique=False, postgresql_using='gin', postgresql_where=sa.text('deleted_at IS NULL'))
+    op.create_index('ix_tasks_tenant_due', 'tasks', ['tenant_id', 'due_at', 'id'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
+    op.create_index('ix_tasks_tenant_created', 'tasks', ['tenant_id', sa.literal_column('created_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
 
 
 def _activities() -> None:

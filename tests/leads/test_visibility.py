@@ -335,6 +335,61 @@ async def _board(w: World) -> None:
     assert (await w.call("GET", f"{url}/metrics")).status_code == 403
 
 
+async def _listing_links(w: World) -> None:
+    """A lead's listings and a listing's leads follow the lead's visibility."""
+    resp = await w.client.post("/api/v1/listings", headers=w.owner.headers,
+                               json={"kind": "vehicle", "title": "Probe car"})
+    listing_id = resp.json()["id"]
+    for lead in (w.theirs, w.mine):
+        linked = await w.client.post(f"{LEADS}/{lead['id']}/listings", headers=w.owner.headers,
+                                     json={"listing_id": listing_id})
+        assert linked.status_code == 201, linked.text
+    for lead_id in w.hidden:
+        base = f"{LEADS}/{lead_id}/listings"
+        assert (await w.call("GET", base)).status_code == 404
+        assert (await w.call("POST", base, json={"listing_id": listing_id})).status_code == 404
+        assert (await w.call("PATCH", f"{base}/{listing_id}",
+                             json={"interest": "high"})).status_code == 404
+        assert (await w.call("DELETE", f"{base}/{listing_id}")).status_code == 404
+    mine = (await w.call("GET", f"{LEADS}/{w.mine['id']}/listings")).json()["data"]
+    assert [r["listing_id"] for r in mine] == [listing_id]
+    leads = (await w.call("GET", f"/api/v1/listings/{listing_id}/leads")).json()["data"]
+    assert [r["lead_id"] for r in leads] == [w.mine["id"]]
+
+
+async def _tasks(w: World) -> None:
+    """Tasks follow their lead: an agent reaches their own leads' tasks only."""
+    car = (await w.client.post("/api/v1/listings", headers=w.owner.headers,
+                               json={"kind": "vehicle", "title": "Task car"})).json()["id"]
+    made = {}
+    for name, member, lead in (("theirs", w.other, w.theirs), ("mine", w.agent, w.mine)):
+        resp = await w.client.post("/api/v1/tasks", headers=member.headers, json={
+            "lead_id": lead["id"], "listing_id": car, "title": f"Call {name}"})
+        assert resp.status_code == 201, resp.text
+        made[name] = resp.json()["id"]
+    theirs, mine = made["theirs"], made["mine"]
+    for query in ("", f"lead_id={w.theirs['id']}", f"q={w.theirs['email']}",
+                  f"listing_id={car}", "include_deleted=true", f"assignee_id={w.other.user_id}"):
+        body = (await w.call("GET", f"/api/v1/tasks?{query}")).json()
+        assert {t["id"] for t in body["data"]} <= {mine}, query
+    listed = (await w.call("GET", f"/api/v1/listings/{car}/tasks")).json()["data"]
+    assert [t["id"] for t in listed] == [mine]
+    for method, path, kw in (("GET", "", {}), ("PATCH", "", {"json": {"title": "x"}}),
+                             ("DELETE", "", {}), ("DELETE", "?permanent=true", {}),
+                             ("POST", "/move", {"json": {"after_id": mine}})):
+        resp = await w.call(method, f"/api/v1/tasks/{theirs}{path}", **kw)
+        assert resp.status_code == 404 and resp.json()["code"] == "TASK_NOT_FOUND", resp.text
+    resp = await w.call("POST", f"/api/v1/tasks/{mine}/move", json={"after_id": theirs})
+    assert resp.status_code == 422
+    for lead_id in w.hidden:
+        resp = await w.call("POST", "/api/v1/tasks", json={"lead_id": lead_id, "title": "x"})
+        assert resp.status_code == 422 and resp.json()["code"] == "TASK_LEAD_NOT_FOUND"
+    resp = await w.call("POST", "/api/v1/tasks/reorder", json={"ids": [mine, theirs]})
+    assert resp.status_code == 422
+    still = await w.client.get(f"/api/v1/tasks/{theirs}", headers=w.owner.headers)
+    assert still.json()["version"] == 1 and still.json()["title"] == "Call theirs"
+
+
 PROBES: dict[tuple[str, str], Probe] = {
     ("POST", f"{LEADS}/{{lead_id}}/stage"): _stage,
     ("GET", f"{LEADS}/{{lead_id}}/stage-history"): _stage,
@@ -376,6 +431,19 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("PATCH", f"{ACTIVITIES}/{{activity_id}}"): _activities,
     ("GET", f"{ACTIVITIES}/upcoming"): _agenda,
     ("GET", f"{ACTIVITIES}/recent"): _agenda,
+
+
+    ("GET", f"{LEADS}/{{lead_id}}/listings"): _listing_links,
+    ("POST", f"{LEADS}/{{lead_id}}/listings"): _listing_links,
+    ("PATCH", f"{LEADS}/{{lead_id}}/listings/{{listing_id}}"): _listing_links,
+    ("DELETE", f"{LEADS}/{{lead_id}}/listings/{{listing_id}}"): _listing_links,
+    ("GET", "/api/v1/listings/{listing_id}/leads"): _listing_links,
+    ("GET", "/api/v1/tasks"): _tasks,
+    ("POST", "/api/v1/tasks"): _tasks,
+    ("GET", "/api/v1/tasks/{task_id}"): _tasks,
+    ("PATCH", "/api/v1/tasks/{task_id}"): _tasks,
+    ("POST", "/api/v1/tasks/{task_id}/move"): _tasks,
+    ("GET", "/api/v1/listings/{listing_id}/tasks"): _tasks,
 }
 
 
