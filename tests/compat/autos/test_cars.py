@@ -18,10 +18,10 @@ async def test_car_crud(client: httpx.AsyncClient) -> None:
     assert w.car["status"] == "AVAILABLE" and w.car["title"] == "2021 Honda Civic"
     full = await ok(client, "POST", "/cars", w.owner, {
         "make": "Toyota", "model": "Corolla", "overviewYear": 2022, "location": "Rabat",
-        "trim": "Hybrid", "mileage": 12000, "vin": "JTDKBRFU9J3059307", "condition": "used",
+        "trim": "Hybrid", "mileage": 12000, "vin": "1HGCM82633A004352", "condition": "used",
         "price": 215000, "currency": "MAD", "reference": "STK-1"}, status=201)
     assert (full["price"], full["currency"], full["vin"]) == (215000, "MAD",
-                                                              "JTDKBRFU9J3059307")
+                                                              "1HGCM82633A004352")
     assert await ok(client, "GET", f"/cars/{full['id']}", w.owner) == full
     changed = await ok(client, "PATCH", f"/cars/{full['id']}", w.owner,
                        {"status": "RESERVED", "price": 209999.5})
@@ -44,7 +44,7 @@ async def test_car_validation(client: httpx.AsyncClient) -> None:
     w = await make_world(client)
     for body in ({"model": "Civic", "overviewYear": 2021}, {"make": "Honda"},
                  {**CIVIC, "overviewYear": "new"}, {**CIVIC, "status": "GONE"},
-                 {**CIVIC, "vin": "JTDKBRFU9J3059308"},  # wrong check digit
+                 {**CIVIC, "vin": "1HGCM82643A004352"},  # wrong check digit
                  {**CIVIC, "price": -1}):
         assert_error(await call(client, "POST", "/cars", w.owner, body), 400,
                      "VALIDATION_ERROR")
