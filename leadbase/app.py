@@ -33,6 +33,8 @@ from leadbase.kit import errors, pagination
 from leadbase.kit.input import check_request
 from leadbase.kit.ratelimit import RateLimiter
 from leadbase.leads.endpoints import router as leads_router
+from leadbase.listings.endpoints import lead_links_router as lead_listings_router
+from leadbase.listings.endpoints import router as listings_router
 from leadbase.lists.endpoints import router as lists_router
 from leadbase.lists.sections.endpoints import router as sections_router
 from leadbase.middleware import (
@@ -63,7 +65,8 @@ def api_router() -> APIRouter:
     # (POST /leads matched in 23 us instead of 56).
     for sub in (leads_export_router, bulk_router, leads_router, auth_router, users_router,
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
-                sections_router, fields_router, codelists_router, audit_router):
+                sections_router, fields_router, codelists_router, audit_router,
+                listings_router, lead_listings_router):
         router.include_router(sub)
     return router
 

@@ -7,7 +7,17 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,6 +27,9 @@ LISTING_KINDS = ("vehicle", "property", "product", "service", "other")
 LISTING_STATUSES = ("available", "reserved", "sold", "archived")
 
 LIVE = text("deleted_at IS NULL")
+# q= over title, reference, make and model (the leads' lb_search_text: lower, unaccented).
+SEARCH_TEXT = ("lb_search_text(title, reference, attributes ->> 'make', "
+               "attributes ->> 'model', NULL)")
 
 
 class Listing(Base, TenantOwned, UserData):
@@ -31,6 +44,9 @@ class Listing(Base, TenantOwned, UserData):
         Index("ix_listings_tenant_kind_status", "tenant_id", "kind", "status",
               postgresql_where=LIVE),
         Index("ix_listings_tenant_reference", "tenant_id", "reference", postgresql_where=LIVE),
+        Index("ix_listings_tenant_search", "tenant_id", text("search_text gin_trgm_ops"),
+              postgresql_using="gin", postgresql_where=LIVE),
+        Index("ix_listings_tenant_price", "tenant_id", "price", "id", postgresql_where=LIVE),
     )
 
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -44,6 +60,7 @@ class Listing(Base, TenantOwned, UserData):
     # condition, location; property: type, operation, bedrooms, …), validated per kind.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False,
                                                       server_default="{}")
+    search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True))
 
 
 class LeadListing(Base, TenantOwned):
@@ -54,7 +71,9 @@ class LeadListing(Base, TenantOwned):
         Index("uq_lead_listings_tenant_pair", "tenant_id", "lead_id", "listing_id",
               unique=True),
         Index("ix_lead_listings_tenant_listing", "tenant_id", "listing_id",
-              text("created_at DESC")),
+              text("created_at DESC"), text("id DESC")),
+        Index("ix_lead_listings_tenant_lead", "tenant_id", "lead_id",
+              text("created_at DESC"), text("id DESC")),
     )
 
     lead_id: Mapped[uuid.UUID] = mapped_column(
@@ -65,3 +84,4 @@ class LeadListing(Base, TenantOwned):
     )
     interest: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")

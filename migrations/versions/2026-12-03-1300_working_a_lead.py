@@ -185,6 +185,10 @@ def _pipelines() -> None:
     op.create_index('ix_stage_changes_tenant_to', 'stage_changes', ['tenant_id', 'to_stage_id', 'changed_at'], unique=False)
 
 
+LISTING_SEARCH_TEXT = ("lb_search_text(title, reference, attributes ->> 'make', "
+                       "attributes ->> 'model', NULL)")
+
+
 def _listings() -> None:
     op.create_table('listings',
     sa.Column('kind', sa.String(length=16), nullable=False),
@@ -225,8 +229,18 @@ def _listings() -> None:
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_lead_listings_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lead_listings'))
     )
-    op.create_index('ix_lead_listings_tenant_listing', 'lead_listings', ['tenant_id', 'listing_id', sa.literal_column('created_at DESC')], unique=False)
     op.create_index('uq_lead_listings_tenant_pair', 'lead_listings', ['tenant_id', 'lead_id', 'listing_id'], unique=True)
+    # Links carry a version (ETag / If-Match on PATCH and DELETE). The lead's links in
+    # order: (tenant_id, lead_id, created_at DESC, id DESC); a listing's: by id too.
+    op.add_column('lead_listings', sa.Column('version', sa.Integer(), server_default='1', nullable=False))
+    op.create_index('ix_lead_listings_tenant_listing', 'lead_listings', ['tenant_id', 'listing_id', sa.literal_column('created_at DESC'), sa.literal_column('id DESC')], unique=False)
+    op.create_index('ix_lead_listings_tenant_lead', 'lead_listings', ['tenant_id', 'lead_id', sa.literal_column('created_at DESC'), sa.literal_column('id DESC')], unique=False)
+    # q= over title, reference, make and model: a generated text (the leads' own
+    # lb_search_text: lower-cased, unaccented) under a trigram GIN index; price ranges
+    # and sorts: (tenant_id, price, id).
+    op.add_column('listings', sa.Column('search_text', sa.Text(), sa.Computed(LISTING_SEARCH_TEXT, persisted=True), nullable=False))
+    op.create_index('ix_listings_tenant_search', 'listings', ['tenant_id', sa.literal_column('search_text gin_trgm_ops')], unique=False, postgresql_using='gin', postgresql_where=sa.text('deleted_at IS NULL'))
+    op.create_index('ix_listings_tenant_price', 'listings', ['tenant_id', 'price', 'id'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
 
 
 def _tasks() -> None:

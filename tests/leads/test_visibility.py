@@ -263,6 +263,28 @@ async def _campaigns(w: World) -> None:
                          json={"name": "Renamed"})).status_code == 403
 
 
+async def _listing_links(w: World) -> None:
+    """A lead's listings and a listing's leads follow the lead's visibility."""
+    resp = await w.client.post("/api/v1/listings", headers=w.owner.headers,
+                               json={"kind": "vehicle", "title": "Probe car"})
+    listing_id = resp.json()["id"]
+    for lead in (w.theirs, w.mine):
+        linked = await w.client.post(f"{LEADS}/{lead['id']}/listings", headers=w.owner.headers,
+                                     json={"listing_id": listing_id})
+        assert linked.status_code == 201, linked.text
+    for lead_id in w.hidden:
+        base = f"{LEADS}/{lead_id}/listings"
+        assert (await w.call("GET", base)).status_code == 404
+        assert (await w.call("POST", base, json={"listing_id": listing_id})).status_code == 404
+        assert (await w.call("PATCH", f"{base}/{listing_id}",
+                             json={"interest": "high"})).status_code == 404
+        assert (await w.call("DELETE", f"{base}/{listing_id}")).status_code == 404
+    mine = (await w.call("GET", f"{LEADS}/{w.mine['id']}/listings")).json()["data"]
+    assert [r["listing_id"] for r in mine] == [listing_id]
+    leads = (await w.call("GET", f"/api/v1/listings/{listing_id}/leads")).json()["data"]
+    assert [r["lead_id"] for r in leads] == [w.mine["id"]]
+
+
 PROBES: dict[tuple[str, str], Probe] = {
     ("GET", LEADS): _list,
     ("POST", LEADS): _create,
@@ -293,6 +315,11 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/compat/fields/campaigns"): _campaigns,
     ("GET", "/compat/fields/campaigns/{id}"): _campaigns,
     ("PUT", "/compat/fields/campaigns/{id}"): _campaigns,
+    ("GET", f"{LEADS}/{{lead_id}}/listings"): _listing_links,
+    ("POST", f"{LEADS}/{{lead_id}}/listings"): _listing_links,
+    ("PATCH", f"{LEADS}/{{lead_id}}/listings/{{listing_id}}"): _listing_links,
+    ("DELETE", f"{LEADS}/{{lead_id}}/listings/{{listing_id}}"): _listing_links,
+    ("GET", "/api/v1/listings/{listing_id}/leads"): _listing_links,
 }
 
 

@@ -1,0 +1,1 @@
+"""Listings: inventory items leads are interested in."""

@@ -1,0 +1,1 @@
+"""Tasks: ordered action items about a lead."""
