@@ -17,6 +17,9 @@ Rules (decided here, once, for every caller):
   → first name ``Ana``, last name ``María López``; one word → first name only), the
   contact, and the caller as owner when the caller is an agent (as any lead an agent
   creates).
+- Changing the contact of an item's person (:func:`claim_contact`): a contact of that lead
+  already is kept; one no live lead has becomes the lead's email or phone; one of another
+  lead is a 422 ``CONTACT_TAKEN`` (the item would be about someone else).
 - The contact belongs to a lead the caller may not read (an agent, another agent's lead):
   403 ``CONTACT_NOT_YOURS``. The caller is not given that lead, and no second lead is made
   for the same person (that would split the person's history in two).
@@ -25,16 +28,17 @@ Rules (decided here, once, for every caller):
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.auth.context import Context
-from leadbase.kit.errors import Forbidden
+from leadbase.kit.errors import Forbidden, ValidationFailed
 from leadbase.leads import repository, rules, service
 from leadbase.leads.repository import readable
-from leadbase.leads.schemas import LeadCreate
+from leadbase.leads.schemas import LeadCreate, LeadUpdate
 from leadbase.tenants import service as tenants_service
 
 _SPACE = re.compile(r"\s+")
@@ -95,3 +99,34 @@ async def lead_for_contact(session: AsyncSession, *, ctx: Context, contact: str,
     # create without looking again.
     result = await service.create_lead(session, ctx=ctx, body=body, on_duplicate="allow")
     return ContactLead(lead=result.lead, created=True)
+
+
+async def rename(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
+                 name: str) -> dict[str, Any]:
+    """Give the lead the full name ``name`` (split as for a new lead)."""
+    first, last = split_name(name)
+    current = await service.get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
+    if (current["first_name"], current["last_name"]) == (first, last):
+        return current
+    return await service.update_lead(session, ctx=ctx, lead_id=lead_id,
+                                     body=LeadUpdate(first_name=first, last_name=last),
+                                     expected_version=None)
+
+
+async def claim_contact(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
+                        contact: str) -> dict[str, Any]:
+    """The lead, with ``contact`` as its email or phone: kept when it is the lead's
+    already, set when no live lead has it, 422 ``CONTACT_TAKEN`` when another has."""
+    values = await normalised_contact(session, ctx=ctx, contact=contact)
+    current = await service.get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
+    found = await repository.find_duplicate(session, tenant_id=ctx.tenant_id,
+                                            email=values.get("email"),
+                                            phone=values.get("phone"))
+    if found is not None and found[0] == lead_id:
+        return current
+    if found is not None:
+        field = next(iter(values))
+        raise ValidationFailed(f"This {field} belongs to another lead.", code="CONTACT_TAKEN",
+                               errors=[{"field": field, "message": "belongs to another lead"}])
+    return await service.update_lead(session, ctx=ctx, lead_id=lead_id,
+                                     body=LeadUpdate(**values), expected_version=None)

@@ -61,9 +61,11 @@ async def test_car_not_found(client: httpx.AsyncClient) -> None:
     await ok(client, "DELETE", f"/cars/{w.car['id']}", w.owner)
     assert_error(await call(client, "POST", f"/leads/car/{w.car['id']}", w.owner,
                             example("create_request")), 404, "CAR_NOT_FOUND")
-    # Its leads stay, without a car.
+    # Its leads stay: their carId names the car that was, their car is null.
     kept = await ok(client, "GET", f"/leads/{lead['id']}", w.owner)
-    assert kept["carId"] is None
+    assert kept["carId"] == w.car["id"]
+    assert [(r["id"], r["car"]) for r in await ok(client, "GET", "/leads", w.owner)] == [
+        (lead["id"], None)]
 
 
 async def test_invalid_lead_status(client: httpx.AsyncClient) -> None:

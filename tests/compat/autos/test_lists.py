@@ -68,9 +68,10 @@ async def test_search_filters_and_sorts(client: httpx.AsyncClient) -> None:
     assert await get(sortBy="createdAt", sortOrder="desc") == [m["action"] for m in made][::-1]
     assert await get(sortBy="order", sortOrder="desc") == (await get())[::-1]
     by_status = await ok(client, "GET", "/leads", w.owner, sortBy="status")
-    assert [r["status"] for r in by_status] == ["COMPLETED", "NEW", "NEW", "NOT_NEEDED"]
+    # By the canonical statuses: completed, not_needed, open.
+    assert [r["status"] for r in by_status] == ["COMPLETED", "NOT_NEEDED", "NEW", "NEW"]
     assert await get(sortBy="status", tag="Hot Lead", sortOrder="desc") == [
-        "Call back Tuesday", "Follow up call about financing"]
+        "Follow up call about financing", "Call back Tuesday"]
     # The same on a car's list and on a status's list.
     found = await ok(client, "GET", f"/leads/car/{dacia['id']}", w.owner, search="legal")
     assert actions(found) == ["Prepare sales documents"]
@@ -113,15 +114,24 @@ async def test_one_person_one_lead(client: httpx.AsyncClient) -> None:
     person = people["data"][0]
     assert (person["first_name"], person["last_name"], person["phone"]) == (
         "Ahmed", "Benali", "+212600123456")
-    # Changing a task's contact moves it to that person's lead (found or created).
+    # A new contact that no lead has becomes the person's (the task keeps it as sent);
+    # one of another person is refused.
     moved = await ok(client, "PATCH", f"/leads/{two['id']}", w.owner,
                      {"targetInfo": "Ahmed.B@Email.com", "targetName": "Ahmed B"})
     assert moved["targetInfo"] == "Ahmed.B@Email.com" and moved["targetName"] == "Ahmed B"
     people = (await client.get("/api/v1/leads", headers=w.headers,
                                params={"count": "exact"})).json()
-    assert people["total"] == 2
+    assert people["total"] == 1
+    assert (people["data"][0]["email"], people["data"][0]["phone"]) == (
+        "ahmed.b@email.com", "+212600123456")
     assert (await ok(client, "GET", f"/leads/{one['id']}", w.owner))["targetName"] == \
-        "Ahmed Benali"
+        "Ahmed B"
+    await post_lead(client, w.owner, w.car["id"], targetInfo="sara@email.com",
+                    targetName="Sara")
+    resp = await call(client, "PATCH", f"/leads/{one['id']}", w.owner,
+                      {"targetInfo": "SARA@email.com"})
+    assert resp.status_code == 400 and resp.json()["code"] == "VALIDATION_ERROR"
+    assert resp.json()["errors"][0]["field"] == "targetInfo"
 
 
 async def test_target_name_is_the_persons_name(client: httpx.AsyncClient) -> None:
