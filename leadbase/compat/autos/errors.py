@@ -26,7 +26,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from leadbase.kit.errors import AppError, NotFound
+from leadbase.kit.errors import AppError
+from leadbase.tasks.service import NotYours
 
 LEAD_NOT_FOUND = "LEAD_NOT_FOUND"
 CAR_NOT_FOUND = "CAR_NOT_FOUND"
@@ -84,10 +85,10 @@ def _field(name: str) -> str:
 
 
 def translate(exc: AppError) -> tuple[int, str]:
+    if isinstance(exc, NotYours):
+        return 403, UNAUTHORIZED
     if exc.code in _CODES:
         return _CODES[exc.code]
-    if isinstance(exc, NotFound) and type(exc).__name__ == "NotYours":
-        return 403, UNAUTHORIZED
     if exc.status == 422:
         return 400, VALIDATION
     return exc.status, exc.code

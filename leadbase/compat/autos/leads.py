@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -57,7 +58,8 @@ def list_query(
     search: Annotated[str | None, Query(max_length=200, description=(
         "Any part of action, targetName or tag (also the person's email, phone or "
         "company); case and accents ignored"))] = None,
-    status: Annotated[LeadStatus | None, Query(description="NEW, COMPLETED, NOT_NEEDED")]
+    status_: Annotated[LeadStatus | None, Query(alias="status",
+                                                description="NEW, COMPLETED, NOT_NEEDED")]
     = None,
     action: Annotated[str | None, Query(max_length=200,
                                         description="Part of the action")] = None,
@@ -71,7 +73,7 @@ def list_query(
     sort_order: Annotated[Literal["asc", "desc"], Query(alias="sortOrder")] = "asc",
     limit: Limit = DEFAULT_LIMIT, offset: Offset = 0,
 ) -> ListQuery:
-    return ListQuery(search or None, status, action or None, target_name or None,
+    return ListQuery(search or None, status_, action or None, target_name or None,
                      tag or None, car_id, sort_by, sort_order, limit, offset)
 
 
@@ -159,14 +161,14 @@ async def reorder_leads(carId: str, body: Reorder, scope: Scope) -> Response:
     """Set the ``order`` of several leads of the car at once; leads not listed keep
     theirs. Every id must be a lead of this car."""
     car = await car_of(scope, carId)
-    orders: dict[uuid.UUID, int] = {}
+    orders: dict[uuid.UUID, Decimal] = {}
     for item in body.lead_orders:
         # Each id read first: another agent's lead is a 403, an unknown one (or one of
         # another car) a 404, as the single-lead routes answer.
         task = await _task_of(scope, item.id)
         if task["listing_id"] != car["id"]:
             raise lead_not_found()
-        orders[task["id"]] = item.order
+        orders[task["id"]] = Decimal(item.order)
     if orders:
         await tasks.set_positions(scope.session, ctx=scope.ctx, listing_id=car["id"],
                                   positions=list(orders.items()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -79,11 +79,12 @@ def listed(item: LeadOut, listing: Row | None) -> LeadListed:
     return LeadListed(**dict(item), car=car_summary(listing))
 
 
-def respond(body: BaseModel | list[BaseModel], status_code: int = 200,
+def respond(body: BaseModel | Sequence[BaseModel], status_code: int = 200,
             headers: dict[str, str] | None = None) -> Response:
     """A JSON response in the document's names (a list answers as a JSON array)."""
     content = ([m.model_dump(mode="json", by_alias=True) for m in body]
-               if isinstance(body, list) else body.model_dump(mode="json", by_alias=True))
+               if not isinstance(body, BaseModel)
+               else body.model_dump(mode="json", by_alias=True))
     return Response(orjson.dumps(content), status_code=status_code,
                     media_type="application/json", headers=headers)
 

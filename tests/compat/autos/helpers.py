@@ -48,10 +48,10 @@ async def call(client: httpx.AsyncClient, method: str, path: str,
 
 
 async def ok(client: httpx.AsyncClient, method: str, path: str,
-             who: Member | dict[str, str], body: Any = None, status: int = 200,
+             who: Member | dict[str, str], body: Any = None, expect: int = 200,
              **params: Any) -> Any:
     resp = await call(client, method, path, who, body, **params)
-    assert resp.status_code == status, resp.text
+    assert resp.status_code == expect, resp.text
     return resp.json()
 
 
@@ -80,7 +80,7 @@ class World:
 async def make_car(client: httpx.AsyncClient, who: Member | dict[str, str],
                    **attributes: Any) -> dict[str, Any]:
     car: dict[str, Any] = await ok(client, "POST", "/cars", who, {**CIVIC, **attributes},
-                                   status=201)
+                                   expect=201)
     return car
 
 
@@ -94,5 +94,5 @@ async def post_lead(client: httpx.AsyncClient, who: Member | dict[str, str], car
     values = {"action": "Follow up call", "targetName": "John Smith",
               "targetInfo": "+212-600-123456", **body}
     lead: dict[str, Any] = await ok(client, "POST", f"/leads/car/{car_id}", who, values,
-                                    status=201)
+                                    expect=201)
     return lead

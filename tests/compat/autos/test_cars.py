@@ -19,7 +19,7 @@ async def test_car_crud(client: httpx.AsyncClient) -> None:
     full = await ok(client, "POST", "/cars", w.owner, {
         "make": "Toyota", "model": "Corolla", "overviewYear": 2022, "location": "Rabat",
         "trim": "Hybrid", "mileage": 12000, "vin": "1HGCM82633A004352", "condition": "used",
-        "price": 215000, "currency": "MAD", "reference": "STK-1"}, status=201)
+        "price": 215000, "currency": "MAD", "reference": "STK-1"}, expect=201)
     assert (full["price"], full["currency"], full["vin"]) == (215000, "MAD",
                                                               "1HGCM82633A004352")
     assert await ok(client, "GET", f"/cars/{full['id']}", w.owner) == full

@@ -36,7 +36,7 @@ async def test_lead_not_found(client: httpx.AsyncClient) -> None:
         assert_error(await call(client, method, path, w.owner, body), 404, "LEAD_NOT_FOUND")
     # A lead of the reorder list that does not exist (or is another car's).
     other = await ok(client, "POST", "/cars", w.owner, {"make": "Kia", "model": "Rio",
-                                                        "overviewYear": 2020}, status=201)
+                                                        "overviewYear": 2020}, expect=201)
     theirs = await post_lead(client, w.owner, other["id"])
     for missing in (NOWHERE, theirs["id"]):
         body = {"leadOrders": [{"id": missing, "order": 1}]}
@@ -130,7 +130,7 @@ async def test_limits_at_the_boundary(client: httpx.AsyncClient, field: str,
     path = f"/leads/car/{w.car['id']}"
     at = await ok(client, "POST", path, w.owner,
                   {**example("create_request"), field: "a b" * (limit // 3) +
-                   "x" * (limit % 3)}, status=201)
+                   "x" * (limit % 3)}, expect=201)
     assert len(at[field]) == limit
     err = assert_error(await call(client, "POST", path, w.owner,
                                   {**example("create_request"), field: "x" * (limit + 1)}),
@@ -147,7 +147,7 @@ async def test_target_info_limit_and_raw_text(client: httpx.AsyncClient) -> None
     path = f"/leads/car/{w.car['id']}"
     padded = "+212 600-123456" + " " * 485  # 500 characters: a phone, as sent
     lead = await ok(client, "POST", path, w.owner,
-                    {**example("create_request"), "targetInfo": padded}, status=201)
+                    {**example("create_request"), "targetInfo": padded}, expect=201)
     assert lead["targetInfo"] == padded and len(padded) == 500
     err = assert_error(await call(client, "POST", path, w.owner,
                                   {**example("create_request"), "targetInfo": padded + " "}),

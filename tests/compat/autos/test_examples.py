@@ -80,7 +80,7 @@ async def test_create_lead_for_a_car(client: httpx.AsyncClient) -> None:
 async def test_update_lead(client: httpx.AsyncClient) -> None:
     w = await make_world(client)
     lead = await ok(client, "POST", f"/leads/car/{w.car['id']}", w.owner,
-                    example("create_request"), status=201)
+                    example("create_request"), expect=201)
     updated = await ok(client, "PATCH", f"/leads/{lead['id']}", w.owner,
                        example("patch_request"))
     shown = example("patch_response")
@@ -98,7 +98,7 @@ async def test_leads_of_a_car_in_order(client: httpx.AsyncClient) -> None:
     w = await make_world(client)
     other = await ok(client, "POST", "/cars", w.owner,
                      {"make": "Dacia", "model": "Logan", "overviewYear": 2019,
-                      "location": "Rabat"}, status=201)
+                      "location": "Rabat"}, expect=201)
     third = await post_lead(client, w.owner, w.car["id"], action="C", order=3)
     first = await post_lead(client, w.owner, w.car["id"], action="A", order=1)
     second = await post_lead(client, w.owner, w.car["id"], action="B", order=2)

@@ -147,3 +147,27 @@ async def test_target_name_is_the_persons_name(client: httpx.AsyncClient) -> Non
     assert renamed["targetName"] == "Sara Alami Idrissi"
     assert (await ok(client, "GET", f"/leads/{two['id']}", w.owner))["targetName"] == \
         "Sara Alami Idrissi"
+
+
+async def test_tasks_of_the_canonical_api(client: httpx.AsyncClient) -> None:
+    """A task cancelled through ``/api/v1/tasks`` answers NOT_NEEDED; one filed there (no
+    targetInfo as sent) answers the person's phone or email; a fractional rank its floor."""
+    w = await make_world(client)
+    lead = await post_lead(client, w.owner, w.car["id"], order=1)
+    resp = await client.patch(f"/api/v1/tasks/{lead['id']}", headers=w.headers,
+                              json={"status": "cancelled"})
+    assert resp.status_code == 200, resp.text
+    assert (await ok(client, "GET", f"/leads/{lead['id']}", w.owner))["status"] == "NOT_NEEDED"
+    assert [r["id"] for r in await ok(client, "GET", "/leads/status/NOT_NEEDED",
+                                      w.owner)] == [lead["id"]]
+    assert await ok(client, "GET", "/leads", w.owner, status="NEW") == []
+    person = (await client.get("/api/v1/leads", headers=w.headers)).json()["data"][0]
+    resp = await client.post("/api/v1/tasks", headers=w.headers, json={
+        "lead_id": person["id"], "listing_id": w.car["id"], "title": "Canonical",
+        "position": "1.5"})
+    assert resp.status_code == 201, resp.text
+    found = await ok(client, "GET", f"/leads/{resp.json()['id']}", w.owner)
+    assert (found["targetInfo"], found["targetName"], found["order"], found["status"]) == (
+        "+212600123456", "John Smith", 1, "NEW")
+    listed = await ok(client, "GET", f"/leads/car/{w.car['id']}", w.owner)
+    assert [r["action"] for r in listed] == ["Follow up call", "Canonical"]
