@@ -43,6 +43,8 @@ from leadbase.middleware import (
     RequestContextMiddleware,
     ServerErrorMiddleware,
 )
+from leadbase.tasks.endpoints import listing_tasks_router
+from leadbase.tasks.endpoints import router as tasks_router
 from leadbase.tenants.endpoints import router as workspaces_router
 from leadbase.users.endpoints import router as users_router
 
@@ -66,7 +68,7 @@ def api_router() -> APIRouter:
     for sub in (leads_export_router, bulk_router, leads_router, auth_router, users_router,
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
                 sections_router, fields_router, codelists_router, audit_router,
-                listings_router, lead_listings_router):
+                listings_router, lead_listings_router, tasks_router, listing_tasks_router):
         router.include_router(sub)
     return router
 

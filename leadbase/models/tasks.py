@@ -5,9 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Numeric, String, Text, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from leadbase.db.base import Base, TenantOwned, UserData
@@ -16,6 +27,8 @@ TASK_STATUSES = ("open", "completed", "not_needed", "cancelled")
 TASK_PRIORITIES = ("low", "normal", "high", "urgent")
 
 LIVE = text("deleted_at IS NULL")
+# q= over title and tag (the leads' lb_search_text: lower-cased, unaccented).
+SEARCH_TEXT = "lb_search_text(title, tag, NULL, NULL, NULL)"
 
 
 class Task(Base, TenantOwned, UserData):
@@ -35,6 +48,11 @@ class Task(Base, TenantOwned, UserData):
               postgresql_where=LIVE),
         Index("ix_tasks_tenant_status_due", "tenant_id", "status", "due_at",
               postgresql_where=LIVE),
+        Index("ix_tasks_tenant_search", "tenant_id", text("search_text gin_trgm_ops"),
+              postgresql_using="gin", postgresql_where=LIVE),
+        Index("ix_tasks_tenant_due", "tenant_id", "due_at", "id", postgresql_where=LIVE),
+        Index("ix_tasks_tenant_created", "tenant_id", text("created_at DESC"),
+              text("id DESC"), postgresql_where=LIVE),
     )
 
     lead_id: Mapped[uuid.UUID] = mapped_column(
@@ -54,3 +72,7 @@ class Task(Base, TenantOwned, UserData):
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     position: Mapped[Decimal] = mapped_column(Numeric, nullable=False)
+    # Free JSON (a profile's own fields of the task).
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONB, nullable=False,
+                                                     server_default="{}")
+    search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True))

@@ -243,6 +243,9 @@ def _listings() -> None:
     op.create_index('ix_listings_tenant_price', 'listings', ['tenant_id', 'price', 'id'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
 
 
+TASK_SEARCH_TEXT = "lb_search_text(title, tag, NULL, NULL, NULL)"
+
+
 def _tasks() -> None:
     op.create_table('tasks',
     sa.Column('lead_id', sa.UUID(), nullable=False),
@@ -275,6 +278,15 @@ def _tasks() -> None:
     op.create_index('ix_tasks_tenant_listing_position', 'tasks', ['tenant_id', 'listing_id', 'position', 'id'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_index('ix_tasks_tenant_position', 'tasks', ['tenant_id', 'position', 'id'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
     op.create_index('ix_tasks_tenant_status_due', 'tasks', ['tenant_id', 'status', 'due_at'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
+    # Free JSON of the task (a profile's own fields, e.g. the autos document's targetInfo
+    # as sent); q= over title and tag: a generated text (lb_search_text, as the leads')
+    # under a trigram GIN index, searched together with the leads' own search_text index
+    # (tasks.repository: a UNION of the two index scans). Sorts due and created.
+    op.add_column('tasks', sa.Column('metadata', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False))
+    op.add_column('tasks', sa.Column('search_text', sa.Text(), sa.Computed(TASK_SEARCH_TEXT, persisted=True), nullable=False))
+    op.create_index('ix_tasks_tenant_search', 'tasks', ['tenant_id', sa.literal_column('search_text gin_trgm_ops')], unique=False, postgresql_using='gin', postgresql_where=sa.text('deleted_at IS NULL'))
+    op.create_index('ix_tasks_tenant_due', 'tasks', ['tenant_id', 'due_at', 'id'], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
+    op.create_index('ix_tasks_tenant_created', 'tasks', ['tenant_id', sa.literal_column('created_at DESC'), sa.literal_column('id DESC')], unique=False, postgresql_where=sa.text('deleted_at IS NULL'))
 
 
 def _activities() -> None:

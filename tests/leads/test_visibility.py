@@ -285,6 +285,39 @@ async def _listing_links(w: World) -> None:
     assert [r["lead_id"] for r in leads] == [w.mine["id"]]
 
 
+async def _tasks(w: World) -> None:
+    """Tasks follow their lead: an agent reaches their own leads' tasks only."""
+    car = (await w.client.post("/api/v1/listings", headers=w.owner.headers,
+                               json={"kind": "vehicle", "title": "Task car"})).json()["id"]
+    made = {}
+    for name, member, lead in (("theirs", w.other, w.theirs), ("mine", w.agent, w.mine)):
+        resp = await w.client.post("/api/v1/tasks", headers=member.headers, json={
+            "lead_id": lead["id"], "listing_id": car, "title": f"Call {name}"})
+        assert resp.status_code == 201, resp.text
+        made[name] = resp.json()["id"]
+    theirs, mine = made["theirs"], made["mine"]
+    for query in ("", f"lead_id={w.theirs['id']}", f"q={w.theirs['email']}",
+                  f"listing_id={car}", "include_deleted=true", f"assignee_id={w.other.user_id}"):
+        body = (await w.call("GET", f"/api/v1/tasks?{query}")).json()
+        assert {t["id"] for t in body["data"]} <= {mine}, query
+    listed = (await w.call("GET", f"/api/v1/listings/{car}/tasks")).json()["data"]
+    assert [t["id"] for t in listed] == [mine]
+    for method, path, kw in (("GET", "", {}), ("PATCH", "", {"json": {"title": "x"}}),
+                             ("DELETE", "", {}), ("DELETE", "?permanent=true", {}),
+                             ("POST", "/move", {"json": {"after_id": mine}})):
+        resp = await w.call(method, f"/api/v1/tasks/{theirs}{path}", **kw)
+        assert resp.status_code == 404 and resp.json()["code"] == "TASK_NOT_FOUND", resp.text
+    resp = await w.call("POST", f"/api/v1/tasks/{mine}/move", json={"after_id": theirs})
+    assert resp.status_code == 422
+    for lead_id in w.hidden:
+        resp = await w.call("POST", "/api/v1/tasks", json={"lead_id": lead_id, "title": "x"})
+        assert resp.status_code == 422 and resp.json()["code"] == "TASK_LEAD_NOT_FOUND"
+    resp = await w.call("POST", "/api/v1/tasks/reorder", json={"ids": [mine, theirs]})
+    assert resp.status_code == 422
+    still = await w.client.get(f"/api/v1/tasks/{theirs}", headers=w.owner.headers)
+    assert still.json()["version"] == 1 and still.json()["title"] == "Call theirs"
+
+
 PROBES: dict[tuple[str, str], Probe] = {
     ("GET", LEADS): _list,
     ("POST", LEADS): _create,
@@ -320,6 +353,12 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("PATCH", f"{LEADS}/{{lead_id}}/listings/{{listing_id}}"): _listing_links,
     ("DELETE", f"{LEADS}/{{lead_id}}/listings/{{listing_id}}"): _listing_links,
     ("GET", "/api/v1/listings/{listing_id}/leads"): _listing_links,
+    ("GET", "/api/v1/tasks"): _tasks,
+    ("POST", "/api/v1/tasks"): _tasks,
+    ("GET", "/api/v1/tasks/{task_id}"): _tasks,
+    ("PATCH", "/api/v1/tasks/{task_id}"): _tasks,
+    ("POST", "/api/v1/tasks/{task_id}/move"): _tasks,
+    ("GET", "/api/v1/listings/{listing_id}/tasks"): _tasks,
 }
 
 

@@ -1,0 +1,54 @@
+"""The bounded q= search (tasks.listing): the window and the gathered matches answer the
+same pages, whatever the window's size; counts are exact up to the cap."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from leadbase.tasks import listing
+from tests.factories import make_lead, make_workspace
+from tests.listings.test_listings import make_listing
+from tests.tasks.test_tasks import make_task
+
+QUERIES = ("drive", "garcia", "zzz", "call", "Hot")
+
+
+async def _walk(client: httpx.AsyncClient, headers: dict[str, str], query: str) -> list[str]:
+    ids: list[str] = []
+    url = f"/api/v1/tasks?{query}&per_page=2"
+    while url:
+        body = (await client.get(url, headers=headers)).json()
+        ids += [t["id"] for t in body["data"]]
+        cursor = body["next_cursor"]
+        url = f"/api/v1/tasks?{query}&per_page=2&cursor={cursor}" if cursor else ""
+    return ids
+
+
+@pytest.mark.parametrize("window", [10_000, 3, 1])
+async def test_window_and_gather_agree(client: httpx.AsyncClient, window: int,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    owner = await make_workspace(client, "Search")
+    car = await make_listing(client, owner)
+    garcia = await make_lead(client, owner, first_name="Lucía", last_name="García")
+    other = await make_lead(client, owner, first_name="Ahmed", last_name="Benali")
+    expected: dict[str, list[str]] = {q: [] for q in QUERIES}
+    for i in range(9):
+        lead = garcia if i % 3 == 0 else other
+        title = ("Schedule test drive", "Follow-up call", "Prepare documents")[i % 3]
+        task = await make_task(client, owner, lead, title=title, listing_id=car["id"],
+                               tag="Hot Lead" if i % 4 == 0 else None)
+        text = f"{title} {'Hot Lead' if i % 4 == 0 else ''} {lead['first_name']} " \
+               f"{lead['last_name']}".lower().replace("í", "i")
+        for q in QUERIES:
+            if q.lower() in text:
+                expected[q].append(task["id"])
+    monkeypatch.setattr(listing, "SEARCH_WINDOW", window)
+    monkeypatch.setattr(listing, "COUNT_WALK", max(window, 4))
+    for q in QUERIES:
+        for scope in ("", f"&listing_id={car['id']}"):
+            assert await _walk(client, owner.headers, f"q={q}{scope}") == expected[q], (q, scope)
+            first = (await client.get(f"/api/v1/tasks?q={q}{scope}&per_page=2",
+                                      headers=owner.headers)).json()
+            if not first["total_is_estimate"]:
+                assert first["total"] == len(expected[q]), (q, scope, first)
