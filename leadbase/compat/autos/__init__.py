@@ -45,11 +45,14 @@ Choices where the document is vague
       sets each listed lead's ``order`` (the leads not listed keep theirs); every id must
       be a lead of that car (404 ``LEAD_NOT_FOUND`` otherwise, nothing changed).
     - Lists are JSON arrays bounded by ``?limit=`` (default 100, at most 200) and
-      ``?offset=``; the total matching rows is in ``X-Total-Count``. ``search`` matches
-      any part of ``action``, ``targetName`` or ``tag`` (case and accents ignored);
-      ``action``, ``targetName`` and ``tag`` filter by equality (case ignored for the
-      name); ``sortBy=targetName`` sorts by the person's name; ``status`` sorts NEW,
-      COMPLETED, NOT_NEEDED by the canonical statuses' order; ties by creation.
+      ``?offset=``; the total matching rows is in ``X-Total-Count``: exact up to 10,000,
+      beyond that a lower bound (10,001) or the planner's estimate, with
+      ``X-Total-Count-Estimated: true``. ``search`` matches any part of ``action``,
+      ``targetName`` or ``tag`` (also of the person's email, phone or company: the
+      canonical task search), case and accents ignored. ``action`` and ``targetName``
+      filter by any part (case ignored), ``tag`` by equality. ``sortBy=targetName``
+      sorts by the person's name; ``status`` by the canonical status (completed,
+      not_needed, open); ties by id.
     - ``GET /leads/status/{status}`` takes the same filters, sorts and bounds.
     - Unknown keys in bodies are ignored. Text is kept as sent (not trimmed); blank
       ``action``, ``targetName`` or ``targetInfo`` is a ``VALIDATION_ERROR``, as is a null

@@ -36,8 +36,9 @@ router = APIRouter(prefix="/leads", tags=["leads"])
 
 SORTS = {"order": "position", "status": "status", "action": "title",
          "targetName": "lead_name", "createdAt": "created_at"}
-# Rows counted exactly for X-Total-Count.
-COUNT_CAP = 10_000_000
+# Rows counted exactly for X-Total-Count; beyond, a lower bound or an estimate, said so by
+# X-Total-Count-Estimated.
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,10 @@ async def _answer(scope: RequestScope, q: ListQuery, *, car: uuid.UUID | None = 
         scope.session, ctx=scope.ctx,
         listing_ids=sorted({r["listing_id"] for r in found.rows if r["listing_id"]}))
     items = [views.listed(people.view(r), cars.get(r["listing_id"])) for r in found.rows]
-    return views.respond(items, headers={"X-Total-Count": str(found.total or 0)})
+    headers = {"X-Total-Count": str(found.total or 0)}
+    if found.total_is_estimate or (found.total or 0) > COUNT_CAP:
+        headers["X-Total-Count-Estimated"] = "true"
+    return views.respond(items, headers=headers)
 
 
 @router.get("", response_model=list[LeadListed])
