@@ -45,9 +45,10 @@ Choices where the document is vague
       sets each listed lead's ``order`` (the leads not listed keep theirs); every id must
       be a lead of that car (404 ``LEAD_NOT_FOUND`` otherwise, nothing changed).
     - Lists are JSON arrays bounded by ``?limit=`` (default 100, at most 200) and
-      ``?offset=``; the total matching rows is in ``X-Total-Count``: exact up to 10,000,
-      beyond that a lower bound (10,001) or the planner's estimate, with
-      ``X-Total-Count-Estimated: true``. ``search`` matches any part of ``action``,
+      ``?offset=``; the total matching rows is in ``X-Total-Count``: exact up to
+      ``LEADBASE_COUNT_EXACT_LIMIT`` (1,000) rows, as the canonical lists; beyond, a lower
+      bound (1,001) or the tasks service's estimate, with ``X-Total-Count-Estimated:
+      true``. ``search`` matches any part of ``action``,
       ``targetName`` or ``tag`` (also of the person's email, phone or company: the
       canonical task search), case and accents ignored. ``action`` and ``targetName``
       filter by any part (case ignored), ``tag`` by equality. ``sortBy=targetName``

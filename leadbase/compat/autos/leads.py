@@ -36,9 +36,6 @@ router = APIRouter(prefix="/leads", tags=["leads"])
 
 SORTS = {"order": "position", "status": "status", "action": "title",
          "targetName": "lead_name", "createdAt": "created_at"}
-# Rows counted exactly for X-Total-Count; beyond, a lower bound or an estimate, said so by
-# X-Total-Count-Estimated.
-COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -90,9 +87,12 @@ async def _task_of(scope: RequestScope, lead_id: str, *,
                                 for_update=for_update)
 
 
-async def _answer(scope: RequestScope, q: ListQuery, *, car: uuid.UUID | None = None,
-                  status: str | None = None) -> Response:
-    """A bounded list in the document's shape, its total in ``X-Total-Count``."""
+async def _answer(request: Request, scope: RequestScope, q: ListQuery, *,
+                  car: uuid.UUID | None = None, status: str | None = None) -> Response:
+    """A bounded list in the document's shape, its total in ``X-Total-Count``: exact up
+    to ``LEADBASE_COUNT_EXACT_LIMIT`` (1,000) rows, beyond that a lower bound or the
+    estimate of the tasks service, said so by ``X-Total-Count-Estimated: true``."""
+    cap: int = request.app.state.settings.count_exact_limit
     if q.car_id is not None and car is None:
         car = (await car_of(scope, q.car_id))["id"]
     status = status or q.status
@@ -102,40 +102,41 @@ async def _answer(scope: RequestScope, q: ListQuery, *, car: uuid.UUID | None = 
     sort = ("-" if q.sort_order == "desc" else "") + SORTS[q.sort_by]
     found = await tasks.list_tasks(scope.session, ctx=scope.ctx, f=f, sort=sort,
                                    params=window(q.limit, q.offset, count="exact"),
-                                   count_cap=COUNT_CAP)
+                                   count_cap=cap)
     cars = await listings.get_listings(
         scope.session, ctx=scope.ctx,
         listing_ids=sorted({r["listing_id"] for r in found.rows if r["listing_id"]}))
     items = [views.listed(people.view(r), cars.get(r["listing_id"])) for r in found.rows]
     headers = {"X-Total-Count": str(found.total or 0)}
-    if found.total_is_estimate or (found.total or 0) > COUNT_CAP:
+    if found.total_is_estimate or (found.total or 0) > cap:
         headers["X-Total-Count-Estimated"] = "true"
     return views.respond(items, headers=headers)
 
 
 @router.get("", response_model=list[LeadListed])
-async def list_leads(scope: Scope, q: Listing) -> Response:
+async def list_leads(request: Request, scope: Scope, q: Listing) -> Response:
     """Every lead (filters, search, sort; by ``order`` ascending by default), each with its
     ``car``. A JSON array of at most ``limit`` (default 100, at most 200) from ``offset``;
     the total in ``X-Total-Count``."""
-    return await _answer(scope, q)
+    return await _answer(request, scope, q)
 
 
 @router.get("/status/{status}", response_model=list[LeadListed])
-async def leads_by_status(status: str, scope: Scope, q: Listing) -> Response:
+async def leads_by_status(request: Request, status: str, scope: Scope,
+                          q: Listing) -> Response:
     """The leads in ``status`` (``NEW``, ``COMPLETED``, ``NOT_NEEDED``), with the same
     filters, sorts and bounds as ``/leads``."""
     if status not in views.STATUS_READS:
         raise invalid_status(status)
-    return await _answer(scope, q, status=status)
+    return await _answer(request, scope, q, status=status)
 
 
 @router.get("/car/{carId}", response_model=list[LeadListed])
-async def leads_of_car(carId: str, scope: Scope, q: Listing) -> Response:
+async def leads_of_car(request: Request, carId: str, scope: Scope, q: Listing) -> Response:
     """The car's leads, by ``order`` ascending unless sorted otherwise; the same filters
     and bounds as ``/leads``."""
     car = await car_of(scope, carId)
-    return await _answer(scope, q, car=car["id"])
+    return await _answer(request, scope, q, car=car["id"])
 
 
 @router.post("/car/{carId}", status_code=201, response_model=LeadOut)

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from leadbase.app import create_app
+from leadbase.db.session import Database
 from tests.compat.autos.helpers import BASE, World, call, make_car, make_world, ok, post_lead
+from tests.conftest import make_settings
 
 
 async def _fleet(client: httpx.AsyncClient) -> tuple[World, dict[str, Any], list[dict[str, Any]]]:
@@ -171,3 +175,17 @@ async def test_tasks_of_the_canonical_api(client: httpx.AsyncClient) -> None:
         "+212600123456", "John Smith", 1, "NEW")
     listed = await ok(client, "GET", f"/leads/car/{w.car['id']}", w.owner)
     assert [r["action"] for r in listed] == ["Follow up call", "Canonical"]
+
+
+async def test_totals_beyond_the_exact_limit(db: Database, tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, count_exact_limit=2), database=db,
+                     run_worker=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        w, _, _ = await _fleet(client)
+        resp = await call(client, "GET", "/leads", w.owner, limit=1)
+        assert resp.headers["x-total-count"] == "3"  # at least 3: the cap + 1
+        assert resp.headers["x-total-count-estimated"] == "true"
+        resp = await call(client, "GET", "/leads", w.owner, limit=1, tag="Hot Lead")
+        assert resp.headers["x-total-count"] == "2"
+        assert "x-total-count-estimated" not in resp.headers
