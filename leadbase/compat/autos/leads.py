@@ -26,6 +26,7 @@ from leadbase.compat.autos.schemas import (
     OrderUpdate,
     Reorder,
 )
+from leadbase.kit.checks import check_version
 from leadbase.kit.idempotency import idempotent
 from leadbase.listings import service as listings
 from leadbase.tasks import service as tasks
@@ -198,6 +199,7 @@ async def update_lead(id: str, body: LeadUpdate, scope: Scope, if_match: IfMatch
         if key in sent and sent[key] is None:
             views.null_not_allowed(key)
     task = await _task_of(scope, id, for_update=True)
+    check_version(task, if_match, what="lead")  # also when only the person changes
     values: dict[str, Any] = {}
     if "target_info" in sent or "target_name" in sent:
         task = {**task, "lead": await people.change(scope, task, sent.get("target_name"),

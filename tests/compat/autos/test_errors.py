@@ -192,3 +192,22 @@ async def test_profile_docs(client: httpx.AsyncClient) -> None:
             "/leads/car/{carId}/reorder", "/leads/{id}/order", "/cars",
             "/cars/{id}"} <= set(spec["paths"])
     assert (await client.get(BASE + "/docs")).status_code == 200
+
+
+async def test_etag_and_if_match(client: httpx.AsyncClient) -> None:
+    w = await make_world(client)
+    lead = await post_lead(client, w.owner, w.car["id"])
+    resp = await call(client, "GET", f"/leads/{lead['id']}", w.owner)
+    tag = resp.headers["etag"]
+    stale = {**w.headers, "If-Match": '"999"'}
+    for method, path, body in (("PATCH", f"/leads/{lead['id']}", {"note": "x"}),
+                               ("PATCH", f"/leads/{lead['id']}", {"targetName": "J S"}),
+                               ("PATCH", f"/leads/{lead['id']}/order", {"order": 4}),
+                               ("DELETE", f"/leads/{lead['id']}", None),
+                               ("PATCH", f"/cars/{w.car['id']}", {"location": "Rabat"})):
+        resp = await client.request(method, BASE + path, headers=stale, json=body)
+        assert resp.status_code == 412, resp.text
+        assert set(resp.json()) <= {"code", "message", "errors"}
+    resp = await client.patch(f"{BASE}/leads/{lead['id']}", json={"note": "fresh"},
+                              headers={**w.headers, "If-Match": tag})
+    assert resp.status_code == 200 and resp.headers["etag"] != tag
