@@ -11,8 +11,8 @@ of a search is found in up to two steps:
 2. **Gather.** Otherwise the term is rare: its matches are gathered as the UNION of the
    two trigram index scans (a materialised CTE), then filtered and ordered.
 
-The count follows the same split: a dense term is counted by a walk that stops at the
-cap, a rare one over the gathered matches.
+The count follows the same split: a dense term's total is the planner's estimate when it
+is beyond the count cap, otherwise (and for a rare term) the gathered matches counted.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Select, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db.explain import Explain
 from leadbase.kit.pagination import SortColumn, keyset_after
 from leadbase.kit.sorting import order_by
 from leadbase.leads.repository import Readable, search_pattern
@@ -109,34 +111,58 @@ def page_query(scope: Readable, f: TaskFilter, sort: list[SortColumn],
     return q.order_by(*order_by(sort)).limit(limit)
 
 
+def _window_inner(scope: Readable, f: TaskFilter, sort: list[SortColumn],
+                  after: list[Any] | None, extra: tuple[ColumnElement[Any], ...] = ()
+                  ) -> Select[Any]:
+    inner = base_query(scope, include_deleted=f.include_deleted, extra=extra).where(
+        *conditions(scope, f, search="none"))
+    if after is not None:
+        inner = inner.where(keyset_after(sort, after))
+    return inner.order_by(*order_by(sort)).limit(SEARCH_WINDOW)
+
+
 def window_query(scope: Readable, f: TaskFilter, sort: list[SortColumn],
                  after: list[Any] | None, limit: int) -> Select[Any]:
     """The first ``limit`` matches among the next :data:`SEARCH_WINDOW` tasks of the
-    order (the other filters applied), and how many tasks the window held (``_seen``)."""
+    order (the other filters applied). Not materialised: the walk stops at the
+    ``limit``-th match (the outer order is the inner one)."""
     assert f.q is not None
     pattern = search_pattern(f.q)
-    inner = base_query(scope, include_deleted=f.include_deleted,
-                       extra=(T.c.search_text.label("_task_text"),
-                              LEADS.c.search_text.label("_lead_text"))
-                       ).where(*conditions(scope, f, search="none"))
-    if after is not None:
-        inner = inner.where(keyset_after(sort, after))
-    window = inner.order_by(*order_by(sort)).limit(SEARCH_WINDOW).cte("win").prefix_with(
-        "MATERIALIZED")
+    window = _window_inner(scope, f, sort, after,
+                           extra=(T.c.search_text.label("_task_text"),
+                                  LEADS.c.search_text.label("_lead_text"))).subquery("win")
     names = [c.name for c in (*TASK_COLUMNS, *LEAD_COLUMNS)]
     outer_sort = [replace(c, column=window.c[c.name]) for c in sort]
-    seen = select(func.count()).select_from(window).scalar_subquery().label("_seen")
-    return (select(*[window.c[n] for n in names], seen)
+    return (select(*[window.c[n] for n in names])
             .where(or_(window.c._task_text.like(pattern), window.c._lead_text.like(pattern)))
             .order_by(*order_by(outer_sort)).limit(limit))
 
 
-COUNT_WALK = 100_000
-"""How many tasks a count of a dense ``q=`` term tests before it gives up (an estimate)."""
+def window_size_query(scope: Readable, f: TaskFilter, sort: list[SortColumn],
+                      after: list[Any] | None) -> Select[Any]:
+    """How many tasks the window holds (fewer than :data:`SEARCH_WINDOW`: all the
+    filter's)."""
+    inner = _count_base(scope, f, "none")
+    if after is not None:
+        inner = inner.where(keyset_after(sort, after))
+    return select(func.count()).select_from(inner.limit(SEARCH_WINDOW).subquery())
+
+
+def _live_lead(scope: Readable) -> ColumnElement[bool]:
+    """The task's lead is live and in ``scope``: a per-row primary-key probe (``OFFSET 0``
+    keeps it a subplan; a join would hash every lead of the workspace to count a few)."""
+    return (select(LEADS.c.id)
+            .where(LEADS.c.tenant_id == T.c.tenant_id, LEADS.c.id == T.c.lead_id,
+                   *scope.where(), LEADS.c.deleted_at.is_(None))
+            .offset(0).exists())
 
 
 def _count_base(scope: Readable, f: TaskFilter, search: str,
                 extra: tuple[ColumnElement[Any], ...] = ()) -> Select[Any]:
+    if not extra and not f.lead_name and search != "row":
+        inner = select(T.c.id).where(T.c.tenant_id == scope.tenant_id, _live_lead(scope),
+                                     *conditions(scope, f, search=search))
+        return inner if f.include_deleted else inner.where(T.c.deleted_at.is_(None))
     inner = (select(T.c.id, *extra)
              .join(LEADS, (LEADS.c.tenant_id == T.c.tenant_id) & (LEADS.c.id == T.c.lead_id))
              .where(T.c.tenant_id == scope.tenant_id, *scope.where(),
@@ -147,16 +173,9 @@ def _count_base(scope: Readable, f: TaskFilter, search: str,
 
 
 def count_query(scope: Readable, f: TaskFilter, cap: int, search: str) -> Select[Any]:
-    """``gather``/``none``: exact up to ``cap`` (``cap + 1`` beyond). ``row`` (a dense
-    term): the matches among the first :data:`COUNT_WALK` tasks of the filter, up to
-    ``cap + 1``."""
-    if search != "row" or not f.q:
-        inner = _count_base(scope, f, search).limit(cap + 1).subquery()
-        return select(func.count()).select_from(inner)
-    walk = _count_base(scope, f, "none", extra=(_term(f.q).label("m"),)).limit(
-        COUNT_WALK).subquery()
-    hits = select(walk.c.id).where(walk.c.m).limit(cap + 1).subquery()
-    return select(func.count()).select_from(hits)
+    """Exact up to ``cap`` (``cap + 1`` beyond)."""
+    inner = _count_base(scope, f, search).limit(cap + 1).subquery()
+    return select(func.count()).select_from(inner)
 
 
 async def page(session: AsyncSession, *, scope: Readable, f: TaskFilter,
@@ -165,29 +184,32 @@ async def page(session: AsyncSession, *, scope: Readable, f: TaskFilter,
     """A page of tasks, and how a count of the same filter should search (``row`` for a
     dense term, ``gather`` otherwise)."""
     if f.q and not offset:
-        rows = [dict(r) for r in (await session.execute(
+        rows = [nest(r) for r in (await session.execute(
             window_query(scope, f, sort, after, limit))).mappings()]
-        if len(rows) >= limit or (rows and rows[0]["_seen"] < SEARCH_WINDOW):
-            return [nest({k: v for k, v in r.items() if k != "_seen"}) for r in rows], (
-                "row" if len(rows) >= limit else "gather")
-        if not rows:
-            probe = select(func.count()).select_from(
-                base_query(scope, include_deleted=f.include_deleted)
-                .where(*conditions(scope, f, search="none")).limit(SEARCH_WINDOW).subquery())
-            if int((await session.execute(probe)).scalar_one()) < SEARCH_WINDOW:
-                return [], "gather"  # the window held every task of the filter
+        if len(rows) >= limit:
+            return rows, "row"
+        held = int((await session.execute(window_size_query(scope, f, sort, after))
+                    ).scalar_one())
+        if held < SEARCH_WINDOW:
+            return rows, "gather"  # the window held every task of the filter
     q = page_query(scope, f, sort, after, offset, limit)
     return [nest(r) for r in (await session.execute(q)).mappings()], "gather"
 
 
 async def count(session: AsyncSession, *, scope: Readable, f: TaskFilter, cap: int,
                 search: str = "gather") -> tuple[int, bool]:
-    """Exact up to ``cap`` (``cap + 1`` beyond), and whether it is an estimate: a dense
-    term whose walk of :data:`COUNT_WALK` tasks ended before ``cap + 1`` matches, with
-    tasks left beyond it (the matches seen are a lower bound)."""
-    found = int((await session.execute(count_query(scope, f, cap, search))).scalar_one())
-    if search != "row" or found > cap:
-        return found, False
-    walked = select(func.count()).select_from(
-        _count_base(scope, f, "none").limit(COUNT_WALK + 1).subquery())
-    return found, int((await session.execute(walked)).scalar_one()) > COUNT_WALK
+    """Exact up to ``cap`` (``cap + 1`` beyond), and whether it is an estimate. A dense
+    ``q=`` term (``row``: it filled a page in the window) is first estimated by the
+    planner (both columns keep trigram-friendly statistics): beyond ``cap`` that estimate
+    is the answer (counting tens of thousands of matches costs more than the page);
+    otherwise its matches are gathered and counted exactly."""
+    if search == "row":
+        conn = await session.connection()
+        plan = (await conn.execute(Explain(_count_base(scope, f, "row")))).scalar_one()
+        if isinstance(plan, str | bytes):
+            plan = orjson.loads(plan)
+        guess = int(plan[0]["Plan"]["Plan Rows"])
+        if guess > cap:
+            return guess, True
+    found = int((await session.execute(count_query(scope, f, cap, "gather"))).scalar_one())
+    return found, False

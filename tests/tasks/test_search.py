@@ -44,7 +44,6 @@ async def test_window_and_gather_agree(client: httpx.AsyncClient, window: int,
             if q.lower() in text:
                 expected[q].append(task["id"])
     monkeypatch.setattr(listing, "SEARCH_WINDOW", window)
-    monkeypatch.setattr(listing, "COUNT_WALK", max(window, 4))
     for q in QUERIES:
         for scope in ("", f"&listing_id={car['id']}"):
             assert await _walk(client, owner.headers, f"q={q}{scope}") == expected[q], (q, scope)
