@@ -55,9 +55,11 @@ Choices where the document is vague
       sorts by the person's name; ``status`` by the canonical status (completed,
       not_needed, open); ties by id.
     - ``GET /leads/status/{status}`` takes the same filters, sorts and bounds.
-    - Unknown keys in bodies are ignored. Text is kept as sent (not trimmed); blank
-      ``action``, ``targetName`` or ``targetInfo`` is a ``VALIDATION_ERROR``, as is a null
-      one in a PATCH. ``tag`` and ``note`` may be cleared with null.
+    - Unknown keys in bodies are ignored. ``targetInfo`` is kept exactly as sent; the
+      other texts lose surrounding whitespace (the canonical models trim), and an empty
+      ``tag`` or ``note`` is null. A blank ``action``, ``targetName`` or ``targetInfo`` is
+      a ``VALIDATION_ERROR``, as is a null one in a PATCH; ``tag`` and ``note`` may be
+      cleared with null. ``PATCH`` with nothing to change answers the lead as it is.
     - Roles are the canonical ones: viewers read, agents file and work leads about their
       own people, managers and above everything; cars (the inventory) are written by
       managers and above (403 ``ROLE_REQUIRED``).

@@ -1,7 +1,7 @@
 """Bodies of the vehicle-leads profile in the document's names (camelCase, UUIDs) and
 with its limits (action 200, targetName 200, targetInfo 500, tag 100, note 1000
-characters). Unknown keys are ignored; text is kept as sent (``targetInfo`` is answered
-exactly so)."""
+characters). Unknown keys are ignored; ``targetInfo`` is kept (and answered) exactly as
+sent."""
 
 from __future__ import annotations
 
