@@ -104,7 +104,7 @@ SELECT gen_random_uuid(), %(tenant)s, 'vehicle',
        jsonb_build_object('make', (%(makes)s::text[])[1 + i %% 8],
                           'model', 'Model ' || i, 'year', 2012 + i %% 12,
                           'location', (%(cities)s::text[])[1 + i %% 5])
-FROM generate_series(1, %(n)s) AS i
+FROM generate_series(1, %(cars)s) AS i
 """
 
 TASKS_SQL = """
@@ -167,6 +167,13 @@ def load_inventory(url: str, tenant: str, cars: int, tasks: int) -> dict[str, fl
         conn.execute("VACUUM (ANALYZE) tasks")
         conn.execute("VACUUM (ANALYZE) listings")
     return timings
+
+
+def clear_inventory(url: str, tenant: str) -> None:
+    """What an interrupted inventory load left."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM tasks WHERE tenant_id = %s", (tenant,))
+        conn.execute("DELETE FROM listings WHERE tenant_id = %s", (tenant,))
 
 
 def task_count(url: str, tenant: str) -> int:
@@ -298,33 +305,40 @@ def main() -> int:
     wanted = {"format": DATA_FORMAT, "leads": args.leads, "tasks": args.tasks,
               "cars": args.cars, "head": head}
     marker = None if args.reload else read_marker(server.admin_url, args.database)
-    reuse = bool(marker and all(marker.get(k) == v for k, v in wanted.items()))
-    if reuse:
+    same = bool(marker and all(marker.get(k) == v for k, v in wanted.items()))
+    # "leads": the leads are loaded, the inventory not (an interrupted load resumes there).
+    stage = str(marker.get("stage", "done")) if same and marker else None
+    if stage is not None:
         assert marker is not None
-        if live_counts(url, {"a": marker["tenant_a"]}) != {"a": args.leads} or \
-                task_count(url, marker["tenant_a"]) != args.tasks:
+        if live_counts(url, {"a": marker["tenant_a"]}) != {"a": args.leads} or (
+                stage == "done" and task_count(url, marker["tenant_a"]) != args.tasks):
             out(f"{args.database}: counts do not match; reloading")
-            reuse = False
-    if not reuse:
+            stage = None
+    if stage is None:
         url = recreate_database(server.admin_url, args.database)
     migrate.upgrade(url)
     api = ApiServer(url, args, Path(args.data_dir) / "autos")
     api.start()
     try:
-        token, tenant = sign_in(api.base, "a", register=not reuse)
-        if not reuse:
+        token, tenant = sign_in(api.base, "a", register=stage is None)
+        if stage != "done":
             workers = args.load_workers or len(os.sched_getaffinity(0))
             out(f"loading {fmt_int(args.leads)} leads, {fmt_int(args.cars)} cars and "
                 f"{fmt_int(args.tasks)} tasks into {args.database}")
             t = time.perf_counter()
-            timings = load_leads(url, [("a", tenant, default_list(url, tenant),
-                                        args.leads, 1000)], workers=workers,
-                                 chunk_rows=50_000)
+            timings: dict[str, float] = {}
+            if stage is None:
+                timings = load_leads(url, [("a", tenant, default_list(url, tenant),
+                                            args.leads, 1000)], workers=workers,
+                                     chunk_rows=50_000)
+                write_marker(server.admin_url, args.database,
+                             {**wanted, "tenant_a": tenant, "stage": "leads"})
+            clear_inventory(url, tenant)
             timings.update(load_inventory(url, tenant, args.cars, args.tasks))
             seconds = time.perf_counter() - t
             out(f"loaded in {seconds:.1f} s ({ {k: round(v, 1) for k, v in timings.items()} })")
             write_marker(server.admin_url, args.database, {
-                **wanted, "tenant_a": tenant, "load_seconds": seconds,
+                **wanted, "tenant_a": tenant, "load_seconds": seconds, "stage": "done",
                 "loaded_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")})
         settings = pg_settings(url)
         out(f"database: PostgreSQL {settings['server_version']} ({server.description}); "
