@@ -150,20 +150,22 @@ def load_inventory(url: str, tenant: str, cars: int, tasks: int) -> dict[str, fl
         ).fetchall()
         for name, _ in defs:
             conn.execute(f'DROP INDEX "{name}"')
-        for sql, key in ((CARS_SQL, "cars"), (TASKS_SQL, "tasks")):
+        try:
+            for sql, key in ((CARS_SQL, "cars"), (TASKS_SQL, "tasks")):
+                t = time.perf_counter()
+                with conn.transaction():
+                    conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant,))
+                    conn.execute(sql, params)
+                timings[key] = time.perf_counter() - t
+                out(f"  {key}: {timings[key]:.1f} s")
+        finally:  # a failed insert leaves the table with its indexes
             t = time.perf_counter()
-            with conn.transaction():
-                conn.execute("SELECT set_config('app.tenant_id', %s, true)", (tenant,))
-                conn.execute(sql, params)
-            timings[key] = time.perf_counter() - t
-            out(f"  {key}: {timings[key]:.1f} s")
-        t = time.perf_counter()
-        conn.execute("SET maintenance_work_mem = '512MB'")
-        for name, ddl in defs:
-            s = time.perf_counter()
-            conn.execute(ddl)
-            out(f"  index {name}: {time.perf_counter() - s:.1f} s")
-        timings["indexes"] = time.perf_counter() - t
+            conn.execute("SET maintenance_work_mem = '512MB'")
+            for name, ddl in defs:
+                s = time.perf_counter()
+                conn.execute(ddl)
+                out(f"  index {name}: {time.perf_counter() - s:.1f} s")
+            timings["indexes"] = time.perf_counter() - t
         conn.execute("VACUUM (ANALYZE) tasks")
         conn.execute("VACUUM (ANALYZE) listings")
     return timings
