@@ -226,28 +226,43 @@ def baseline_work(tenant: str, listing_ids: list[str], tasks: dict[str, list[str
             sql, params = _compiled(stmt)
             await (await conn.execute(sql, params)).fetchall()
 
+    async def plan_rows(conn: psycopg.AsyncConnection[Any], stmt: Any) -> int:
+        sql, params = _compiled(stmt)
+        plan = await (await conn.execute("EXPLAIN (FORMAT JSON) " + sql, params)).fetchone()
+        return int(plan[0][0]["Plan"]["Plan Rows"]) if plan else 0
+
+    async def rows_of(conn: psycopg.AsyncConnection[Any], stmt: Any) -> list[Any]:
+        sql, params = _compiled(stmt)
+        return await (await conn.execute(sql, params)).fetchall()
+
     async def search(conn: psycopg.AsyncConnection[Any], i: int) -> None:
+        """The statements tasks.listing.page and .count run, in the same order."""
         term = TERMS[i % len(TERMS)]
         listing = (uuid.UUID(listing_of(i)),) if i % 2 else ()
         f = task_repository.TaskFilter(q=term, listing_ids=listing)
-        sql, params = _compiled(task_listing.window_query(scope, f, sort, None, 26))
-        rows = await (await conn.execute(sql, params)).fetchall()
-        search_mode = "row"
+        mode, rows = "gather", None
+        if await plan_rows(conn, task_listing._matches_select(scope, term)) \
+                > task_listing.GATHER_LIMIT:
+            rows = await rows_of(conn, task_listing.window_query(scope, f, sort, None, 26))
+            if len(rows) == 26:
+                mode = "row"
+            else:
+                held = (await rows_of(conn, task_listing.window_size_query(
+                    scope, f, sort, None)))[0][0]
+                mode = "small" if held < task_listing.SEARCH_WINDOW else "gather"
+                if mode == "gather":
+                    rows = None
+        if rows is None:
+            rows = await rows_of(conn, task_listing.page_query(scope, f, sort, None, 0, 26))
         if len(rows) < 26:
-            search_mode = "gather"
-            sql, params = _compiled(task_listing.window_size_query(scope, f, sort, None))
-            held = (await (await conn.execute(sql, params)).fetchone() or (0,))[0]
-            if held >= task_listing.SEARCH_WINDOW:
-                sql, params = _compiled(task_listing.page_query(scope, f, sort, None, 0, 26))
-                rows = await (await conn.execute(sql, params)).fetchall()
-        if len(rows) == 26 and search_mode == "row":
-            sql, params = _compiled(task_listing._count_base(scope, f, "row"))
-            plan = await (await conn.execute("EXPLAIN (FORMAT JSON) " + sql, params)).fetchone()
-            if plan and plan[0][0]["Plan"]["Plan Rows"] > cap:
+            return
+        if mode == "row":
+            if await plan_rows(conn, task_listing._count_base(scope, f, "row")) > cap:
                 return
-        if len(rows) == 26:
-            sql, params = _compiled(task_listing.count_query(scope, f, cap, "gather"))
-            await (await conn.execute(sql, params)).fetchall()
+            held = (await rows_of(conn, task_listing.window_size_query(scope, f, [], None)))
+            mode = "small" if held[0][0] < task_listing.SEARCH_WINDOW else "gather"
+        await rows_of(conn, task_listing.count_query(scope, f, cap,
+                                                     "row" if mode == "small" else "gather"))
 
     async def move(conn: psycopg.AsyncConnection[Any], i: int) -> None:
         task = reqs["move"](i).url.split("/")[4]

@@ -2,17 +2,21 @@
 
 ``q=`` matches the task's title and tag (``tasks.search_text``) or its lead's name,
 email, phone and company (``leads.search_text``), both under trigram GIN indexes. A page
-of a search is found in up to two steps:
+of a search is found so:
 
-1. **Window.** Walk the sort order (the filters' index, e.g. a listing's tasks by
-   position) over at most :data:`SEARCH_WINDOW` tasks, testing the term on each. A common
-   term fills the page in the first few hundred; and when the filters hold fewer tasks
-   than the window (a listing's), the window saw them all, so its matches are the answer.
-2. **Gather.** Otherwise the term is rare: its matches are gathered as the UNION of the
-   two trigram index scans (a materialised CTE), then filtered and ordered.
+1. **Rare terms are gathered.** When the planner expects at most :data:`GATHER_LIMIT`
+   matches, they are gathered as the UNION of the two trigram index scans (a
+   materialised CTE), then filtered and ordered.
+2. **Common terms walk a window.** Otherwise the sort order (the filters' index, e.g. a
+   listing's tasks by position) is walked over at most :data:`SEARCH_WINDOW` tasks,
+   testing the term on each: a common term fills the page within a few hundred; and when
+   the filters hold fewer tasks than the window (a listing's), the window saw them all,
+   so its matches are the answer. Only a window that neither fills the page nor holds the
+   whole filter falls back to gathering.
 
 The count follows the same split: a dense term's total is the planner's estimate when it
-is beyond the count cap, otherwise (and for a rare term) the gathered matches counted.
+is beyond the count cap; a small filter is counted by testing its tasks; the rest over
+the gathered matches.
 """
 
 from __future__ import annotations
@@ -178,12 +182,33 @@ def count_query(scope: Readable, f: TaskFilter, cap: int, search: str) -> Select
     return select(func.count()).select_from(inner)
 
 
+GATHER_LIMIT = 5_000
+"""A term the planner expects in at most this many tasks or leads is gathered at once."""
+
+
+async def _plan_rows(session: AsyncSession, stmt: Any) -> int:
+    conn = await session.connection()  # Core execution: EXPLAIN is no ORM statement
+    plan = (await conn.execute(Explain(stmt))).scalar_one()
+    if isinstance(plan, str | bytes):
+        plan = orjson.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _matches_select(scope: Readable, q: str) -> Select[Any]:
+    matches = matches_cte(scope.tenant_id, q)
+    return select(matches.c.id)
+
+
 async def page(session: AsyncSession, *, scope: Readable, f: TaskFilter,
                sort: list[SortColumn], after: list[Any] | None, offset: int,
                limit: int) -> tuple[list[dict[str, Any]], str]:
-    """A page of tasks, and how a count of the same filter should search (``row`` for a
-    dense term, ``gather`` otherwise)."""
-    if f.q and not offset:
+    """A page of tasks, and how a count of the same filter should search: ``row`` (a
+    dense term: the page came from the window), ``small`` (the window held every task of
+    the filter) or ``gather``. A term the planner expects to be rare is gathered at once
+    (its few matches through the trigram indexes, whatever the other filters); a common
+    one walks the window first."""
+    if f.q and not offset and await _plan_rows(
+            session, _matches_select(scope, f.q)) > GATHER_LIMIT:
         rows = [nest(r) for r in (await session.execute(
             window_query(scope, f, sort, after, limit))).mappings()]
         if len(rows) >= limit:
@@ -191,7 +216,7 @@ async def page(session: AsyncSession, *, scope: Readable, f: TaskFilter,
         held = int((await session.execute(window_size_query(scope, f, sort, after))
                     ).scalar_one())
         if held < SEARCH_WINDOW:
-            return rows, "gather"  # the window held every task of the filter
+            return rows, "small"  # the window held every task of the filter
     q = page_query(scope, f, sort, after, offset, limit)
     return [nest(r) for r in (await session.execute(q)).mappings()], "gather"
 
@@ -199,17 +224,17 @@ async def page(session: AsyncSession, *, scope: Readable, f: TaskFilter,
 async def count(session: AsyncSession, *, scope: Readable, f: TaskFilter, cap: int,
                 search: str = "gather") -> tuple[int, bool]:
     """Exact up to ``cap`` (``cap + 1`` beyond), and whether it is an estimate. A dense
-    ``q=`` term (``row``: it filled a page in the window) is first estimated by the
-    planner (both columns keep trigram-friendly statistics): beyond ``cap`` that estimate
-    is the answer (counting tens of thousands of matches costs more than the page);
-    otherwise its matches are gathered and counted exactly."""
+    ``q=`` term (``row``) is first estimated by the planner: beyond ``cap`` that estimate
+    is the answer (counting tens of thousands of matches costs more than the page).
+    Otherwise a filter of fewer tasks than the window (``small``) is counted by testing
+    each of its tasks, and the rest over the gathered matches."""
     if search == "row":
-        conn = await session.connection()
-        plan = (await conn.execute(Explain(_count_base(scope, f, "row")))).scalar_one()
-        if isinstance(plan, str | bytes):
-            plan = orjson.loads(plan)
-        guess = int(plan[0]["Plan"]["Plan Rows"])
+        guess = await _plan_rows(session, _count_base(scope, f, "row"))
         if guess > cap:
             return guess, True
-    found = int((await session.execute(count_query(scope, f, cap, "gather"))).scalar_one())
+        held = int((await session.execute(window_size_query(scope, f, [], None))
+                    ).scalar_one())
+        search = "small" if held < SEARCH_WINDOW else "gather"
+    mode = "row" if search == "small" else "gather"
+    found = int((await session.execute(count_query(scope, f, cap, mode))).scalar_one())
     return found, False

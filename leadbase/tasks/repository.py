@@ -114,8 +114,10 @@ async def get(session: AsyncSession, *, scope: Readable, task_id: uuid.UUID,
 
 async def exists(session: AsyncSession, *, tenant_id: uuid.UUID, task_id: uuid.UUID,
                  include_deleted: bool = False) -> bool:
-    """Whether the workspace holds the task at all (whoever may read it)."""
-    q = select(T.c.id).where(T.c.tenant_id == tenant_id, T.c.id == task_id)
+    """Whether the workspace holds the task, its lead live (whoever may read it)."""
+    q = (select(T.c.id)
+         .join(LEADS, (LEADS.c.tenant_id == T.c.tenant_id) & (LEADS.c.id == T.c.lead_id))
+         .where(T.c.tenant_id == tenant_id, T.c.id == task_id, LEADS.c.deleted_at.is_(None)))
     if not include_deleted:
         q = q.where(T.c.deleted_at.is_(None))
     return (await session.execute(q)).first() is not None

@@ -25,8 +25,10 @@ async def _walk(client: httpx.AsyncClient, headers: dict[str, str], query: str) 
     return ids
 
 
-@pytest.mark.parametrize("window", [10_000, 3, 1])
+@pytest.mark.parametrize(("window", "gather_limit"), [(10_000, 5000), (10_000, -1), (3, -1),
+                                                     (1, -1)])
 async def test_window_and_gather_agree(client: httpx.AsyncClient, window: int,
+                                       gather_limit: int,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     owner = await make_workspace(client, "Search")
     car = await make_listing(client, owner)
@@ -44,6 +46,7 @@ async def test_window_and_gather_agree(client: httpx.AsyncClient, window: int,
             if q.lower() in text:
                 expected[q].append(task["id"])
     monkeypatch.setattr(listing, "SEARCH_WINDOW", window)
+    monkeypatch.setattr(listing, "GATHER_LIMIT", gather_limit)  # -1: every term walks
     for q in QUERIES:
         for scope in ("", f"&listing_id={car['id']}"):
             assert await _walk(client, owner.headers, f"q={q}{scope}") == expected[q], (q, scope)

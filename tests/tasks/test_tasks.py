@@ -236,3 +236,16 @@ async def test_soft_and_permanent_delete(client: httpx.AsyncClient, db: Database
             "SELECT count(*) FROM activities WHERE lead_id = :l AND type = 'task_event'"),
             {"l": lead["id"]})).scalar()
     assert left == 0 and kept == 1  # the timeline keeps its entry
+
+
+async def test_a_deleted_leads_tasks_are_hidden_with_it(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client, "Task lead gone")
+    lead = await make_lead(client, owner)
+    task = await make_task(client, owner, lead)
+    assert (await client.delete(f"/api/v1/leads/{lead['id']}", headers=owner.headers)
+            ).status_code == 204
+    assert (await client.get(f"{BASE}/{task['id']}", headers=owner.headers)).status_code == 404
+    assert (await client.get(BASE, headers=owner.headers)).json()["data"] == []
+    assert (await client.post(f"/api/v1/leads/{lead['id']}/restore", headers=owner.headers)
+            ).status_code == 200
+    assert (await client.get(f"{BASE}/{task['id']}", headers=owner.headers)).status_code == 200
