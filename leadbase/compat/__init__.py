@@ -11,10 +11,12 @@ ProfileBuilder = Callable[[FastAPI], FastAPI]
 
 def _profiles() -> dict[str, tuple[str, ProfileBuilder]]:
     """Profile name → (mount prefix, builder of its sub-application)."""
+    from leadbase.compat.autos.app import PREFIX as AUTOS_PREFIX
+    from leadbase.compat.autos.app import build_app as build_autos
     from leadbase.compat.fields.app import PREFIX as FIELDS_PREFIX
     from leadbase.compat.fields.app import build_app as build_fields
 
-    return {"fields": (FIELDS_PREFIX, build_fields)}
+    return {"autos": (AUTOS_PREFIX, build_autos), "fields": (FIELDS_PREFIX, build_fields)}
 
 
 def mount_profiles(app: FastAPI) -> None:

@@ -390,6 +390,43 @@ async def _tasks(w: World) -> None:
     assert still.json()["version"] == 1 and still.json()["title"] == "Call theirs"
 
 
+async def _autos(w: World) -> None:
+    """The autos profile: its leads are tasks about leads; an agent reaches those about
+    their own leads only (403 UNAUTHORIZED_LEAD_ACCESS for another agent's)."""
+    base = "/compat/autos/v1"
+    car = (await w.client.post(f"{base}/cars", headers=w.owner.headers, json={
+        "make": "Honda", "model": "Civic", "overviewYear": 2021})).json()["id"]
+    made = {}
+    for name, member, lead in (("theirs", w.other, w.theirs), ("mine", w.agent, w.mine)):
+        resp = await w.client.post(f"{base}/leads/car/{car}", headers=member.headers, json={
+            "action": f"Call {name}", "targetName": "X", "targetInfo": lead["email"]})
+        assert resp.status_code == 201, resp.text
+        made[name] = resp.json()["id"]
+    theirs, mine = made["theirs"], made["mine"]
+    for path in ("/leads", f"/leads/car/{car}", "/leads/status/NEW",
+                 f"/leads?search={w.theirs['email']}", f"/leads?carId={car}"):
+        found = (await w.call("GET", base + path)).json()
+        assert {r["id"] for r in found} <= {mine}, path
+    for method, path, kw in (("GET", "", {}), ("PATCH", "", {"json": {"note": "x"}}),
+                             ("PATCH", "/order", {"json": {"order": 3}}), ("DELETE", "", {})):
+        resp = await w.call(method, f"{base}/leads/{theirs}{path}", **kw)
+        assert resp.status_code == 403, resp.text
+        assert resp.json()["code"] == "UNAUTHORIZED_LEAD_ACCESS"
+    resp = await w.call("PATCH", f"{base}/leads/car/{car}/reorder",
+                        json={"leadOrders": [{"id": mine, "order": 1}, {"id": theirs, "order": 2}]})
+    assert resp.status_code == 403, resp.text
+    for lead in (w.theirs, w.theirs_gone):
+        if lead.get("email"):
+            resp = await w.call("POST", f"{base}/leads/car/{car}", json={
+                "action": "x", "targetName": "x", "targetInfo": lead["email"]})
+            assert resp.status_code in (201, 403), resp.text
+            if resp.status_code == 201:  # the deleted lead's contact names nobody now
+                assert lead is w.theirs_gone
+    still = await w.client.get(f"/api/v1/tasks/{theirs}", headers=w.owner.headers)
+    assert still.json()["version"] == 1 and still.json()["title"] == "Call theirs"
+
+
+AUTOS = "/compat/autos/v1/leads"
 PROBES: dict[tuple[str, str], Probe] = {
     ("POST", f"{LEADS}/{{lead_id}}/stage"): _stage,
     ("GET", f"{LEADS}/{{lead_id}}/stage-history"): _stage,
@@ -444,6 +481,11 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("PATCH", "/api/v1/tasks/{task_id}"): _tasks,
     ("POST", "/api/v1/tasks/{task_id}/move"): _tasks,
     ("GET", "/api/v1/listings/{listing_id}/tasks"): _tasks,
+    **{route: _autos for route in (
+        ("GET", AUTOS), ("GET", f"{AUTOS}/{{id}}"), ("PATCH", f"{AUTOS}/{{id}}"),
+        ("DELETE", f"{AUTOS}/{{id}}"), ("PATCH", f"{AUTOS}/{{id}}/order"),
+        ("GET", f"{AUTOS}/car/{{carId}}"), ("POST", f"{AUTOS}/car/{{carId}}"),
+        ("PATCH", f"{AUTOS}/car/{{carId}}/reorder"), ("GET", f"{AUTOS}/status/{{status}}"))},
 }
 
 
