@@ -469,11 +469,11 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    name text := 'lb_n_' || tbl || '_' || replace(coalesce(tenant, '{NIL}'::uuid)::text, '-', '');
+    name text := 'lb_n_' || tbl || '_' || replace(coalesce(tenant, '00000000-0000-0000-0000-000000000000'::uuid)::text, '-', '');
     found regclass;
 BEGIN
     IF length(name) > 63 THEN
-        name := 'lb_n_' || md5(tbl || coalesce(tenant, '{NIL}'::uuid)::text);
+        name := 'lb_n_' || md5(tbl || coalesce(tenant, '00000000-0000-0000-0000-000000000000'::uuid)::text);
     END IF;
     found := to_regclass('public.' || quote_ident(name));
     IF found IS NULL THEN
