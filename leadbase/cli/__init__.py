@@ -33,7 +33,8 @@ def serve(
         min=1, help="API processes on the port (default: one per CPU)")] = None,
     no_worker: Annotated[bool, typer.Option("--no-worker",
                                             help="Do not run the job worker")] = False,
-    worker_concurrency: Annotated[int, typer.Option(help="Jobs the worker process runs at once (--workers > 1)")] = 4,
+    worker_concurrency: Annotated[int, typer.Option(
+        help="Jobs the worker process runs at once (--workers > 1)")] = 4,
 ) -> None:
     """Apply pending migrations, then serve the API on --workers processes (with the job
     worker beside them)."""
