@@ -1,4 +1,4 @@
-# Leadbase: `make run` (serve with demo data) and `make test` (the whole suite).
+# Leadbase: `make run` (serve with demo data on every core; WORKERS=N to choose) and `make test` (the whole suite).
 # Both start from a machine with only Python >= 3.11: they create .venv and install.
 
 # The first interpreter that runs and is >= 3.11 (pyenv shims may exist and not run).
@@ -10,6 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+WORKERS ?=
 
 .PHONY: install run test lint bench clean
 
@@ -25,7 +26,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/leadbase migrate
 	$(BIN)/leadbase demo
-	$(BIN)/leadbase serve --host $(HOST) --port $(PORT)
+	$(BIN)/leadbase serve --host $(HOST) --port $(PORT) $(if $(WORKERS),--workers $(WORKERS),)
 
 test: install
 	$(BIN)/python -m pytest

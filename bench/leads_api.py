@@ -54,7 +54,14 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
-from bench.client import REPLAY_OFFSET, run_scenarios  # noqa: E402
+from bench.client import (  # noqa: E402
+    PROBE_OFFSET,
+    REPLAY_OFFSET,
+    LoopbackClient,
+    Result,
+    Scenario,
+    drive,
+)
 from bench.database import (  # noqa: E402
     APP_ROLE,
     Server,
@@ -76,7 +83,8 @@ from bench.loader import (  # noqa: E402
 )
 from bench.replay import print_direct, run_direct  # noqa: E402
 from bench.report import CpuMeter, fmt_int, machine, out, print_table, psutil  # noqa: E402
-from bench.server import ApiServer, sign_in, token_claims  # noqa: E402
+from bench.server import ApiServer, TwinServer, sign_in, token_claims  # noqa: E402
+from bench.twins import Pair, check_same_json, print_pairs, print_scaling, run_pairs  # noqa: E402
 from leadbase.db import migrate, roles  # noqa: E402
 from leadbase.db.urls import with_database  # noqa: E402
 
@@ -176,6 +184,45 @@ def _plan_summary(node: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------------------
+# Rounds: Leadbase and its raw twin, scenario by scenario
+
+
+def run_round(args: argparse.Namespace, api: ApiServer, url: str, token: str,
+              scenarios: list[Scenario], phase: int, pg_pid: int | None) -> list[Pair]:
+    """Every scenario against Leadbase (``api``, as started) and, unless ``--no-twin``, its
+    raw twin with as many processes, back to back."""
+    lb_meter = CpuMeter(api.proc.pid if api.proc else None, pg_pid)
+    if args.no_twin:
+        return asyncio.run(run_pairs(api.base, None, token, scenarios, args, lb_meter, None,
+                                     phase))
+    twin = TwinServer(url, args, Path(args.data_dir), workers=api.workers)
+    twin.start()
+    try:
+        if phase == 0:
+            check_same_json(api.base, twin.base, token, scenarios)
+        twin_meter = CpuMeter(twin.proc.pid if twin.proc else None, pg_pid)
+        return asyncio.run(run_pairs(api.base, twin.base, token, scenarios, args, lb_meter,
+                                     twin_meter, phase))
+    finally:
+        twin.stop()
+
+
+async def run_probe(base: str, token: str, scenarios: list[Scenario],
+                    args: argparse.Namespace, meter: CpuMeter) -> list[tuple[Scenario, Result]]:
+    client = LoopbackClient(base, {"authorization": f"Bearer {token}"})
+    results = []
+    try:
+        for k, sc in enumerate(scenarios):
+            results.append((sc, await drive(client, sc.name, sc.make,
+                                            requests=args.probe_requests, concurrency=1,
+                                            duration=args.duration, meter=meter,
+                                            offset=PROBE_OFFSET + k * args.probe_requests)))
+    finally:
+        await client.close()
+    return results
+
+
+# --------------------------------------------------------------------------------------
 # Main
 
 
@@ -184,7 +231,12 @@ def parse_args() -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--leads", type=int, default=1_000_000, help="leads in workspace A")
     p.add_argument("--other", type=int, default=100_000, help="leads in workspace B")
-    p.add_argument("--concurrency", type=int, default=8, help="connections of the client")
+    p.add_argument("--concurrency", type=int, default=16, help="connections of the client")
+    p.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                   help="API processes of the second round (the first has 1; default: the "
+                        "number of CPUs; 1: one round only)")
+    p.add_argument("--no-twin", action="store_true",
+                   help="do not run the raw twin (bench/raw_twin.py) beside each scenario")
     p.add_argument("--requests", type=int, default=2000, help="requests per scenario")
     p.add_argument("--duration", type=float, default=60.0,
                    help="at most this many seconds per scenario")
@@ -200,7 +252,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--data-dir", default=str(ROOT / "bench" / "data"),
                    help="embedded server, server log and secrets (gitignored)")
     p.add_argument("--pool-size", type=int, default=None,
-                   help="LEADBASE_DB_POOL_SIZE of the server (default: max(concurrency, 10))")
+                   help="LEADBASE_DB_POOL_SIZE of each server process (default: max(concurrency "
+                        "/ processes + 4, 10), max(concurrency, 10) for one process)")
     p.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     p.add_argument("--server-log-level", default="WARNING",
                    help="LEADBASE_LOG_LEVEL of the server (INFO adds access logs)")
@@ -223,8 +276,6 @@ def parse_args() -> argparse.Namespace:
     args = p.parse_args()
     if "bench" not in args.database:
         p.error("--database must contain 'bench' (it is dropped on --reload)")
-    if args.pool_size is None:
-        args.pool_size = max(args.concurrency, 10)
     if args.leads < 1 or args.other < 0:
         p.error("--leads must be >= 1 and --other >= 0")
     return args
@@ -318,8 +369,9 @@ def run(args: argparse.Namespace, server: Server, url: str, api: ApiServer,
     out(f"data: workspace A {fmt_int(args.leads)} leads, workspace B {fmt_int(args.other)} "
         f"leads; leads table {settings['leads_size']} (heap {settings['leads_heap']})")
     out(f"load: {load_line}")
-    out(f"server: leadbase serve --no-worker, 1 uvicorn process on {api.base}; "
-        f"LEADBASE_DB_POOL_SIZE={args.pool_size} DB_MAX_OVERFLOW=10 "
+    out(f"server: leadbase serve --no-worker --workers 1, then --workers {args.workers}, on "
+        f"{api.base}; LEADBASE_DB_POOL_SIZE={api.pool_size} per process (1 process) "
+        f"DB_MAX_OVERFLOW=10 "
         f"LOG_LEVEL={args.server_log_level} (no access log below INFO) rate limit off")
     out(f"client: lean asyncio HTTP/1.1 (LoopbackClient), keep-alive, concurrency "
         f"{args.concurrency}, {args.requests} requests or {args.duration:g} s per scenario "
@@ -353,17 +405,37 @@ def run(args: argparse.Namespace, server: Server, url: str, api: ApiServer,
             raise SystemExit(f"unknown scenarios {unknown}; known: "
                              f"{', '.join(sc.name for sc in scenarios)}")
         scenarios = [sc for sc in scenarios if sc.name in wanted]
-    main_results, probe_results = asyncio.run(
-        run_scenarios(api.base, token_a, scenarios, args, meter))
-
-    out()
-    out(f"== concurrency {args.concurrency} (workspace A, {fmt_int(args.leads)} leads). "
-        f"cpu = cores used during the scenario (of {cpus}, shared by client, server and "
-        f"PostgreSQL)")
-    all_ok = print_table(main_results, show_target=True)
-    if probe_results:
+    pg_pid = postmaster_pid(url)
+    phases = [1] + ([args.workers] if args.workers > 1 else [])
+    rounds: list[list[Pair]] = []
+    all_ok = True
+    for phase, workers in enumerate(phases):
+        if api.workers != workers:
+            api.restart(workers, args)
+        rounds.append(run_round(args, api, url, token_a, scenarios, phase, pg_pid))
         out()
-        out("== concurrency 1 (the same requests one at a time: latency without queueing)")
+        if args.no_twin:
+            out(f"== concurrency {args.concurrency}, {workers} API process(es) (workspace A, "
+                f"{fmt_int(args.leads)} leads). cpu = cores used during the scenario (of "
+                f"{cpus}, shared by client, server and PostgreSQL)")
+            all_ok &= print_table([(p.scenario, p.leadbase) for p in rounds[-1]],
+                                  show_target=True)
+            continue
+        all_ok &= print_pairs(rounds[-1], workers, args.concurrency)
+        out(f"   leadbase alone, against the latency and rate targets ({workers} "
+            f"process(es); cpu = cores used: client, server, PostgreSQL, other):")
+        all_ok &= print_table([(p.scenario, p.leadbase) for p in rounds[-1]], show_target=True)
+    if len(rounds) == 2:
+        out()
+        all_ok &= print_scaling(rounds[0], rounds[1], phases[1])
+    if api.workers != 1 and args.probe_requests:
+        api.restart(1, args)
+    if args.probe_requests:
+        meter = CpuMeter(api.proc.pid if api.proc else None, pg_pid)
+        probe_results = asyncio.run(run_probe(api.base, token_a, scenarios, args, meter))
+        out()
+        out("== concurrency 1, 1 API process (the same requests one at a time: latency "
+            "without queueing)")
         print_table(probe_results, show_target=False)
 
     if args.probe_requests:

@@ -64,6 +64,9 @@ def machine() -> str:
 
 
 class CpuMeter:
+    """CPU of the client (this process), the server (its process tree: with several API
+    processes, all of them), PostgreSQL (the postmaster and its backends) and the rest."""
+
     def __init__(self, server_pid: int | None, postmaster_pid: int | None) -> None:
         self.server_pid = server_pid
         self.postmaster_pid = postmaster_pid
@@ -97,7 +100,7 @@ class CpuMeter:
                      - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0))
 
     def snapshot(self) -> tuple[float | None, ...]:
-        return (time.process_time(), self._proc_cpu(self.server_pid),
+        return (time.process_time(), self._proc_cpu(self.server_pid, children=True),
                 self._proc_cpu(self.postmaster_pid, children=True), self._system_busy(),
                 time.perf_counter())
 

@@ -125,6 +125,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         default_response_class=ORJSONResponse,
         lifespan=lifespan,
         dependencies=[Depends(check_request)],
+        # FastAPI's native OpenTelemetry looks up the global providers on every request
+        # (environment reads included) and wraps each dependency in an operation span;
+        # Leadbase exports its own metrics (/metrics) and configures no OpenTelemetry.
+        telemetry={"tracing": False, "metrics": False, "logs": False,
+                   "operation_spans": False},
     )
     app.state.settings = settings
     imports_pool.configure(settings.import_processes)

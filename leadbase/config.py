@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -69,12 +70,25 @@ class Settings(BaseSettings):
         return path
 
     def _kept_secret(self, name: str, make: str) -> str:
+        """The secret kept in DATA_DIR/``name``, made from ``make`` by the first process
+        that asks. Processes starting together (``serve --workers``, a worker beside)
+        agree on one: the file appears complete or not at all (written aside, then
+        hard-linked into place, which fails when another process was first)."""
         path = self.resolved_data_dir() / name
         if path.exists():
             return path.read_text().strip()
-        path.write_text(make)
-        path.chmod(0o600)
-        return make
+        aside = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+        try:
+            fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(make)
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                return path.read_text().strip()
+            return make
+        finally:
+            aside.unlink(missing_ok=True)
 
     def trusted_proxy_list(self) -> list[str]:
         return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]

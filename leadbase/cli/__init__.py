@@ -29,19 +29,34 @@ def _logging(level: str) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="API processes on the port (default: one per CPU)")] = None,
     no_worker: Annotated[bool, typer.Option("--no-worker",
-                                            help="Do not run the in-process worker")] = False,
+                                            help="Do not run the job worker")] = False,
+    worker_concurrency: Annotated[int, typer.Option(
+        help="Jobs the worker process runs at once (--workers > 1)")] = 4,
 ) -> None:
-    """Apply pending migrations, then serve the API (with an in-process worker)."""
+    """Apply pending migrations, then serve the API on --workers processes (with the job
+    worker beside them)."""
     import uvicorn
 
-    from leadbase.app import create_app
+    from leadbase.cli import serving
 
     settings = settings_from_env()
     _logging(settings.log_level)
+    count = workers or serving.default_workers()
+    console.print(f"[bold green]Leadbase[/] on http://{host}:{port}  (docs: /docs; "
+                  f"{count} API process{'es' if count > 1 else ''}"
+                  f"{'' if no_worker else ' + the job worker'})")
+    if count > 1:
+        serving.serve_many(settings, host=host, port=port, workers=count,
+                           run_worker=not no_worker, worker_concurrency=worker_concurrency,
+                           uvicorn_options=proxy_options(settings))
+        return
+    from leadbase.app import create_app
+
     # The app's start-up resolves the database (starting the embedded server when none
     # is configured) and applies pending migrations before uvicorn starts listening.
-    console.print(f"[bold green]Leadbase[/] on http://{host}:{port}  (docs: /docs)")
     uvicorn.run(create_app(settings, run_worker=not no_worker), host=host, port=port,
                 log_level=settings.log_level.lower(), **proxy_options(settings))
 

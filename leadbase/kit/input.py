@@ -92,7 +92,7 @@ async def check_request(request: Request) -> None:
     """Refuse NUL characters in the path, the query string and form fields, and NUL
     characters, lone surrogates and non-finite numbers anywhere in a JSON body (keys
     included)."""
-    if NUL in request.url.path:
+    if NUL in request.scope["path"]:
         _refuse([(("path", "path"), NUL_MESSAGE)])
     query = request.scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:

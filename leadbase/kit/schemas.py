@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -10,6 +11,7 @@ import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 # The free JSON objects of a record (a lead's ``metadata`` and ``fields``), as JSON text.
 MAX_JSON_OBJECT_BYTES = 64 * 1024
@@ -61,6 +63,27 @@ class WriteModel(BaseModel):
 
 class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def from_row(model: type[M], row: Mapping[str, Any]) -> M:
+    """``model`` (a read model) holding a row the database returned, without validating it
+    again: the row's columns have the model's types already, so validation would only cost
+    (a 25-lead page validated 25 x 28 values per request). A row lacking one of the
+    model's fields (a read model that grew a field its query does not select yet) is
+    validated, so that the error says which."""
+    if _field_names(model) <= row.keys():
+        return model.model_construct(**row)
+    return model.model_validate(row)
+
+
+def _field_names(model: type[BaseModel]) -> frozenset[str]:
+    names = _FIELD_NAMES.get(model)
+    if names is None:
+        names = _FIELD_NAMES[model] = frozenset(model.model_fields)
+    return names
+
+
+_FIELD_NAMES: dict[type[BaseModel], frozenset[str]] = {}
 
 
 class Page(BaseModel, Generic[T]):

@@ -11,9 +11,11 @@ import orjson
 from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db import raw
 from leadbase.db.explain import Explain
 from leadbase.kit.pagination import SortColumn, keyset_after
 from leadbase.kit.sorting import order_by
+from leadbase.leads import raw_listing
 from leadbase.leads.repository import (
     COLUMNS,
     READ_COLUMNS,
@@ -116,25 +118,32 @@ async def page(session: AsyncSession, *, leads: LeadSet,
                      limit: int) -> list[dict[str, Any]]:
     """A page of leads.
 
-    A ``q=`` search (first or cursor page, a core-column sort) that the planner means to
-    answer by walking the sort order and filtering (it judges the term common) is bounded:
-    the walk looks at :data:`SEARCH_WINDOW` leads, and when they do not hold a page the
-    term is rarer than judged (the column's histogram resolves 1/500), so all its matches
-    are gathered through the trigram index and sorted, instead of walking most of the
-    table."""
+    A ``q=`` search (first or cursor page, a core-column sort) is bounded: it looks for the
+    page among the next :data:`SEARCH_WINDOW` leads of the sort order first (a common term
+    fills it within a few hundred), and when they do not hold a page the term is rare, so
+    all its matches are gathered through the trigram index and sorted, instead of walking
+    most of the table. (The planner, asked first with an EXPLAIN before every search,
+    judged terms by a histogram resolving 1/500; the window costs less than asking.)
+
+    The list's own filters and core sorts run as constant SQL on the raw driver
+    (``leads.raw_listing``); custom-field filters and sorts through SQLAlchemy."""
+    fast = raw_listing.page(leads, sort, after, offset, limit, SEARCH_WINDOW)
+    if fast is not None:
+        if fast.window is not None and fast.matches is not None:
+            rows = await raw.fetch_all(session, *fast.window)
+            if len(rows) >= limit:
+                return rows
+            return await raw.fetch_all(session, *fast.matches)
+        return await raw.fetch_all(session, *fast.plain)
     q = list_query(leads, sort, after, offset, limit)
     if leads.f.search and not (offset and after is None) \
-            and not sort[0].name.startswith("fields.") \
-            and not _uses_index(await _plan(session, q), SEARCH_INDEX):
+            and not sort[0].name.startswith("fields."):
         window = search_window_query(leads, sort, after, limit)
         rows = [dict(r) for r in (await session.execute(window)).mappings()]
         if len(rows) >= limit:
             return rows
         q = search_matches_query(leads, sort, after, limit)
     return [dict(r) for r in (await session.execute(q)).mappings()]
-
-
-SEARCH_INDEX = "ix_leads_tenant_search"
 
 
 async def _plan(session: AsyncSession, stmt: Select[Any]) -> dict[str, Any]:
@@ -147,14 +156,14 @@ async def _plan(session: AsyncSession, stmt: Select[Any]) -> dict[str, Any]:
     return top
 
 
-def _uses_index(node: dict[str, Any], name: str) -> bool:
-    return node.get("Index Name") == name or any(
-        _uses_index(child, name) for child in node.get("Plans", ()))
-
-
 async def count(session: AsyncSession, *, leads: LeadSet,
                 cap: int | None) -> int:
     """Exact count, or (with ``cap``) exact up to ``cap`` and ``cap + 1`` beyond it."""
+    fast = raw_listing.count(leads, cap)
+    if fast is not None:
+        row = await raw.fetch_row(session, *fast)
+        assert row is not None
+        return int(row[0])
     inner = select(T.c.id).where(*conditions(leads))
     if cap is not None:
         inner = inner.limit(cap + 1)
@@ -164,5 +173,11 @@ async def count(session: AsyncSession, *, leads: LeadSet,
 
 async def estimate(session: AsyncSession, *, leads: LeadSet) -> int:
     """The planner's row estimate for the filter (cheap at any size)."""
+    fast = raw_listing.estimate(leads)
+    if fast is not None:
+        row = await raw.fetch_row(session, *fast)
+        assert row is not None
+        plan = orjson.loads(row[0]) if isinstance(row[0], str | bytes) else row[0]
+        return int(plan[0]["Plan"]["Plan Rows"])
     return int((await _plan(session, select(T.c.id).where(*conditions(leads))))
                ["Plan Rows"])

@@ -18,7 +18,7 @@ from leadbase.fields import values as field_values
 from leadbase.kit.checks import check_version, require_changes
 from leadbase.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
-from leadbase.kit.schemas import json_size_error
+from leadbase.kit.schemas import from_row, json_size_error
 from leadbase.kit.sorting import parse_sort
 from leadbase.leads import field_filters, listing, repository, rules
 from leadbase.leads.filters import LeadFilter
@@ -34,7 +34,7 @@ def _not_found() -> NotFound:
 
 
 def event_payload(lead: dict[str, Any]) -> dict[str, Any]:
-    return LeadRead.model_validate(lead).model_dump(mode="json")
+    return from_row(LeadRead, lead).model_dump(mode="json")
 
 
 async def _normalise(session: AsyncSession, ctx: Context, values: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from leadbase.db import raw
 from leadbase.leads import listing
 from tests.factories import Member, make_lead, make_workspace, walk_leads
 
@@ -42,6 +43,17 @@ async def test_pages_do_not_depend_on_the_window(client: httpx.AsyncClient,
             return _original(*args)
 
         monkeypatch.setattr(listing, name, counted)
+    # The list's own filters run as SQL text on the raw driver (leads.raw_listing).
+    fetch_all = raw.fetch_all
+
+    async def counted_sql(session: Any, sql: str, params: Any) -> Any:
+        if "AS recent" in sql:
+            used["window"] += 1
+        elif sql.startswith("WITH matches"):
+            used["matches"] += 1
+        return await fetch_all(session, sql, params)
+
+    monkeypatch.setattr(raw, "fetch_all", counted_sql)
     for window in (3, 10_000):  # a window the rare leads are beyond, and a big one
         monkeypatch.setattr(listing, "SEARCH_WINDOW", window)
         for word in ("rare", "common", "zed", "nothing"):
