@@ -38,6 +38,18 @@ class PageParams:
         return (self.page - 1) * self.per_page
 
 
+@dataclass(frozen=True)
+class OffsetWindow(PageParams):
+    """Page parameters whose offset is any ``skip`` (not only a multiple of the size): the
+    ``skip``/``offset`` + ``limit`` windows of the profiles' documents."""
+
+    skip: int = 0
+
+    @property
+    def offset(self) -> int:
+        return self.skip
+
+
 async def page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
     per_page: Annotated[

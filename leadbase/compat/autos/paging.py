@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Query
 
-from leadbase.kit.pagination import MAX_PER_PAGE, PageParams
+from leadbase.kit.pagination import MAX_PER_PAGE
+from leadbase.kit.pagination import OffsetWindow as Window
 
 DEFAULT_LIMIT = 100
 MAX_OFFSET = 10_000_000
@@ -18,17 +18,6 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PER_PAGE,
                              description=f"Rows to return (default {DEFAULT_LIMIT}, "
                                          f"at most {MAX_PER_PAGE})")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
-
-
-@dataclass(frozen=True)
-class Window(PageParams):
-    """Page parameters whose offset is any ``skip`` (not only a multiple of the size)."""
-
-    skip: int = 0
-
-    @property
-    def offset(self) -> int:
-        return self.skip
 
 
 def window(limit: int, offset: int, *, count: str = "auto") -> Window:

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Query
 
 from leadbase.compat.fields.schemas import BIGINT_MAX
-from leadbase.kit.pagination import MAX_PER_PAGE, PageParams
+from leadbase.kit.pagination import MAX_PER_PAGE
+from leadbase.kit.pagination import OffsetWindow as Window
 
 DEFAULT_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class Window(PageParams):
-    """Page parameters whose offset is any ``skip`` (not only a multiple of the size)."""
-
-    skip: int = 0
-
-    @property
-    def offset(self) -> int:
-        return self.skip
 
 
 def window(
