@@ -47,12 +47,16 @@ from leadbase.middleware import (
 )
 from leadbase.pipelines.endpoints import leads_router as pipeline_leads_router
 from leadbase.pipelines.endpoints import router as pipelines_router
+from leadbase.scoring import handlers as scoring_handlers
+from leadbase.scoring.endpoints import leads_router as scoring_leads_router
+from leadbase.scoring.endpoints import router as scoring_router
 from leadbase.tasks.endpoints import listing_tasks_router
 from leadbase.tasks.endpoints import router as tasks_router
 from leadbase.tenants.endpoints import router as workspaces_router
 from leadbase.users.endpoints import router as users_router
 
 log = logging.getLogger("leadbase")
+_HANDLERS = (scoring_handlers,)  # registered with the outbox drain on import
 
 DESCRIPTION = """
 Leadbase is a self-hosted, multi-tenant lead-management server.
@@ -74,7 +78,7 @@ def api_router() -> APIRouter:
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
                 sections_router, fields_router, codelists_router, audit_router,
                 pipeline_leads_router, pipelines_router, listings_router, lead_listings_router,
-                tasks_router, listing_tasks_router):
+                tasks_router, listing_tasks_router, scoring_router, scoring_leads_router):
         router.include_router(sub)
     return router
 

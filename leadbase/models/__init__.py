@@ -15,6 +15,13 @@ from leadbase.models.imports import ImportJob, ImportRowError
 from leadbase.models.leads import Lead, LeadList
 from leadbase.models.listings import LeadListing, Listing
 from leadbase.models.pipelines import Pipeline, Stage, StageChange, StageCount, StageDay
+from leadbase.models.scoring import (
+    LeadPrediction,
+    Predictor,
+    ScoreQueue,
+    ScoringJob,
+    ScoringModel,
+)
 from leadbase.models.tasks import Task
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
 
@@ -36,9 +43,14 @@ __all__ = [
     "LeadFieldKey",
     "LeadList",
     "LeadListing",
+    "LeadPrediction",
     "Listing",
     "Pipeline",
+    "Predictor",
     "RefreshToken",
+    "ScoreQueue",
+    "ScoringJob",
+    "ScoringModel",
     "Stage",
     "StageChange",
     "StageCount",
