@@ -196,7 +196,7 @@ def preview(model: Model, *, where: list[ColumnElement[bool]], now: datetime,
             sample: int = 20) -> Select[Any]:
     """The distribution a draft model would give the leads of ``where`` (no write)."""
     s = scored(model, now=now, where=where, explain=False).cte("s")
-    bucket = func.least(s.c.score / 10, 9)
+    bucket = func.least(s.c.score // 10, 9)
     hist = select(bucket.label("b"), func.count().label("n")).group_by(bucket).subquery()
     temps = (select(s.c.temperature.label("t"), func.count().label("n"))
              .group_by(s.c.temperature).subquery())
