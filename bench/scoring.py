@@ -99,7 +99,7 @@ MODEL = {"rules": RULES, "decay": {"mode": "half_life", "half_life_days": 30},
 _ACTIVITY_SQL = """
 INSERT INTO activities (id, tenant_id, lead_id, type, occurred_at, number)
 SELECT lb_uuid7(), l.tenant_id, l.id, a.type,
-       now() - make_interval(secs => abs(hashint8extended(l.number * 7 + a.k, 42)) % 10368000),
+       now() - make_interval(secs => abs(hashint8extended(l.number * 7 + a.k, 42)) %% 10368000),
        nextval(%(seq)s::regclass)
 FROM leads l
 CROSS JOIN LATERAL (

@@ -73,40 +73,64 @@ def _sum(parts: list[ColumnElement[Any]]) -> ColumnElement[Any]:
 def scored(model: Model, *, now: datetime, where: list[ColumnElement[bool]],
            explain: bool = True) -> Select[Any]:
     """Per lead of ``where``: id, number, old_score, old_temperature, score, temperature
-    and (``explain``) breakdown."""
+    and (``explain``) breakdown. Each stage is a fenced subquery (``OFFSET 0``), so what
+    a later stage uses several times (the points, the clamped score, the loss) is computed
+    once per lead rather than copied into every use."""
     m = _matches(model, now, where)
+    keep = (m.c.id, m.c.number, m.c.old_score, m.c.old_temperature)
     hits = [m.c[f"m{i}"] for i in range(len(model.rules))]
     points = _sum([case((hit, r.points), else_=0) for hit, r in zip(hits, model.rules,
                                                                     strict=True)])
-    base = func.least(func.greatest(points, MIN_SCORE), MAX_SCORE)
     idle = func.greatest(0, cast(func.floor(extract("epoch", literal(now, DateTime(timezone=True))
                                                    - m.c.since) / 86400), Integer))
-    loss: ColumnElement[Any] = literal(0, Integer)
-    decay = model.decay
-    if decay is not None:
-        # As model.decay_loss: no loss with no idle day or nothing to lose.
-        if decay.mode == "half_life":
-            assert decay.half_life_days
-            kept = cast(func.floor(cast(base, Float) * func.power(
-                literal(0.5, Float), cast(idle, Float) / literal(float(decay.half_life_days),
-                                                                 Float)) + 0.5), Integer)
-            raw_loss = base - kept
-        else:
-            assert decay.points_per_day is not None
-            raw_loss = func.least(base, cast(func.floor(
-                literal(float(decay.points_per_day), Float) * cast(idle, Float) + 0.5),
-                Integer))
-        loss = case((and_(idle > 0, base > 0), raw_loss), else_=0)
-    score = base - loss
+    first: list[ColumnElement[Any]] = [*keep, points.label("points"), idle.label("idle")]
+    if explain:
+        first.append(_rule_items(model, hits).label("items"))
+    p = select(*first).offset(0).subquery("p")
+    base = func.least(func.greatest(p.c.points, MIN_SCORE), MAX_SCORE)
+    second: list[ColumnElement[Any]] = [
+        *(p.c[c.name] for c in keep), p.c.points, p.c.idle, base.label("base"),
+        _loss(model, base, p.c.idle).label("loss")]
+    if explain:
+        second.append(p.c["items"])
+    d = select(*second).offset(0).subquery("d")
+    score = d.c.base - d.c.loss
     temperature = case((score >= model.hot, "hot"), (score >= model.warm, "warm"),
                        else_="cold")
     columns: list[ColumnElement[Any]] = [
-        m.c.id, m.c.number, m.c.old_score, m.c.old_temperature,
-        cast(score, Integer).label("score"), temperature.label("temperature")]
+        *(d.c[c.name] for c in keep), cast(score, Integer).label("score"),
+        temperature.label("temperature")]
     if explain:
-        columns.append(_breakdown(model, m, hits, points, base, idle, loss, score,
-                                  temperature, now).label("breakdown"))
+        columns.append(_breakdown(model, d, score, temperature, now).label("breakdown"))
     return select(*columns)
+
+
+def _loss(model: Model, base: ColumnElement[Any], idle: ColumnElement[Any]
+          ) -> ColumnElement[Any]:
+    """As ``model.decay_loss``: no loss with no idle day or nothing to lose."""
+    decay = model.decay
+    if decay is None:
+        return literal(0, Integer)
+    if decay.mode == "half_life":
+        assert decay.half_life_days
+        kept = cast(func.floor(cast(base, Float) * func.power(
+            literal(0.5, Float), cast(idle, Float) / literal(float(decay.half_life_days),
+                                                             Float)) + 0.5), Integer)
+        raw_loss = base - kept
+    else:
+        assert decay.points_per_day is not None
+        raw_loss = func.least(base, cast(func.floor(
+            literal(float(decay.points_per_day), Float) * cast(idle, Float) + 0.5), Integer))
+    return case((and_(idle > 0, base > 0), raw_loss), else_=0)
+
+
+def _rule_items(model: Model, hits: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+    """The items of the rules a lead matched, in the model's order."""
+    if not model.rules:
+        return _jsonb([])
+    array = func.jsonb_build_array(*[case((hit, _jsonb(r.item())), else_=None)
+                                     for hit, r in zip(hits, model.rules, strict=True)])
+    return func.jsonb_path_query_array(array, NOT_NULL)
 
 
 def _int_text(value: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -117,22 +141,15 @@ def _signed_text(value: ColumnElement[Any]) -> ColumnElement[Any]:
     return case((value >= 0, "+" + _int_text(value)), else_=_int_text(value))
 
 
-def _breakdown(model: Model, m: Subquery, hits: Sequence[ColumnElement[Any]],
-               points: ColumnElement[Any], base: ColumnElement[Any], idle: ColumnElement[Any],
-               loss: ColumnElement[Any], score: ColumnElement[Any],
+def _breakdown(model: Model, d: Subquery, score: ColumnElement[Any],
                temperature: ColumnElement[Any], now: datetime) -> ColumnElement[Any]:
-    if model.rules:
-        array = func.jsonb_build_array(*[case((hit, _jsonb(r.item())), else_=None)
-                                         for hit, r in zip(hits, model.rules, strict=True)])
-        items: ColumnElement[Any] = func.jsonb_path_query_array(array, NOT_NULL)
-    else:
-        items = _jsonb([])
+    points, base, idle, loss = d.c.points, d.c.base, d.c.idle, d.c.loss
     cap_points = base - points
     cap_why = case((points > base, f"capped at {MAX_SCORE}: " + _signed_text(cap_points)),
                    else_=f"no lower than {MIN_SCORE}: " + _signed_text(cap_points))
     cap = case((cap_points != 0, func.jsonb_build_array(func.jsonb_build_object(
         "kind", "cap", "rule", null(), "points", cap_points, "why", cap_why))), else_=_jsonb([]))
-    items = items.op("||")(cap)
+    items = d.c["items"].op("||")(cap)
     if model.decay is not None:
         days = case((idle == 1, "1 day"), else_=_int_text(idle) + " days")
         decay_why = "no activity for " + days + ": " + _signed_text(-loss)
@@ -154,13 +171,14 @@ def live_range(tenant_id: uuid.UUID, low: int, high: int) -> list[ColumnElement[
 
 def recalculate(model: Model, *, tenant_id: uuid.UUID, now: datetime,
                 where: list[ColumnElement[bool]], reason: str) -> Select[Any]:
-    """One statement: score the leads of ``where``, write those whose result changed
+    """One statement: score the leads of ``where`` (conditions on ``leads`` alone: they
+    bound the UPDATE's own scan too), write those whose result changed
     (the breakdown but its ``computed_at``), and emit ``lead.score_changed`` for each
     lead whose temperature changed. Answers (leads, changed, temperature_changed)."""
     s = scored(model, now=now, where=where).cte("s")
     written = (
         update(T)
-        .where(T.c.tenant_id == tenant_id, T.c.id == s.c.id,
+        .where(*where, T.c.id == s.c.id,
                T.c.score_breakdown.op("-")(literal("computed_at")).is_distinct_from(
                    s.c.breakdown.op("-")(literal("computed_at"))))
         .values(score=s.c.score, temperature=s.c.temperature, score_breakdown=s.c.breakdown)
