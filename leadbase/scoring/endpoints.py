@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
 from leadbase.auth.deps import IfMatch, ManagerScope, Scope
@@ -34,6 +34,7 @@ from leadbase.scoring.schemas import (
 router = APIRouter(prefix="/scoring", tags=["scoring"])
 leads_router = APIRouter(prefix="/leads", tags=["scoring"])
 VERSION_SORT = "-version"
+Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
 _412: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names another "
                                                "version than the one in force"}}
 
@@ -88,7 +89,7 @@ async def list_versions(scope: Scope,
 
 
 @router.get("/model/versions/{version}", response_model=ModelRead)
-async def get_version(version: int, scope: Scope) -> Response:
+async def get_version(version: Version, scope: Scope) -> Response:
     return _model(await service.get_model(scope.session, ctx=scope.ctx, version=version))
 
 
@@ -179,14 +180,14 @@ async def list_predictors(scope: Scope,
 
 
 @router.get("/predictors/{version}", response_model=PredictorRead)
-async def get_predictor(version: int, scope: Scope) -> Response:
+async def get_predictor(version: Version, scope: Scope) -> Response:
     return json_response(_predictor(await predictive.get_predictor(
         scope.session, ctx=scope.ctx, version=version)))
 
 
 @router.post("/predictors/{version}/accept", response_model=TrainResult,
              responses={409: {"description": "PREDICTOR_RETIRED"}})
-async def accept_predictor(version: int, scope: ManagerScope) -> Response:
+async def accept_predictor(version: Version, scope: ManagerScope) -> Response:
     """Put a trained model in force; a job predicts every lead (answered as ``job``)."""
     row, job = await predictive.accept(scope.session, ctx=scope.ctx, version=version)
     return json_response(TrainResult(predictor=_predictor(row),

@@ -1,7 +1,8 @@
 """The events after which a lead's score may change: each queues the lead for the
 worker's rescore (one row per lead, so a burst of events is one rescore) and makes sure a
 rescore job is queued for the workspace. The job takes the queue in batches: every event
-of a drain, and those that arrive while it runs, are scored together, set-based."""
+of a drain, and those that arrive while it runs, are scored together, set-based. A
+completed import queues a recalculation of the workspace."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.auth.context import system_context
 from leadbase.db import raw
 from leadbase.events.handlers import on
-from leadbase.scoring import repository
+from leadbase.scoring import repository, service
+from leadbase.scoring.predictive import service as predictive
 from leadbase.worker.defer import defer
 
 QUEUE = "scoring"
@@ -57,3 +60,20 @@ async def queue_rescore(session: AsyncSession, event: dict[str, Any]) -> None:
 
 for _event in EVENTS:
     on(_event)(queue_rescore)
+
+
+@on("import.completed")
+async def rescore_import(session: AsyncSession, event: dict[str, Any]) -> None:
+    """An import writes leads set-based without a lead event each: the whole workspace is
+    recalculated (set-based; only changed leads are written) and, with a predictive model
+    in force, predicted again."""
+    payload = event["payload"] or {}
+    if payload.get("dry_run") or not (payload.get("created") or payload.get("updated")):
+        return
+    tenant_id = event["tenant_id"]
+    ctx = system_context(tenant_id)
+    if await repository.current_model(session, tenant_id=tenant_id) is not None:
+        await service.queue_recalculation(session, ctx=ctx)
+    predictor = await predictive.in_force(session, tenant_id=tenant_id)
+    if predictor is not None:
+        await predictive.queue_prediction(session, ctx=ctx, version=predictor["version"])

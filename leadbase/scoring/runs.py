@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 
 RECALC_BATCH = 10_000
 QUEUE_BATCH = 500
+RANGE_ATTEMPTS = 3
+_RETRYABLE = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
 async def _start(db: Database, tenant_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, Any] | None:
@@ -124,15 +128,29 @@ async def _walk(db: Database, tenant_id: uuid.UUID, job: dict[str, Any], batch: 
     low = 0
     while low < top:
         high = low + batch
-        async with db.transaction(tenant_id) as session:
-            now_job = await repository.get_job(session, tenant_id=tenant_id, job_id=job["id"])
-            if now_job is None or now_job["status"] == "cancelled":
-                return "cancelled"
-            n, c, m = await step(session, low, high)
+        for attempt in range(RANGE_ATTEMPTS):
+            try:
+                async with db.transaction(tenant_id) as session:
+                    now_job = await repository.get_job(session, tenant_id=tenant_id,
+                                                       job_id=job["id"])
+                    if now_job is None or now_job["status"] == "cancelled":
+                        return "cancelled"
+                    n, c, m = await step(session, low, high)
+                    await repository.JOB_ROWS.update(
+                        session, tenant_id=tenant_id, row_id=job["id"],
+                        values={"processed": processed + n, "changed": changed + c,
+                                "temperature_changed": moved + m})
+            except (DBAPIError, psycopg.Error) as exc:
+                # A lead rescored at the same moment (an event's rescore locks in id order,
+                # the range's UPDATE in its own): that range again.
+                cause = exc.orig if isinstance(exc, DBAPIError) else exc
+                if not isinstance(cause, _RETRYABLE) or attempt + 1 == RANGE_ATTEMPTS:
+                    raise
+                log.info("scoring job %s: range %d-%d again (%s)", job["id"], low, high,
+                         type(cause).__name__)
+                continue
             processed, changed, moved = processed + n, changed + c, moved + m
-            await repository.JOB_ROWS.update(session, tenant_id=tenant_id, row_id=job["id"],
-                                             values={"processed": processed, "changed": changed,
-                                                     "temperature_changed": moved})
+            break
         low = high
     return "completed"
 

@@ -62,9 +62,9 @@ async def test_events_rescore_through_the_drain(client: httpx.AsyncClient, db: D
     assert got["score"] == 85 and got["temperature"] == "hot"
     assert (await score(client, owner, second["id"]))["score"] == 40
     changed = await _events(db, owner.tenant_id, "lead.score_changed")
-    assert [(str(e["entity_id"]), e["payload"]["previous_temperature"],
-             e["payload"]["temperature"]) for e in changed] == [
-        (lead["id"], "cold", "hot"), (second["id"], "cold", "warm")]
+    assert sorted((str(e["entity_id"]), e["payload"]["previous_temperature"],
+                   e["payload"]["temperature"]) for e in changed) == sorted([
+        (lead["id"], "cold", "hot"), (second["id"], "cold", "warm")])
     assert changed[0]["payload"]["reason"] == "event"
     # No loop: the rescore emitted no lead.updated, so the next drain queues nothing.
     updates = await _events(db, owner.tenant_id, "lead.updated")
@@ -116,3 +116,26 @@ def test_lead_ids_of_events() -> None:
                         "entity_id": uuid.uuid4(), "payload": {"lead_id": str(lead)}}) == [lead]
     assert lead_ids_of({"type": "task.updated", "entity_type": "task", "entity_id": None,
                         "payload": {"task": {"lead_id": str(lead)}}}) == [lead]
+
+
+async def test_a_completed_import_queues_a_recalculation(client: httpx.AsyncClient,
+                                                         db: Database) -> None:
+    from leadbase.events import outbox
+
+    owner = await make_workspace(client)
+    await put_model(client, owner)
+    lead = await make_lead(client, owner, source="website")
+    await events_service.drain(db)
+    await runs.rescore_queued(db, tenant_id=owner.tenant_id)
+    async with db.transaction(owner.tenant_id) as session:
+        await session.execute(text("UPDATE leads SET source = 'referral' WHERE id = :i"),
+                              {"i": lead["id"]})  # as an import writes: no lead event
+        for dry in (True, False):
+            await outbox.emit(session, tenant_id=owner.tenant_id, type="import.completed",
+                              entity_type="import", entity_id=uuid.uuid4(),
+                              payload={"created": 0, "updated": 1, "dry_run": dry})
+    await events_service.drain(db)
+    jobs = (await client.get("/api/v1/scoring/jobs", headers=owner.headers)).json()["data"]
+    assert [j["kind"] for j in jobs] == ["recalculate"]
+    await runs.run_job(db, tenant_id=owner.tenant_id, job_id=uuid.UUID(jobs[0]["id"]))
+    assert (await score(client, owner, lead["id"]))["score"] == 0  # referral: no rule

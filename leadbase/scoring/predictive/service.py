@@ -128,16 +128,23 @@ async def accept(session: AsyncSession, *, ctx: Context,
                        code="PREDICTOR_RETIRED")
     row = await repository.accept(session, tenant_id=ctx.tenant_id, version=version,
                                   user_id=ctx.actor_user_id)
+    job = await queue_prediction(session, ctx=ctx, version=version)
+    await audit.record(session, ctx=ctx, action="scoring.predictor_accepted",
+                       entity_type="scoring_predictor", entity_id=row["id"],
+                       changes={"version": version})
+    return row, job
+
+
+async def queue_prediction(session: AsyncSession, *, ctx: Context,
+                           version: int) -> dict[str, Any]:
+    """A job predicting every lead with the accepted ``version``."""
     total, _ = await scoring_repository.number_span(session, tenant_id=ctx.tenant_id)
     job = await scoring_repository.JOB_ROWS.insert(session, tenant_id=ctx.tenant_id, values={
         "kind": "predict", "actor": actor_of(ctx), "created_by": ctx.actor_user_id,
         "predictor_version": version, "total": total})
     await defer(session, "scoring_run", queue=QUEUE, tenant_id=str(ctx.tenant_id),
                 job_id=str(job["id"]))
-    await audit.record(session, ctx=ctx, action="scoring.predictor_accepted",
-                       entity_type="scoring_predictor", entity_id=row["id"],
-                       changes={"version": version})
-    return row, job
+    return job
 
 
 async def predict_range(session: AsyncSession, *, tenant_id: uuid.UUID,
