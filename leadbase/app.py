@@ -47,6 +47,7 @@ from leadbase.middleware import (
 )
 from leadbase.pipelines.endpoints import leads_router as pipeline_leads_router
 from leadbase.pipelines.endpoints import router as pipelines_router
+from leadbase.rules.endpoints import router as rules_router
 from leadbase.scoring import handlers as scoring_handlers
 from leadbase.scoring.endpoints import leads_router as scoring_leads_router
 from leadbase.scoring.endpoints import router as scoring_router
@@ -78,7 +79,8 @@ def api_router() -> APIRouter:
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
                 sections_router, fields_router, codelists_router, audit_router,
                 pipeline_leads_router, pipelines_router, listings_router, lead_listings_router,
-                tasks_router, listing_tasks_router, scoring_router, scoring_leads_router):
+                tasks_router, listing_tasks_router, rules_router, scoring_router,
+                scoring_leads_router):
         router.include_router(sub)
     return router
 
