@@ -118,8 +118,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--database-url", default=None, help="PostgreSQL server (libpq URI)")
     p.add_argument("--data-dir", default=str(ROOT / "bench" / "data"))
     p.add_argument("--reload", action="store_true", help="rebuild the bench database")
-    p.add_argument("--batch", type=int, default=runs.RECALC_BATCH,
-                   help="lead numbers per statement")
+    p.add_argument("--batch", type=int, default=runs.RECALC_BATCH_COUNTS,
+                   help="lead numbers per statement (default: the job's for a model with "
+                        "activity counts)")
     p.add_argument("--load-workers", type=int, default=None)
     p.add_argument("--port", type=int, default=0)
     args = p.parse_args()

@@ -1,7 +1,7 @@
 """Scoring jobs, run by the worker: recalculating every score (asked, or the daily decay),
 predicting every lead, training, and the rescore of the leads events queued.
 
-A recalculation walks the workspace's lead numbers in ranges of ``RECALC_BATCH``; each
+A recalculation walks the workspace's lead numbers in ranges (``batch_for``); each
 range is one statement (``scoring.sql.recalculate``) in its own transaction together with
 the job's counters, so the progress polled is what is committed. A cancelled job stops
 before its next range."""
@@ -24,12 +24,14 @@ from leadbase.db import raw
 from leadbase.db.session import Database
 from leadbase.leads.repository import Readable
 from leadbase.scoring import engine, repository, sql
+from leadbase.scoring.model import Model
 from leadbase.scoring.predictive import repository as predictor_repository
 from leadbase.scoring.predictive import service as predictive
 
 log = logging.getLogger(__name__)
 
 RECALC_BATCH = 10_000
+RECALC_BATCH_COUNTS = 100_000
 QUEUE_BATCH = 500
 RANGE_ATTEMPTS = 3
 _RETRYABLE = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
@@ -47,7 +49,7 @@ async def _start(db: Database, tenant_id: uuid.UUID, job_id: uuid.UUID) -> dict[
 
 
 async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
-                  batch: int = RECALC_BATCH) -> str:
+                  batch: int | None = None) -> str:
     """Run a queued scoring job (safe to run twice: only a queued job is taken)."""
     job = await _start(db, tenant_id, job_id)
     if job is None:
@@ -89,7 +91,15 @@ async def run_job(db: Database, *, tenant_id: uuid.UUID, job_id: uuid.UUID,
 Step = Callable[[AsyncSession, int, int], Awaitable[tuple[int, int, int]]]
 
 
-async def _walk(db: Database, tenant_id: uuid.UUID, job: dict[str, Any], batch: int) -> str:
+def batch_for(model: Model | None) -> int:
+    """Lead numbers per statement: a model with activity or task counts compiles them to
+    one pass over the workspace's activities or tasks per statement (``rules.to_sql`` for
+    the workspace), so its ranges are larger, to make fewer passes."""
+    return RECALC_BATCH_COUNTS if model is not None and model.needs else RECALC_BATCH
+
+
+async def _walk(db: Database, tenant_id: uuid.UUID, job: dict[str, Any],
+                batch: int | None) -> str:
     """Apply the job's step to every range of lead numbers; 'completed' or 'cancelled'."""
     step: Step
     async with db.transaction(tenant_id) as session:
@@ -106,6 +116,7 @@ async def _walk(db: Database, tenant_id: uuid.UUID, job: dict[str, Any], batch: 
                 return n, n, 0
 
             step = predict_step
+            batch = batch or predictive.PREDICT_BATCH
         else:
             model = await engine.load_model(session, tenant_id=tenant_id,
                                             version=job["model_version"])
@@ -122,8 +133,10 @@ async def _walk(db: Database, tenant_id: uuid.UUID, job: dict[str, Any], batch: 
                 return int(row.leads), int(row.changed), int(row.temperature_changed)
 
             step = score_step
+            batch = batch or batch_for(model)
         await repository.JOB_ROWS.update(session, tenant_id=tenant_id, row_id=job["id"],
                                          values={"total": total})
+    assert batch is not None
     processed = changed = moved = 0
     low = 0
     while low < top:

@@ -202,7 +202,7 @@ async def preview(session: AsyncSession, *, ctx: Context, body: ModelIn) -> dict
     model, _ = await check_model(session, ctx=ctx, body=body,
                                  version=(current["version"] if current else 0) + 1)
     where = [*readable(ctx).where(), sql.T.c.deleted_at.is_(None)]
-    row = (await session.execute(sql.preview(model, where=where,
+    row = (await session.execute(sql.preview(model, tenant_id=ctx.tenant_id, where=where,
                                              now=datetime.now(UTC)))).mappings().one()
     counts = {int(k): int(v) for k, v in row["histogram"].items()}
     histogram = [{"from": b * 10, "to": 100 if b == 9 else b * 10 + 9, "leads": counts.get(b, 0)}

@@ -52,12 +52,16 @@ def _jsonb(value: Any) -> ColumnElement[Any]:
     return literal(value, JSONB)
 
 
-def _matches(model: Model, now: datetime, where: list[ColumnElement[bool]]) -> Subquery:
+def _matches(model: Model, now: datetime, tenant_id: uuid.UUID,
+             where: list[ColumnElement[bool]]) -> Subquery:
     """One row per lead of ``where``: its current score, temperature and idle start, and
     ``m<i>``, whether it matches rule ``i``. ``OFFSET 0`` keeps the planner from pulling
     the subquery up into the expressions above it, which would evaluate each condition
-    once per use."""
-    flags = [func.coalesce(rules.to_sql(r.rule, now=now), false()).label(f"m{i}")
+    once per use. The rules are compiled for the workspace: their count subqueries are
+    uncorrelated (one hashed pass over the workspace's activities or tasks per
+    statement), not run again for every lead."""
+    flags = [func.coalesce(rules.to_sql(r.rule, now=now, tenant_id=tenant_id), false())
+             .label(f"m{i}")
              for i, r in enumerate(model.rules)]
     q = (select(T.c.id, T.c.number, T.c.score.label("old_score"),
                 T.c.temperature.label("old_temperature"),
@@ -70,13 +74,13 @@ def _sum(parts: list[ColumnElement[Any]]) -> ColumnElement[Any]:
     return reduce(lambda a, b: a + b, parts) if parts else literal(0, Integer)
 
 
-def scored(model: Model, *, now: datetime, where: list[ColumnElement[bool]],
-           explain: bool = True) -> Select[Any]:
+def scored(model: Model, *, tenant_id: uuid.UUID, now: datetime,
+           where: list[ColumnElement[bool]], explain: bool = True) -> Select[Any]:
     """Per lead of ``where``: id, number, old_score, old_temperature, score, temperature
     and (``explain``) breakdown. Each stage is a fenced subquery (``OFFSET 0``), so what
     a later stage uses several times (the points, the clamped score, the loss) is computed
     once per lead rather than copied into every use."""
-    m = _matches(model, now, where)
+    m = _matches(model, now, tenant_id, where)
     keep = (m.c.id, m.c.number, m.c.old_score, m.c.old_temperature)
     hits = [m.c[f"m{i}"] for i in range(len(model.rules))]
     points = _sum([case((hit, r.points), else_=0) for hit, r in zip(hits, model.rules,
@@ -175,7 +179,7 @@ def recalculate(model: Model, *, tenant_id: uuid.UUID, now: datetime,
     bound the UPDATE's own scan too), write those whose result changed
     (the breakdown but its ``computed_at``), and emit ``lead.score_changed`` for each
     lead whose temperature changed. Answers (leads, changed, temperature_changed)."""
-    s = scored(model, now=now, where=where).cte("s")
+    s = scored(model, tenant_id=tenant_id, now=now, where=where).cte("s")
     written = (
         update(T)
         .where(*where, T.c.id == s.c.id,
@@ -210,10 +214,10 @@ def changed_payload(lead_id: Any, score: Any, old_score: Any, temperature: Any,
         "model_version", version, "reason", reason)
 
 
-def preview(model: Model, *, where: list[ColumnElement[bool]], now: datetime,
-            sample: int = 20) -> Select[Any]:
+def preview(model: Model, *, tenant_id: uuid.UUID, where: list[ColumnElement[bool]],
+            now: datetime, sample: int = 20) -> Select[Any]:
     """The distribution a draft model would give the leads of ``where`` (no write)."""
-    s = scored(model, now=now, where=where, explain=False).cte("s")
+    s = scored(model, tenant_id=tenant_id, now=now, where=where, explain=False).cte("s")
     bucket = func.least(s.c.score // 10, 9)
     hist = select(bucket.label("b"), func.count().label("n")).group_by(bucket).subquery()
     temps = (select(s.c.temperature.label("t"), func.count().label("n"))

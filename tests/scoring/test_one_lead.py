@@ -18,8 +18,8 @@ async def test_recompute_one_lead_with_words(client: httpx.AsyncClient, db: Data
     got = await score(client, owner, lead["id"], recompute=True)
     assert got["score"] == 85 and got["temperature"] == "hot"
     items = got["breakdown"]["items"]
-    assert [i["why"] for i in items] == ["source is website: +15", "tagged vip: +40",
-                                         "calls gte 2: +30"]
+    assert [i["why"] for i in items] == ["source is website: +15", "has tag vip: +40",
+                                         "2 or more calls: +30"]
     assert [i["rule"] for i in items] == ["From the website", "VIP", "Called twice"]
     assert got["breakdown"]["model_version"] == 1 and got["breakdown"]["computed_at"]
     assert sum(i["points"] for i in items) == got["score"]
