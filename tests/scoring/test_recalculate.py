@@ -143,3 +143,28 @@ async def test_preview_writes_nothing(client: httpx.AsyncClient, db: Database) -
     agent = await add_member(client, owner, "agent")
     assert (await client.post("/api/v1/scoring/preview", headers=agent.headers,
                               json=draft)).status_code == 403
+
+
+async def test_daily_decay(client: httpx.AsyncClient, db: Database) -> None:
+    owner = await make_workspace(client)
+    plain = await make_workspace(client)  # a model without decay: left alone
+    rules = [{"name": "Website", "points": 80,
+              "condition": {"field": "source", "op": "eq", "value": "website"}}]
+    await put_model(client, owner, model_body(rules, decay={"mode": "per_day",
+                                                            "points_per_day": 3}))
+    await put_model(client, plain, model_body(rules))
+    lead = await make_lead(client, owner, source="website")
+    other = await make_lead(client, plain, source="website")
+    for member, lead_id in ((owner, lead["id"]), (plain, other["id"])):
+        assert (await score(client, member, lead_id, recompute=True))["score"] == 80
+    async with db.transaction(owner.tenant_id) as session:
+        await session.execute(text("UPDATE leads SET last_activity_at = now() - interval "
+                                   "'10 days 2 hours' WHERE id = :i"), {"i": lead["id"]})
+    assert await runs.decay_all(db) >= 1
+    got = await score(client, owner, lead["id"])
+    assert got["score"] == 50 and got["breakdown"]["items"][-1]["why"] == \
+        "no activity for 10 days: -30"
+    jobs = (await client.get("/api/v1/scoring/jobs", headers=owner.headers)).json()["data"]
+    assert [(j["kind"], j["status"], j["changed"]) for j in jobs] == [("decay", "completed", 1)]
+    assert (await client.get("/api/v1/scoring/jobs", headers=plain.headers)).json()[
+        "data"] == []
