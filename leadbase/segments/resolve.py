@@ -1,0 +1,70 @@
+"""A segment as a condition on leads: what ``GET /leads?segment_id=``, bulk operations,
+exports and the segment's own count and members query.
+
+A dynamic segment's stored condition is parsed again against the workspace's catalog
+(the fields, stages and lists it names may have changed since it was saved) and compiled
+by ``rules.to_sql``; a static segment is its member list. Either is combined by the
+caller with the readable set of the principal (``leads.repository.LeadSet``). This module
+imports no leads service (the leads service imports it)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from leadbase import rules
+from leadbase.kit.errors import ValidationFailed
+from leadbase.segments import repository
+
+
+def rule_broken(errors: list[dict[str, Any]] | None) -> ValidationFailed:
+    return ValidationFailed(
+        "The segment's saved condition no longer holds in this workspace (a field, stage, "
+        "list or user it names was removed); edit the segment.",
+        code="SEGMENT_RULE_INVALID", errors=errors)
+
+
+async def load_rule(session: AsyncSession, *, tenant_id: uuid.UUID,
+                    segment: dict[str, Any],
+                    catalog: rules.Catalog | None = None) -> rules.Rule:
+    """The parsed condition of a dynamic segment; 422 ``SEGMENT_RULE_INVALID`` (naming
+    the ``condition....`` paths) when it no longer parses."""
+    if catalog is None:
+        catalog = await rules.load_catalog(session, tenant_id=tenant_id)
+    try:
+        return rules.parse(segment["condition"], catalog, path="condition")
+    except ValidationFailed as exc:
+        raise rule_broken(exc.errors) from None
+
+
+async def condition_of(session: AsyncSession, *, tenant_id: uuid.UUID,
+                       segment: dict[str, Any], now: datetime | None = None
+                       ) -> ColumnElement[bool]:
+    """The leads of ``segment`` (a row of ``segments``) as a condition on
+    ``leads.repository.T``."""
+    if segment["kind"] == "static":
+        return repository.member_condition(tenant_id, segment["id"])
+    rule = await load_rule(session, tenant_id=tenant_id, segment=segment)
+    return rules.to_sql(rule, now=now or datetime.now(UTC))
+
+
+async def filter_condition(session: AsyncSession, *, tenant_id: uuid.UUID,
+                           segment_id: uuid.UUID, field: str = "segment_id"
+                           ) -> ColumnElement[bool]:
+    """The lead filter's ``segment_id=``: 422 ``INVALID_FILTER`` naming ``field`` for a
+    segment that is not (or no longer) one of this workspace's."""
+    segment = await repository.get(session, tenant_id=tenant_id, segment_id=segment_id,
+                                   include_deleted=True)
+    if segment is None:
+        raise ValidationFailed(f"No segment {segment_id} in this workspace.",
+                               code="INVALID_FILTER",
+                               errors=[{"field": field, "message": "unknown segment"}])
+    if segment["deleted_at"] is not None:
+        raise ValidationFailed(f"The segment '{segment['name']}' was deleted.",
+                               code="INVALID_FILTER",
+                               errors=[{"field": field, "message": "deleted segment"}])
+    return await condition_of(session, tenant_id=tenant_id, segment=segment)
