@@ -281,10 +281,10 @@ async def list_members(session: AsyncSession, *, ctx: Context, segment_id: uuid.
                        count_cap: int) -> leads_service.LeadListing:
     """A page of the segment's live leads (those ``ctx`` may read), as the lead list
     answers ``GET /leads?segment_id=`` (sorts, keyset cursors, totals)."""
-    await get_row(session, ctx=ctx, segment_id=segment_id)  # 404 before the filter's 422
-    return await leads_service.list_leads(session, ctx=ctx,
-                                          f=LeadFilter(segment_id=segment_id), sort=sort,
-                                          params=params, count_cap=count_cap)
+    segment = await get_row(session, ctx=ctx, segment_id=segment_id)
+    cond = await resolve.condition_of(session, tenant_id=ctx.tenant_id, segment=segment)
+    return await leads_service.list_leads(session, ctx=ctx, f=LeadFilter(), sort=sort,
+                                          params=params, count_cap=count_cap, extra=(cond,))
 
 
 async def preview(session: AsyncSession, *, ctx: Context, body: SegmentPreview,
@@ -293,7 +293,7 @@ async def preview(session: AsyncSession, *, ctx: Context, body: SegmentPreview,
     writing nothing."""
     catalog = await rules.load_catalog(session, tenant_id=ctx.tenant_id)
     rule = rules.parse(body.condition, catalog, path="condition")
-    cond = rules.to_sql(rule, now=datetime.now(UTC))
+    cond = rules.to_sql(rule, now=datetime.now(UTC), tenant_id=ctx.tenant_id)
     page = await leads_service.list_leads(
         session, ctx=ctx, f=LeadFilter(), sort=body.sort,
         params=PageParams(page=1, per_page=body.per_page, cursor=None, count="none"),
