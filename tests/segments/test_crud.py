@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy import text
 
 from leadbase.db.session import Database
+from leadbase.segments import resolve
 from tests.factories import add_member, make_lead, make_workspace
 from tests.segments.conftest import SEGMENTS, make_segment, member_ids, pred
 
@@ -210,6 +211,9 @@ async def test_a_rule_naming_something_removed_is_reported(client: httpx.AsyncCl
     async with db.transaction(owner.tenant_id) as session:  # the field gone for good
         await session.execute(text("DELETE FROM field_definitions WHERE id = :i"),
                               {"i": field["id"]})
+    # Using a segment reuses the catalog for a few seconds (a removal shows within
+    # CATALOG_SECONDS); not waiting here.
+    resolve._catalogs.clear()
     got = (await client.get(f"{SEGMENTS}/{seg['id']}", headers=owner.headers)).json()
     assert got["summary"] is None and got["problems"][0]["field"].startswith("condition")
     for url in (f"{SEGMENTS}/{seg['id']}/count", f"{SEGMENTS}/{seg['id']}/members",
@@ -221,3 +225,14 @@ async def test_a_rule_naming_something_removed_is_reported(client: httpx.AsyncCl
                                json={"condition": pred("score", "gte", 0)})
     assert fixed.status_code == 200 and fixed.json()["problems"] is None
 
+
+
+async def test_a_field_added_since_the_catalog_was_reused(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    first = await make_segment(client, owner, "Any", pred("score", "gte", 0))
+    await member_ids(client, owner, first["id"])  # the workspace's catalog is reused now
+    await client.post("/api/v1/fields", headers=owner.headers,
+                      json={"name": "Plan", "code": "plan", "type": "STRING"})
+    lead = await make_lead(client, owner, fields={"plan": "gold"})
+    seg = await make_segment(client, owner, "Gold", pred("fields.plan", "eq", "gold"))
+    assert await member_ids(client, owner, seg["id"]) == [lead["id"]]
