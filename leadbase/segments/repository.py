@@ -24,11 +24,18 @@ ID_COLUMN = S.c.id
 ROWS = crud.Rows(S)
 
 
+# Every use of a segment reads its row first: constant SQL on the raw driver (a
+# SQLAlchemy select of the table cost ~0.5 ms of CPU, a sixth of a count request's).
+_GET = (f"SELECT {', '.join(c.name for c in S.c)} FROM segments "
+        "WHERE tenant_id = %s AND id = %s")
+
+
 async def get(session: AsyncSession, *, tenant_id: uuid.UUID, segment_id: uuid.UUID,
               for_update: bool = False, include_deleted: bool = False
               ) -> dict[str, Any] | None:
-    return await crud.get_row(session, S, tenant_id=tenant_id, row_id=segment_id,
-                              for_update=for_update, where=[] if include_deleted else [LIVE])
+    sql = _GET + ("" if include_deleted else " AND deleted_at IS NULL") + (
+        " FOR UPDATE" if for_update else "")
+    return await raw.fetch_one(session, sql, (tenant_id, segment_id))
 
 
 async def list_segments(session: AsyncSession, *, tenant_id: uuid.UUID, q: str | None,
