@@ -3,13 +3,17 @@ before saving it anywhere (segments, scoring, assignment, auto-advance)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 
-from leadbase.auth.deps import Scope
+from leadbase.auth.deps import RequestScope, Scope, workspace_scope
 from leadbase.rules import service
 from leadbase.rules.schemas import RuleCheck, RuleChecked, RuleFields
 
 router = APIRouter(prefix="/rules", tags=["rules"])
+# Checking a rule writes nothing: viewers may too.
+ReadScope = Annotated[RequestScope, workspace_scope(write=False)]
 
 
 @router.get("/fields", response_model=RuleFields)
@@ -22,7 +26,7 @@ async def rule_fields(scope: Scope) -> RuleFields:
 
 
 @router.post("/check", response_model=RuleChecked)
-async def check_rule(body: RuleCheck, scope: Scope) -> RuleChecked:
+async def check_rule(body: RuleCheck, scope: ReadScope) -> RuleChecked:
     """Check a rule: 422 ``INVALID_RULE`` naming the path of every problem
     (``condition.all[1].value``), or the rule as stored, in words, and how many of the
     leads you can read match it now (counted up to 10,000). Writes nothing."""
