@@ -15,11 +15,13 @@ from leadbase.models.imports import ImportJob, ImportRowError
 from leadbase.models.leads import Lead, LeadList
 from leadbase.models.listings import LeadListing, Listing
 from leadbase.models.pipelines import Pipeline, Stage, StageChange, StageCount, StageDay
+from leadbase.models.segments import AdvanceRule, Segment, SegmentMember
 from leadbase.models.tasks import Task
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
 
 __all__ = [
     "Activity",
+    "AdvanceRule",
     "ApiKey",
     "AuditEntry",
     "BulkJob",
@@ -39,6 +41,8 @@ __all__ = [
     "Listing",
     "Pipeline",
     "RefreshToken",
+    "Segment",
+    "SegmentMember",
     "Stage",
     "StageChange",
     "StageCount",
