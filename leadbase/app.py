@@ -45,12 +45,15 @@ from leadbase.middleware import (
     RequestContextMiddleware,
     ServerErrorMiddleware,
 )
+from leadbase.pipelines.advance.endpoints import leads_router as advance_leads_router
+from leadbase.pipelines.advance.endpoints import router as advance_router
 from leadbase.pipelines.endpoints import leads_router as pipeline_leads_router
 from leadbase.pipelines.endpoints import router as pipelines_router
 from leadbase.rules.endpoints import router as rules_router
 from leadbase.scoring import handlers as scoring_handlers
 from leadbase.scoring.endpoints import leads_router as scoring_leads_router
 from leadbase.scoring.endpoints import router as scoring_router
+from leadbase.segments.endpoints import router as segments_router
 from leadbase.tasks.endpoints import listing_tasks_router
 from leadbase.tasks.endpoints import router as tasks_router
 from leadbase.tenants.endpoints import router as workspaces_router
@@ -78,9 +81,9 @@ def api_router() -> APIRouter:
                 activities_router, auth_router, users_router,
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
                 sections_router, fields_router, codelists_router, audit_router,
-                pipeline_leads_router, pipelines_router, listings_router, lead_listings_router,
-                tasks_router, listing_tasks_router, rules_router, scoring_router,
-                scoring_leads_router):
+                pipeline_leads_router, pipelines_router, advance_leads_router, advance_router,
+                listings_router, lead_listings_router, tasks_router, listing_tasks_router,
+                rules_router, segments_router, scoring_router, scoring_leads_router):
         router.include_router(sub)
     return router
 

@@ -4,7 +4,8 @@
 background exports, bulk operations and, next, segments build it from a JSON body
 (:meth:`LeadFilter.from_body`) and jobs keep that body. The names and meanings are those
 of the query parameters: comma-separated values mean "any of", ``fields.<code>=a,b``,
-``fields.<code>_gte=`` and ``fields.<code>_lte=`` filter on custom fields. The schema is
+``fields.<code>_gte=`` and ``fields.<code>_lte=`` filter on custom fields, and
+``segment_id=`` keeps the leads of a segment (leadbase.segments). The schema is
 pure (no SQL): the repository turns it into conditions, within the readable set of the
 principal (``leads.repository.readable``)."""
 
@@ -90,6 +91,9 @@ class LeadFilter(BaseModel):
     q: Annotated[str | None, Field(min_length=1, max_length=200,
                                    description="Search names, email, phone and company "
                                                "(accent- and case-insensitive)")] = None
+    segment_id: Annotated[uuid.UUID | None, Field(
+        description="The leads of this segment (its rule, or a static segment's members; "
+                    "see /segments)")] = None
     include_deleted: bool = False
     only_deleted: bool = False
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from dataclasses import replace as dc_replace
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.activities import service as activities
@@ -25,6 +26,7 @@ from leadbase.leads.filters import LeadFilter
 from leadbase.leads.repository import LeadSet, readable
 from leadbase.leads.schemas import LeadCreate, LeadRead, LeadUpdate, OnDuplicate
 from leadbase.pipelines import placement
+from leadbase.segments import resolve as segments_resolve
 from leadbase.tenants import service as tenants_service
 from leadbase.users import repository as users_repository
 
@@ -302,25 +304,36 @@ async def _resolved(session: AsyncSession, ctx: Context, f: LeadFilter,
     if f.pipeline_ids or f.stages:
         extra += tuple(await placement.stage_conditions(session, tenant_id=ctx.tenant_id,
                                                         f=f))
+    if f.segment_id is not None:
+        # The segment's rule (rules.to_sql) or its member list; LeadSet.extra sends the
+        # listing through SQLAlchemy (leads.raw_listing knows no segment).
+        extra += (await segments_resolve.filter_condition(
+            session, tenant_id=ctx.tenant_id, segment_id=f.segment_id),)
     return LeadSet(scope=readable(ctx), f=f, extra=extra), types
 
 
-async def lead_set(session: AsyncSession, *, ctx: Context, f: LeadFilter) -> LeadSet:
+async def lead_set(session: AsyncSession, *, ctx: Context, f: LeadFilter,
+                   extra: tuple[ColumnElement[bool], ...] = ()) -> LeadSet:
     """The leads ``f`` selects among those ``ctx`` may read, its custom-field filters
-    checked (422) and made conditions: what lists, exports and bulk operations query."""
+    checked (422) and made conditions: what lists, exports and bulk operations query.
+    ``extra``: further conditions (a draft rule, ``rules.to_sql``)."""
     leads, _ = await _resolved(session, ctx, f, [])
-    return leads
+    return dc_replace(leads, extra=leads.extra + extra) if extra else leads
 
 
 async def list_leads(session: AsyncSession, *, ctx: Context, f: LeadFilter,
                      sort: str | None, params: PageParams,
-                     count_cap: int) -> LeadListing:
+                     count_cap: int,
+                     extra: tuple[ColumnElement[bool], ...] = ()) -> LeadListing:
     """A page of the leads ``ctx`` may read. With ``count=auto``, ``total`` is exact up to
     ``count_cap`` rows and the planner's estimate beyond (``total_is_estimate``), and absent
-    on cursor pages; ``count=exact`` always counts, ``count=none`` never does."""
+    on cursor pages; ``count=exact`` always counts, ``count=none`` never does. ``extra``:
+    further conditions (a draft rule of a segment preview)."""
     sort_codes = [part.strip().lstrip("-+")[7:] for part in (sort or "").split(",")
                   if part.strip().lstrip("-+").startswith("fields.")]
     leads, types = await _resolved(session, ctx, f, sort_codes)
+    if extra:
+        leads = dc_replace(leads, extra=leads.extra + extra)
     sortable = dict(repository.SORTABLE)
     for code in sort_codes:
         sortable[f"fields.{code}"] = field_filters.sort_column(types[code.lower()])

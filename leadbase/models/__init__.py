@@ -22,11 +22,13 @@ from leadbase.models.scoring import (
     ScoringJob,
     ScoringModel,
 )
+from leadbase.models.segments import AdvanceRule, Segment, SegmentMember
 from leadbase.models.tasks import Task
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
 
 __all__ = [
     "Activity",
+    "AdvanceRule",
     "ApiKey",
     "AuditEntry",
     "BulkJob",
@@ -51,6 +53,8 @@ __all__ = [
     "ScoreQueue",
     "ScoringJob",
     "ScoringModel",
+    "Segment",
+    "SegmentMember",
     "Stage",
     "StageChange",
     "StageCount",

@@ -51,9 +51,12 @@ async def _target(session: AsyncSession, ctx: Context, lead: dict[str, Any],
 
 
 async def move_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
-                    body: StageMove, expected_version: int | None
+                    body: StageMove, expected_version: int | None,
+                    event_extra: dict[str, Any] | None = None
                     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The lead after the move and its stage change (None: it was in that stage)."""
+    """The lead after the move and its stage change (None: it was in that stage).
+    ``event_extra``: more keys of the ``lead.stage_changed`` payload (an auto-advance
+    names its rule there: ``pipelines.advance``)."""
     lead = await leads_service.get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
     check_version(lead, expected_version, what="lead")
     target = await _target(session, ctx, lead, body)
@@ -90,7 +93,7 @@ async def move_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
                            entity_type="lead", entity_id=lead_id,
                            payload={"lead": leads_service.event_payload(after),
                                     "change": StageChangeRead.model_validate(change)
-                                    .model_dump(mode="json")}))
+                                    .model_dump(mode="json"), **(event_extra or {})}))
     moved = await sql.record_move(
         session, scope=readable(ctx), change_id=change_id, lead_id=lead_id,
         from_pipeline_id=from_pipeline_id, from_stage_id=from_stage_id,

@@ -6,7 +6,7 @@ users, loaded once (:func:`load_catalog`) and used to check and compile rules.""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.activities.types import ALL_TYPES
 from leadbase.db.base import table_of
-from leadbase.models import FieldDefinition, LeadList, Pipeline, Stage, User
+from leadbase.models import CodeListItem, FieldDefinition, LeadList, Pipeline, Stage, User
 from leadbase.models.leads import LEAD_STATUSES, TEMPERATURES
 
 # Kinds of value a field holds, and the operators each takes.
@@ -169,16 +169,23 @@ def _plural(activity_type: str) -> str:
     return activity_type.replace("_", " ") + ("es" if activity_type.endswith("s") else "s")
 
 
-def add_custom(catalog: Catalog, row: dict[str, Any]) -> None:
+def add_custom(catalog: Catalog, row: dict[str, Any],
+               codes: frozenset[str] | None = None) -> None:
     """Add one field definition row (``code``, ``name``, ``type``, ``subtype``,
-    ``code_list_id``); a code seen with another kind becomes ambiguous."""
+    ``code_list_id``) with its code list's codes when it has one; a code seen with another
+    kind becomes ambiguous, one seen with another code list takes both lists' codes."""
     key = row["code"].lower()
     definition = FieldDef(name=f"fields.{row['code']}", kind=custom_kind(row),
-                          label=row.get("name") or row["code"], code=row["code"])
+                          label=row.get("name") or row["code"], code=row["code"],
+                          choices=codes)
     if key in catalog.fields:
         seen = catalog.fields[key]
         if seen is not None and seen.kind != definition.kind:
             catalog.fields[key] = None
+        elif seen is not None and seen.choices is not None and codes is not None:
+            catalog.fields[key] = replace(seen, choices=seen.choices | codes)
+        elif seen is not None and seen.choices is not None:
+            catalog.fields[key] = replace(seen, choices=None)
         return
     catalog.fields[key] = definition
 
@@ -186,14 +193,24 @@ def add_custom(catalog: Catalog, row: dict[str, Any]) -> None:
 async def load_catalog(session: AsyncSession, *, tenant_id: uuid.UUID) -> Catalog:
     """The workspace's catalog: custom fields, lead stages by code, and the ids of its
     lists, pipelines, stages and users (so a rule naming a missing one is refused)."""
-    fd, st, pl, ll, us = (table_of(m) for m in (FieldDefinition, Stage, Pipeline, LeadList,
-                                                  User))
+    fd, st, pl, ll, us, ci = (table_of(m) for m in (FieldDefinition, Stage, Pipeline,
+                                                      LeadList, User, CodeListItem))
     catalog = Catalog(tenant_id=tenant_id)
     rows = await session.execute(
         select(fd.c.code, fd.c.name, fd.c.type, fd.c.subtype, fd.c.code_list_id)
         .where(fd.c.tenant_id == tenant_id).order_by(fd.c.list_id, fd.c.position))
-    for row in rows.mappings():
-        add_custom(catalog, dict(row))
+    definitions = [dict(r) for r in rows.mappings()]
+    code_lists = {d["code_list_id"] for d in definitions if d["code_list_id"] is not None
+                  and custom_kind(d) in ("string", "tags")}
+    items: dict[uuid.UUID, set[str]] = {}
+    if code_lists:
+        for list_id, code in await session.execute(
+                select(ci.c.code_list_id, ci.c.code).where(
+                    ci.c.tenant_id == tenant_id, ci.c.code_list_id.in_(code_lists))):
+            items.setdefault(list_id, set()).add(code)
+    for d in definitions:
+        add_custom(catalog, d, frozenset(items.get(d["code_list_id"], ()))
+                   if d["code_list_id"] in code_lists else None)
     stages = (await session.execute(
         select(st.c.id, st.c.code, pl.c.kind, st.c.deleted_at)
         .join(pl, pl.c.id == st.c.pipeline_id).where(st.c.tenant_id == tenant_id))).all()

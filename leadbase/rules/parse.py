@@ -141,7 +141,7 @@ class _Parser:
             items = value if isinstance(value, list) else [value]
             if not items:
                 raise _Bad(path, "at least one tag or code")
-            return tuple(self.text(v, f"{path}[{i}]" if isinstance(value, list) else path)
+            return tuple(self.code(f, v, f"{path}[{i}]" if isinstance(value, list) else path)
                          for i, v in enumerate(items))
         if op in MEMBER:
             if op in ("in", "not_in"):
@@ -172,6 +172,8 @@ class _Parser:
     def scalar(self, f: FieldDef, value: Any, path: str) -> Any:
         kind = f.kind
         if kind in ("string", "enum"):
+            if f.code is not None:
+                return self.code(f, value, path)
             text = self.text(value, path)
             if f.choices is not None and text not in f.choices:
                 raise _Bad(path, f"one of {', '.join(sorted(f.choices))}")
@@ -202,6 +204,12 @@ class _Parser:
             moment = _datetime(value, path)
             return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if f.code else moment
         raise _Bad(path, f"{f.name} takes no value")  # pragma: no cover
+
+    def code(self, f: FieldDef, value: Any, path: str) -> str:
+        text = self.text(value, path)
+        if f.choices is not None and text not in f.choices:
+            raise _Bad(path, f"'{text}' is not a code of {f.label}'s list")
+        return text
 
     def text(self, value: Any, path: str) -> str:
         if not isinstance(value, str):

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     and_,
     cast,
+    exists,
     false,
     func,
     literal,
@@ -79,6 +80,8 @@ class _Compiler:
             if not parts:
                 return true() if conjunction else false()
             return and_(*parts) if conjunction else or_(*parts)
+        if node.field.kind == "count":
+            return self.count(node, negate)
         expr, nullable = self.pred(node)
         if not negate:
             return expr
@@ -88,8 +91,6 @@ class _Compiler:
 
     def pred(self, p: Pred) -> tuple[ColumnElement[bool], bool]:
         f = p.field
-        if f.kind == "count":
-            return self.count(p), False
         if f.kind == "days":
             return self.days(p), True
         if f.code is not None:
@@ -181,20 +182,40 @@ class _Compiler:
             return or_(col.is_(None), _int_range(p, at_least, below))
         return _int_range(p, at_least, below)
 
-    def count(self, p: Pred) -> ColumnElement[bool]:
-        """``count op value`` with the count of leads that have none left out of the
-        grouped subquery: leads with at least one that pass, plus, when zero passes, every
-        lead with none."""
+    def count(self, p: Pred, negate: bool) -> ColumnElement[bool]:
+        """``count op value`` (or its negation) as one semi- or anti-join. Which counts
+        pass is known from the constants: when zero fails, the leads whose rows pass
+        (``EXISTS`` when every positive count passes, else ``id IN (SELECT lead_id ...
+        GROUP BY lead_id HAVING ...)``); when zero passes, the leads without a failing
+        group (``NOT EXISTS``, a hash anti-join). Never ``OR`` and never ``NOT IN
+        (subquery)``, which PostgreSQL would run once per lead."""
         agg = p.aggregate
         assert agg is not None
+
+        def ok(c: int) -> bool:
+            return _holds(p, c) != negate
+
+        positives = [ok(c) for c in range(1, _bound(p) + 1)]
         table, where = self.aggregate_source(agg)
         n = func.count()
         having: ColumnElement[bool] = _int_range(p, lambda k: n >= k, lambda k: n < k)
-        some = select(table.c.lead_id).where(*where).group_by(table.c.lead_id)
-        passing = T.c.id.in_(some.having(having))
-        if not _holds(p, 0):
-            return passing
-        return or_(passing, T.c.id.not_in(select(table.c.lead_id).where(*where)))
+        if negate:
+            having = not_(having)
+        groups = select(table.c.lead_id).where(*where).group_by(table.c.lead_id)
+        rows = exists(select(1).select_from(table).where(*where, table.c.lead_id == T.c.id))
+        if ok(0):
+            if all(positives):
+                return true()
+            if not any(positives):
+                return ~rows
+            failing = groups.having(not_(having)).subquery()
+            return ~exists(select(1).select_from(failing)
+                           .where(failing.c.lead_id == T.c.id))
+        if not any(positives):
+            return false()
+        if all(positives):
+            return rows
+        return T.c.id.in_(groups.having(having))
 
     def aggregate_source(self, agg: Aggregate) -> tuple[Any, list[ColumnElement[bool]]]:
         source, detail, days = agg
@@ -213,6 +234,13 @@ class _Compiler:
         else:
             where.insert(0, table.c.tenant_id == T.c.tenant_id)
         return table, where
+
+
+def _bound(p: Pred) -> int:
+    """A count past every constant of ``p``: beyond it the comparison no longer changes."""
+    v = p.value
+    numbers = list(v) if isinstance(v, tuple) else [v]
+    return max(int(x) for x in numbers) + 2
 
 
 def _holds(p: Pred, n: int) -> bool:

@@ -441,6 +441,50 @@ async def _scoring(w: World) -> None:
     assert mine.status_code == 200 and mine.json()["score"] == 50
     resp = await w.call("POST", "/api/v1/scoring/preview", json=model)
     assert resp.status_code == 403
+async def _segments(w: World) -> None:
+    """Segments: an agent's members, counts and previews hold their own leads only; the
+    member list is the managers' to change."""
+    seg = "/api/v1/segments"
+    static = (await w.client.post(seg, headers=w.owner.headers, json={
+        "name": "Picked", "kind": "static",
+        "lead_ids": [w.mine["id"], w.theirs["id"]]})).json()
+    dynamic = (await w.client.post(seg, headers=w.owner.headers, json={
+        "name": "Vis", "condition": {"field": "source", "op": "eq", "value": "vis"}})).json()
+    for s in (static, dynamic):
+        body = (await w.call("GET", f"{seg}/{s['id']}/members?include_deleted=true")).json()
+        assert [r["id"] for r in body["data"]] == [w.mine["id"]]
+        count = (await w.call("GET", f"{seg}/{s['id']}/count?exact=true")).json()
+        assert count["count"] == 1
+        listed = (await w.call("GET", f"{LEADS}?segment_id={s['id']}")).json()
+        assert [r["id"] for r in listed["data"]] == [w.mine["id"]]
+    preview = (await w.call("POST", f"{seg}/preview", json={
+        "condition": {"field": "source", "op": "eq", "value": "vis"}})).json()
+    assert preview["count"] == 1 and [r["id"] for r in preview["data"]] == [w.mine["id"]]
+    for lead_id in w.hidden:
+        resp = await w.call("DELETE", f"{seg}/{static['id']}/members/{lead_id}")
+        assert resp.status_code == 403, resp.text
+    members = (await w.client.get(f"{seg}/{static['id']}/members",
+                                  headers=w.owner.headers)).json()
+    assert {r["id"] for r in members["data"]} == {w.mine["id"], w.theirs["id"]}
+
+
+async def _auto_advance(w: World) -> None:
+    """Auto-advance: another agent's lead is not found, dry run or not."""
+    pipeline = (await w.client.get("/api/v1/pipelines?kind=lead",
+                                   headers=w.owner.headers)).json()["data"][0]
+    new = next(s["id"] for s in pipeline["stages"] if s["code"] == "new")
+    resp = await w.client.post(
+        f"/api/v1/pipelines/{pipeline['id']}/stages/{new}/advance-rules",
+        headers=w.owner.headers, json={"name": "Go", "target_stage": "contacted",
+                                       "condition": {"field": "score", "op": "gte",
+                                                     "value": 0}})
+    assert resp.status_code == 201, resp.text
+    for lead_id in w.hidden:
+        for query in ("", "?dry_run=true"):
+            resp = await w.call("POST", f"{LEADS}/{lead_id}/auto-advance{query}")
+            assert resp.status_code == 404 and resp.json()["code"] == "LEAD_NOT_FOUND"
+    mine = (await w.call("POST", f"{LEADS}/{w.mine['id']}/auto-advance")).json()
+    assert mine["moved"] and mine["lead"]["stage"] == "contacted"
 
 
 AUTOS = "/compat/autos/v1/leads"
@@ -452,6 +496,8 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", f"{LEADS}/{{lead_id}}/stage-history"): _stage,
     ("GET", "/api/v1/pipelines/{pipeline_id}/board"): _board,
     ("GET", "/api/v1/pipelines/{pipeline_id}/metrics"): _board,
+    ("POST", f"{LEADS}/{{lead_id}}/auto-advance"): _auto_advance,
+    ("DELETE", "/api/v1/segments/{segment_id}/members/{lead_id}"): _segments,
     ("GET", LEADS): _list,
     ("POST", LEADS): _create,
     ("GET", f"{LEADS}/{{lead_id}}"): _get,

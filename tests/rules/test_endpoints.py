@@ -114,3 +114,37 @@ async def test_load_facts_counts_like_sql(client: httpx.AsyncClient, db: Databas
     counts = facts[uuid.UUID(lead["id"])].counts
     assert counts[("activities", "call", 7)] == 2
     assert counts[("tasks", "overdue", None)] == 1
+
+
+async def test_code_list_values_are_checked_and_matched(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    resp = await client.post("/api/v1/code-lists", headers=owner.headers, json={
+        "name": "Intereses", "items": [{"code": "auto", "label": "Auto"},
+                                       {"code": "moto", "label": "Moto"}]})
+    assert resp.status_code == 201, resp.text
+    code_list = resp.json()["id"]
+    for name, subtype in (("Intereses", "SELECTOR_MULTIPLE"), ("Principal", "SELECTOR_SINGLE")):
+        resp = await client.post("/api/v1/fields", headers=owner.headers, json={
+            "name": name, "type": "SELECTOR", "subtype": subtype, "code_list_id": code_list})
+        assert resp.status_code == 201, resp.text
+    await make_lead(client, owner, fields={"Intereses": ["auto", "moto"], "Principal": "moto"})
+    await make_lead(client, owner, fields={"Intereses": ["auto"]})
+    for condition, count in (
+            ({"field": "fields.Intereses", "op": "contains", "value": ["moto"]}, 1),
+            ({"field": "fields.Intereses", "op": "in", "value": ["auto", "moto"]}, 2),
+            ({"field": "fields.Principal", "op": "eq", "value": "moto"}, 1),
+            ({"field": "fields.Principal", "op": "missing"}, 1)):
+        resp = await client.post(f"{RULES}/check", headers=owner.headers,
+                                 json={"condition": condition})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["count"] == count, condition
+    for condition, path in (
+            ({"field": "fields.Intereses", "op": "contains", "value": ["casa"]},
+             "condition.value[0]"),
+            ({"field": "fields.Principal", "op": "in", "value": ["moto", "casa"]},
+             "condition.value[1]")):
+        resp = await client.post(f"{RULES}/check", headers=owner.headers,
+                                 json={"condition": condition})
+        assert resp.status_code == 422
+        assert resp.json()["errors"][0]["field"] == path
+        assert "'casa' is not a code" in resp.json()["errors"][0]["message"]

@@ -1,0 +1,1 @@
+"""Segments: named saved rules over leads, or fixed member lists (``/api/v1/segments``)."""
