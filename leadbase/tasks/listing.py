@@ -1,12 +1,12 @@
 """The SQL of task lists: conditions, a page, the bounded ``q=`` search, counts.
 
-``q=`` matches the task's title and tag (``tasks.search_text``) or its lead's name,
-email, phone and company (``leads.search_text``), both under trigram GIN indexes. A page
-of a search is found so:
+``q=`` matches the task's title and tag or its lead's name, email, phone and company:
+all in ``tasks.search_text`` (the lead's part kept by triggers, migration 0020) under one
+trigram GIN index. A page of a search is found so:
 
 1. **Rare terms are gathered.** When the planner expects at most :data:`GATHER_LIMIT`
-   matches, they are gathered as the UNION of the two trigram index scans (a
-   materialised CTE), then filtered and ordered.
+   matches, they are gathered by the trigram index scan (a materialised CTE), then
+   filtered and ordered.
 2. **Common terms walk a window.** Otherwise the sort order (the filters' index, e.g. a
    listing's tasks by position) is walked over at most :data:`SEARCH_WINDOW` tasks,
    testing the term on each: a common term fills the page within a few hundred; and when
@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db.explain import Explain
@@ -44,23 +44,16 @@ def _like(column: ColumnElement[Any], part: str) -> ColumnElement[bool]:
 
 def matches_cte(tenant_id: Any, q: str) -> Any:
     """The ids of the live tasks whose title or tag, or whose lead's name, email, phone or
-    company, hold ``q``: the UNION of the tasks' and the leads' trigram index scans."""
-    pattern = search_pattern(q)
+    company, hold ``q``: one trigram index scan of ``tasks.search_text`` (which holds the
+    lead's text too, migration 0020), materialised."""
     own = select(T.c.id).where(T.c.tenant_id == tenant_id, T.c.deleted_at.is_(None),
-                               T.c.search_text.like(pattern))
-    by_lead = (select(T.c.id)
-               .select_from(LEADS.join(T, (T.c.tenant_id == LEADS.c.tenant_id)
-                                       & (T.c.lead_id == LEADS.c.id)))
-               .where(LEADS.c.tenant_id == tenant_id, LEADS.c.deleted_at.is_(None),
-                      LEADS.c.search_text.like(pattern), T.c.tenant_id == tenant_id,
-                      T.c.deleted_at.is_(None)))
-    return union(own, by_lead).cte("matches").prefix_with("MATERIALIZED")
+                               _term(q))
+    return own.cte("matches").prefix_with("MATERIALIZED")
 
 
 def _term(q: str) -> ColumnElement[bool]:
     """The term tested row by row (the window and the dense count)."""
-    pattern = search_pattern(q)
-    return or_(T.c.search_text.like(pattern), LEADS.c.search_text.like(pattern))
+    return T.c.search_text.like(search_pattern(q))
 
 
 def conditions(scope: Readable, f: TaskFilter, *, search: str = "gather"
@@ -133,12 +126,11 @@ def window_query(scope: Readable, f: TaskFilter, sort: list[SortColumn],
     assert f.q is not None
     pattern = search_pattern(f.q)
     window = _window_inner(scope, f, sort, after,
-                           extra=(T.c.search_text.label("_task_text"),
-                                  LEADS.c.search_text.label("_lead_text"))).subquery("win")
+                           extra=(T.c.search_text.label("_text"),)).subquery("win")
     names = [c.name for c in (*TASK_COLUMNS, *LEAD_COLUMNS)]
     outer_sort = [replace(c, column=window.c[c.name]) for c in sort]
     return (select(*[window.c[n] for n in names])
-            .where(or_(window.c._task_text.like(pattern), window.c._lead_text.like(pattern)))
+            .where(window.c._text.like(pattern))
             .order_by(*order_by(outer_sort)).limit(limit))
 
 
@@ -163,7 +155,7 @@ def _live_lead(scope: Readable) -> ColumnElement[bool]:
 
 def _count_base(scope: Readable, f: TaskFilter, search: str,
                 extra: tuple[ColumnElement[Any], ...] = ()) -> Select[Any]:
-    if not extra and not f.lead_name and search != "row":
+    if not extra and not f.lead_name:
         inner = select(T.c.id).where(T.c.tenant_id == scope.tenant_id, _live_lead(scope),
                                      *conditions(scope, f, search=search))
         return inner if f.include_deleted else inner.where(T.c.deleted_at.is_(None))
