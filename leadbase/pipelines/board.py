@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.auth.context import Context
+from leadbase.db import raw
 from leadbase.kit.errors import Forbidden, ValidationFailed
 from leadbase.kit.pagination import decode_cursor, encode_cursor
 from leadbase.leads.repository import readable
@@ -55,16 +56,30 @@ def _cursor(stage_id: uuid.UUID, rows: list[dict[str, Any]], per_page: int) -> s
     return encode_cursor(_sort_key(stage_id), [last["created_at"], last["id"]])
 
 
+async def _read(session: AsyncSession, ctx: Context, pipeline_id: uuid.UUID,
+                statements: list[raw.Statement | None]
+                ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """The pipeline's stages and the rows of each of ``statements`` (None: no rows), in one
+    round trip; 404 for a pipeline that is not there."""
+    given = [s for s in statements if s is not None]
+    found, stages, *results = await raw.fetch_each(session, [
+        sql.exists_statement(ctx.tenant_id, pipeline_id),
+        sql.stages_statement(ctx.tenant_id, pipeline_id), *given])
+    if not found:
+        raise service.pipeline_not_found()
+    rows = iter(results)
+    return stages, [next(rows) if s is not None else [] for s in statements]
+
+
 async def board(session: AsyncSession, *, ctx: Context, pipeline_id: uuid.UUID,
                 per_page: int) -> dict[str, Any]:
     """Per stage: its count and its newest ``per_page`` leads (the caller's readable set),
-    with a cursor for the next page (:func:`stage_leads`)."""
-    pipeline = await service.get_pipeline(session, ctx=ctx, pipeline_id=pipeline_id)
-    stages = pipeline["stages"]
-    ids = [s["id"] for s in stages]
+    with a cursor for the next page (:func:`stage_leads`). One round trip."""
     scope = readable(ctx)
-    counts = await sql.counts(session, scope=scope, stage_ids=ids)
-    rows = await sql.first_pages(session, scope=scope, stage_ids=ids, limit=per_page + 1)
+    stages, (count_rows, rows) = await _read(session, ctx, pipeline_id, [
+        sql.counts_statement(scope, pipeline_id),
+        sql.first_pages_statement(scope, pipeline_id, per_page + 1)])
+    counts = sql.counts_of(count_rows)
     by_stage: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for row in rows:
         by_stage.setdefault(row["stage_id"], []).append(row)
@@ -131,21 +146,20 @@ async def metrics(session: AsyncSession, *, ctx: Context, pipeline_id: uuid.UUID
         raise Forbidden("Pipeline metrics cover the whole workspace: they need the role "
                         "'viewer', 'manager' or higher.", code="ROLE_REQUIRED")
     start, end = period_of(start, end)
-    pipeline = await service.get_pipeline(session, ctx=ctx, pipeline_id=pipeline_id)
-    stages = pipeline["stages"]
-    ids = [s["id"] for s in stages]
-    counts = await sql.counts(session, scope=readable(ctx), stage_ids=ids)
-    sums = await sql.period(session, tenant_id=ctx.tenant_id, stage_ids=ids, start=start,
-                            end=end)
-    small = [i for i in ids if 0 < int(sums.get(i, {}).get("exited") or 0)
-             <= EXACT_MEDIAN_LIMIT]
-    big = [i for i in ids if int(sums.get(i, {}).get("exited") or 0) > EXACT_MEDIAN_LIMIT]
+    stages, (count_rows, sum_rows, hist_rows) = await _read(session, ctx, pipeline_id, [
+        sql.counts_statement(readable(ctx), pipeline_id),
+        sql.period_statement(ctx.tenant_id, pipeline_id, start, end),
+        sql.histograms_statement(ctx.tenant_id, pipeline_id, start, end,
+                                 EXACT_MEDIAN_LIMIT)])
+    counts = sql.counts_of(count_rows)
+    sums = {r["stage_id"]: r for r in sum_rows}
+    hists = sql.histograms_of(hist_rows)
+    small = [s["id"] for s in stages
+             if 0 < int(sums.get(s["id"], {}).get("exited") or 0) <= EXACT_MEDIAN_LIMIT]
     exact = await sql.exact_medians(
         session, tenant_id=ctx.tenant_id, stage_ids=small,
         start=datetime.combine(start, time(), UTC),
         end=datetime.combine(end + timedelta(days=1), time(), UTC)) if small else {}
-    hists = await sql.histograms(session, tenant_id=ctx.tenant_id, stage_ids=big,
-                                 start=start, end=end) if big else {}
     out = []
     for stage in stages:
         s = sums.get(stage["id"], {})

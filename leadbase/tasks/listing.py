@@ -153,12 +153,11 @@ def _live_lead(scope: Readable) -> ColumnElement[bool]:
             .offset(0).exists())
 
 
-def _count_base(scope: Readable, f: TaskFilter, search: str,
-                extra: tuple[ColumnElement[Any], ...] = ()) -> Select[Any]:
-    if not extra and not f.lead_name:
-        inner = select(T.c.id).where(T.c.tenant_id == scope.tenant_id, _live_lead(scope),
-                                     *conditions(scope, f, search=search))
-        return inner if f.include_deleted else inner.where(T.c.deleted_at.is_(None))
+def _joined(scope: Readable, f: TaskFilter, search: str,
+            extra: tuple[ColumnElement[Any], ...] = ()) -> Select[Any]:
+    """The filter's tasks joined to their leads (the planner's estimates of a count come
+    from this form: a join estimates the lead's conditions, where the count's probe would
+    be guessed at half)."""
     inner = (select(T.c.id, *extra)
              .join(LEADS, (LEADS.c.tenant_id == T.c.tenant_id) & (LEADS.c.id == T.c.lead_id))
              .where(T.c.tenant_id == scope.tenant_id, *scope.where(),
@@ -166,6 +165,15 @@ def _count_base(scope: Readable, f: TaskFilter, search: str,
     if not f.include_deleted:
         inner = inner.where(T.c.deleted_at.is_(None))
     return inner
+
+
+def _count_base(scope: Readable, f: TaskFilter, search: str,
+                extra: tuple[ColumnElement[Any], ...] = ()) -> Select[Any]:
+    if not extra and not f.lead_name:
+        inner = select(T.c.id).where(T.c.tenant_id == scope.tenant_id, _live_lead(scope),
+                                     *conditions(scope, f, search=search))
+        return inner if f.include_deleted else inner.where(T.c.deleted_at.is_(None))
+    return _joined(scope, f, search, extra)
 
 
 def count_query(scope: Readable, f: TaskFilter, cap: int, search: str) -> Select[Any]:
@@ -215,18 +223,24 @@ async def page(session: AsyncSession, *, scope: Readable, f: TaskFilter,
 
 async def count(session: AsyncSession, *, scope: Readable, f: TaskFilter, cap: int,
                 search: str = "gather") -> tuple[int, bool]:
-    """Exact up to ``cap`` (``cap + 1`` beyond), and whether it is an estimate. A dense
-    ``q=`` term (``row``) is first estimated by the planner: beyond ``cap`` that estimate
-    is the answer (counting tens of thousands of matches costs more than the page).
-    Otherwise a filter of fewer tasks than the window (``small``) is counted by testing
-    each of its tasks, and the rest over the gathered matches."""
-    if search == "row":
-        guess = await _plan_rows(session, _count_base(scope, f, "row"))
+    """Exact up to ``cap``, and whether it is an estimate: the planner's estimate is the
+    answer when it is beyond ``cap`` (counting thousands of tasks, each with its lead's
+    probe, costs more than the page; as the leads' ``count=auto``), and beyond ``cap`` an
+    exact count stops at ``cap + 1`` (answered as ``max(estimate, cap + 1)``, an
+    estimate). A dense ``q=`` term (``row``) walked the window: when the window held
+    every task of the filter (``small``) its count tests each of them; other searches
+    count over the gathered matches."""
+    guess: int | None = None
+    if search == "row" or not f.q:
+        guess = await _plan_rows(session, _joined(scope, f, "row" if f.q else "none"))
         if guess > cap:
             return guess, True
+    if search == "row":
         held = int((await session.execute(window_size_query(scope, f, [], None))
                     ).scalar_one())
         search = "small" if held < SEARCH_WINDOW else "gather"
     mode = "row" if search == "small" else "gather"
     found = int((await session.execute(count_query(scope, f, cap, mode))).scalar_one())
+    if found > cap:
+        return max(guess or 0, cap + 1), True
     return found, False

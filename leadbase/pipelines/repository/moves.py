@@ -133,20 +133,22 @@ async def record_move(session: AsyncSession, *, scope: leads_repository.Readable
     for stage_id, entered, exited, secs, h in days:
         day_params += [tenant_id, stage_id, now, entered, exited, secs, h]
     where, where_params = scope.sql()
-    statements: list[raw.Statement] = [*also, (
-        _FIRST_ENTRY, {"id": new_id(), "t": tenant_id, "l": lead_id, "p": from_pipeline_id,
-                       "s": from_stage_id, "at": entered_at})]
+    first = (_FIRST_ENTRY, {"id": new_id(), "t": tenant_id, "l": lead_id, "p": from_pipeline_id,
+                            "s": from_stage_id, "at": entered_at})
+    change = (_CHANGE, {"id": change_id, "t": tenant_id, "l": lead_id, "p": to_pipeline_id,
+                        "from": from_stage_id, "to": to_stage_id, "now": now,
+                        "actor": actor_user_id, "reason": reason, "secs": seconds})
+    # Three statements: the inserts that see nothing of each other (the first entry's
+    # check predates the change); the conversions, which must see the first entry; the
+    # lead's UPDATE (returned) with the day statistics.
+    statements: list[raw.Statement] = [raw.combine([*also, first], change)]
     if to_pipeline_id == from_pipeline_id:
         statements.append((_ADVANCED, {"t": tenant_id, "l": lead_id, "p": to_pipeline_id,
                                        "pos": to_position, "now": now}))
-    statements += [
-        (_CHANGE, {"id": change_id, "t": tenant_id, "l": lead_id, "p": to_pipeline_id,
-                   "from": from_stage_id, "to": to_stage_id, "now": now,
-                   "actor": actor_user_id, "reason": reason, "secs": seconds}),
+    statements.append(raw.combine(
+        [(_DAYS.format(rows=", ".join([_DAY_ROW] * len(days))), tuple(day_params))],
         (_lead_update(where), (to_stage_id, to_pipeline_id, now, now, now, lead_id,
-                               *where_params)),
-        (_DAYS.format(rows=", ".join([_DAY_ROW] * len(days))), tuple(day_params)),
-    ]
+                               *where_params))))
     conn = await raw.connection(session)
     cursors = []
     async with conn.pipeline():
@@ -154,7 +156,7 @@ async def record_move(session: AsyncSession, *, scope: leads_repository.Readable
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(statement.encode(), params)
             cursors.append(cur)
-    lead = await cursors[-2].fetchone()
+    lead = await cursors[-1].fetchone()
     assert lead is not None
     return lead
 
