@@ -5,22 +5,27 @@ What is kept so that neither needs a scan at a million leads and millions of mov
 - **Counters** ``pipeline_stage_counts``: live leads per (stage, owner), kept exact by
   statement-level triggers on ``leads`` (insert, update, delete; migration 0016) — every
   writer (the API, imports, bulk operations, purges, a workspace's removal) goes through
-  them, each statement with one set-based upsert. Each key has up to 16 shard rows (the
-  writing backend's ``pg_backend_pid() % 16``) so that concurrent moves rarely wait on one
-  row; a read sums the shards. A board's counts are one index range read; an agent's,
+  them, each statement with one set-based upsert. Each key has up to 16 shard rows; a
+  transaction writes only those of the shard it holds (``lb_stage_shard()``, an advisory
+  lock to its end, migration 0020), so up to 16 concurrent writers never wait on one
+  another's rows; a read sums the shards. A board's counts are one index range read; an agent's,
   the rows of their ``owner_key``.
 - **Day statistics** ``pipeline_stage_days``: per (stage, UTC day) the entries (creations,
   by the insert trigger, and moves), the exits with their summed seconds in stage and a
   histogram of them (4 buckets per doubling), and the conversions of that day's entries
   (an entry converts when the lead later reaches a stage of a higher position in the
   same pipeline; positions as they are at the move). Written by the move in its
-  transaction (4 shard rows per key). Metrics sum the days of the period.
+  transaction (the transaction's shard, as the counters). Metrics sum the days of the
+  period.
 - The median is exact (``percentile_cont`` over the period's stage changes, an
   index-only scan of ``ix_stage_changes_tenant_from``) when a stage has at most
   :data:`EXACT_MEDIAN_LIMIT` exits in the period, and estimated from the histogram
   beyond (``median_is_estimate``; within one bucket, ~19%).
 
-Periods are whole UTC days, ``from`` and ``to`` inclusive.
+Periods are whole UTC days, ``from`` and ``to`` inclusive. A board's reads (stages,
+counts, every stage's first page: one LATERAL per stage on
+``ix_leads_tenant_stage_created``) and a metrics' reads (stages, counts, period sums,
+histograms) each go in one round trip.
 """
 
 from __future__ import annotations

@@ -28,11 +28,13 @@ import orjson
 from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.db import raw
 from leadbase.db.explain import Explain
 from leadbase.kit.pagination import SortColumn, keyset_after
 from leadbase.kit.sorting import order_by
 from leadbase.leads.repository import Readable, search_pattern
 from leadbase.leads.repository import T as LEADS
+from leadbase.tasks import raw_listing
 from leadbase.tasks.repository import LEAD_COLUMNS, TASK_COLUMNS, T, TaskFilter, base_query, nest
 
 SEARCH_WINDOW = 10_000
@@ -236,9 +238,33 @@ async def term_estimate(session: AsyncSession, scope: Readable, f: TaskFilter) -
     """The planner's estimate of the live tasks holding ``f.q`` (kept in the session's
     info for the count of the same request when the term is the whole filter)."""
     assert f.q is not None
-    guess = await _plan_rows(session, term_select(scope.tenant_id, f.q))
+    if RAW:
+        guess = await _raw_plan_rows(session, raw_listing.term_estimate(scope, f.q))
+    else:
+        guess = await _plan_rows(session, term_select(scope.tenant_id, f.q))
     session.info[_ESTIMATE] = (scope.tenant_id, f.q, guess)
     return guess
+
+
+RAW = True
+"""Run the statements :mod:`.raw_listing` writes where it writes them (tests compare)."""
+
+
+async def _raw_plan_rows(session: AsyncSession, statement: raw.Statement) -> int:
+    row = await raw.fetch_row(session, *statement)
+    assert row is not None
+    plan = orjson.loads(row[0]) if isinstance(row[0], str | bytes) else row[0]
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+async def _raw_rows(session: AsyncSession, statement: raw.Statement) -> list[dict[str, Any]]:
+    return [nest(r) for r in await raw.fetch_all(session, *statement)]
+
+
+async def _raw_int(session: AsyncSession, statement: raw.Statement) -> int:
+    row = await raw.fetch_row(session, *statement)
+    assert row is not None
+    return int(row[0])
 
 
 _ESTIMATE = "leadbase.tasks.term_estimate"
@@ -252,18 +278,30 @@ async def page(session: AsyncSession, *, scope: Readable, f: TaskFilter,
     the filter) or ``gather``. A search within a listing or lead, or of a term the planner
     expects in more than :data:`GATHER_LIMIT` tasks, walks the window first; a rare one
     is gathered from the trigram index at once."""
+    fast = RAW and lead_free(f, sort) and raw_listing.supported(f, sort, after)
     if f.q and lead_free(f, sort):
         if not offset and (f.listing_ids or f.lead_ids or await term_estimate(
                 session, scope, f) > GATHER_LIMIT):
-            rows = [nest(r) for r in (await session.execute(
-                window_query(scope, f, sort, after, limit))).mappings()]
+            if fast:
+                rows = await _raw_rows(session, raw_listing.page(
+                    scope, f, sort, after, term=True, limit=limit, window=SEARCH_WINDOW))
+            else:
+                rows = [nest(r) for r in (await session.execute(
+                    window_query(scope, f, sort, after, limit))).mappings()]
             if len(rows) >= limit:
                 return rows, "row"
-            held = int((await session.execute(window_size_query(scope, f, sort, after))
-                        ).scalar_one())
+            held = await _raw_int(session, raw_listing.window_size(
+                scope, f, sort, after, SEARCH_WINDOW)) if fast else int((await session.execute(
+                    window_size_query(scope, f, sort, after))).scalar_one())
             if held < SEARCH_WINDOW:
                 return rows, "small"  # the window held every task of the filter
+        if fast:
+            return await _raw_rows(session, raw_listing.page(
+                scope, f, sort, after, term=True, limit=limit, offset=offset)), "gather"
         q = gather_query(scope, f, sort, after, offset, limit)
+    elif fast:
+        return await _raw_rows(session, raw_listing.page(
+            scope, f, sort, after, term=False, limit=limit, offset=offset)), "gather"
     else:
         q = page_query(scope, f, sort, after, offset, limit)
     return [nest(r) for r in (await session.execute(q)).mappings()], "gather"
@@ -279,6 +317,7 @@ async def count(session: AsyncSession, *, scope: Readable, f: TaskFilter, cap: i
     every task of the filter (``small``) its count tests each of them; other searches
     count over the gathered matches."""
     guess: int | None = None
+    fast = RAW and raw_listing.supported(f, [], None)
     known = session.info.get(_ESTIMATE)
     if search == "row" and _only_the_term(scope, f) and known is not None \
             and known[:2] == (scope.tenant_id, f.q):
@@ -286,15 +325,21 @@ async def count(session: AsyncSession, *, scope: Readable, f: TaskFilter, cap: i
         if guess > cap:
             return guess, True
     elif search == "row" or not f.q:
-        guess = await _plan_rows(session, _joined(scope, f, "row" if f.q else "none"))
+        guess = await _raw_plan_rows(session, raw_listing.joined_estimate(
+            scope, f, term=bool(f.q))) if fast else await _plan_rows(
+            session, _joined(scope, f, "row" if f.q else "none"))
         if guess > cap:
             return guess, True
     if search == "row":
-        held = int((await session.execute(window_size_query(scope, f, [], None))
-                    ).scalar_one())
+        held = await _raw_int(session, raw_listing.window_size(
+            scope, f, [], None, SEARCH_WINDOW)) if fast else int((await session.execute(
+                window_size_query(scope, f, [], None))).scalar_one())
         search = "small" if held < SEARCH_WINDOW else "gather"
     mode = "row" if search == "small" else "gather"
-    found = int((await session.execute(count_query(scope, f, cap, mode))).scalar_one())
+    if fast:
+        found = await _raw_int(session, raw_listing.count(scope, f, term=bool(f.q), cap=cap))
+    else:
+        found = int((await session.execute(count_query(scope, f, cap, mode))).scalar_one())
     if found > cap:
         return max(guess or 0, cap + 1), True
     return found, False
