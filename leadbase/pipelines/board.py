@@ -155,7 +155,7 @@ async def metrics(session: AsyncSession, *, ctx: Context, pipeline_id: uuid.UUID
         sql.counts_statement(readable(ctx), pipeline_id),
         sql.period_statement(ctx.tenant_id, pipeline_id, start, end),
         sql.histograms_statement(ctx.tenant_id, pipeline_id, start, end,
-                                 EXACT_MEDIAN_LIMIT)])
+                                 EXACT_MEDIAN_LIMIT, datetime.now(UTC).date())])
     counts = sql.counts_of(count_rows)
     sums = {r["stage_id"]: r for r in sum_rows}
     hists = sql.histograms_of(hist_rows)

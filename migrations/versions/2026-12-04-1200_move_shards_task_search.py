@@ -11,6 +11,10 @@
   wait on a counter or a day row. Beyond 16 it writes its backend's shard and may wait on
   a row, as before. Only the sum over the shards means something (as before); reads are
   unchanged. The delete trigger still takes from a shard row that exists.
+- **Month summaries** ``pipeline_stage_months``: a closed month's exits and time-in-stage
+  histogram per stage, folded from its days by a daily job; metrics over a long period
+  read them for its whole closed months (and the days for the rest). A month not folded
+  yet is read from its days: the summaries only save work, the figures are the same.
 - **Tasks' ``search_text``** holds the task's title and tag and its lead's
   ``search_text`` (names, email, phone, company), so a ``q=`` search is one trigram index
   scan of ``tasks`` instead of the union of the tasks' and the leads' scans joined back.
@@ -33,6 +37,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
+
+from leadbase.db import rls
 
 revision: str = '0020'
 down_revision: str | None = '0016'
@@ -156,7 +163,22 @@ def _as_owner(sql: str, tables: tuple[str, ...]) -> None:
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
 
 
+def _months() -> None:
+    op.create_table('pipeline_stage_months',
+    sa.Column('tenant_id', sa.UUID(), nullable=False),
+    sa.Column('stage_id', sa.UUID(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('exited', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('hist', postgresql.ARRAY(sa.Integer()), server_default='{}', nullable=False),
+    sa.ForeignKeyConstraint(['stage_id'], ['pipeline_stages.id'], name=op.f('fk_pipeline_stage_months_stage_id_pipeline_stages'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_pipeline_stage_months_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('tenant_id', 'stage_id', 'month', name=op.f('pk_pipeline_stage_months'))
+    )
+    rls.protect('pipeline_stage_months', numbered=False)
+
+
 def upgrade() -> None:
+    _months()
     op.execute(_SHARD_FN)
     for sql in _NEW_COUNTS:
         op.execute(sql)
@@ -189,3 +211,4 @@ def downgrade() -> None:
     for sql in _OLD_COUNTS:
         op.execute(sql)
     op.execute("DROP FUNCTION lb_stage_shard()")
+    op.drop_table('pipeline_stage_months')

@@ -8,7 +8,7 @@ trip (``raw.fetch_each``); they name the pipeline, whose stages each finds itsel
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,17 +91,77 @@ def period_statement(tenant_id: uuid.UUID, pipeline_id: uuid.UUID, start: date,
             (tenant_id, tenant_id, pipeline_id, start, end))
 
 
+def fold_boundary(today: date) -> date:
+    """Months before this one are closed and folded (at least a day past their end, so
+    that no move still writing to their last day is missed)."""
+    return (today - timedelta(days=1)).replace(day=1)
+
+
+def whole_months(start: date, end: date, today: date) -> list[date]:
+    """The first days of the closed months lying whole within [start, end]."""
+    boundary = fold_boundary(today)
+    month = start if start.day == 1 else _next_month(start.replace(day=1))
+    out = []
+    while _next_month(month) - timedelta(days=1) <= end and month < boundary:
+        out.append(month)
+        month = _next_month(month)
+    return out
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
 def histograms_statement(tenant_id: uuid.UUID, pipeline_id: uuid.UUID, start: date,
-                         end: date, beyond: int) -> raw.Statement:
+                         end: date, beyond: int, today: date) -> raw.Statement:
     """Time-in-stage histograms (bucket ``i`` -> exits ``n``) of the exits in [start, end]
-    of the stages with more than ``beyond`` of them (the others get an exact median)."""
-    return ("SELECT d.stage_id, h.i, sum(h.v)::bigint AS n FROM pipeline_stage_days d "
-            "CROSS JOIN LATERAL unnest(d.hist) WITH ORDINALITY AS h(v, i) "
-            "WHERE d.tenant_id = %s AND d.stage_id IN (SELECT stage_id FROM "
-            f"pipeline_stage_days WHERE tenant_id = %s AND stage_id IN ({_STAGE_IDS}) "
-            "AND day BETWEEN %s AND %s GROUP BY 1 HAVING sum(exited) > %s) "
-            "AND d.day BETWEEN %s AND %s AND d.exited > 0 AND h.v > 0 GROUP BY 1, 2",
-            (tenant_id, tenant_id, tenant_id, pipeline_id, start, end, beyond, start, end))
+    of the stages with more than ``beyond`` of them (the others get an exact median): the
+    month summaries of the period's whole closed months where they are folded, the day
+    rows for the rest."""
+    stages = _STAGE_IDS
+    return ("WITH m AS (SELECT stage_id, month, hist FROM pipeline_stage_months "
+            f"WHERE tenant_id = %s AND stage_id IN ({stages}) AND month = ANY(%s::date[])), "
+            "src AS (SELECT stage_id, hist FROM m UNION ALL "
+            "SELECT d.stage_id, d.hist FROM pipeline_stage_days d WHERE d.tenant_id = %s "
+            f"AND d.stage_id IN ({stages}) AND d.day BETWEEN %s AND %s AND d.exited > 0 "
+            "AND NOT EXISTS (SELECT 1 FROM m WHERE m.stage_id = d.stage_id "
+            "AND m.month = date_trunc('month', d.day::timestamp)::date)) "
+            "SELECT s.stage_id, h.i, sum(h.v)::bigint AS n FROM src s "
+            "CROSS JOIN LATERAL unnest(s.hist) WITH ORDINALITY AS h(v, i) "
+            "WHERE h.v > 0 AND s.stage_id IN (SELECT stage_id FROM pipeline_stage_days "
+            f"WHERE tenant_id = %s AND stage_id IN ({stages}) AND day BETWEEN %s AND %s "
+            "GROUP BY 1 HAVING sum(exited) > %s) GROUP BY 1, 2",
+            (tenant_id, tenant_id, pipeline_id, whole_months(start, end, today),
+             tenant_id, tenant_id, pipeline_id, start, end,
+             tenant_id, tenant_id, pipeline_id, start, end, beyond))
+
+
+# A closed month's summary from its day rows (every shard), for the months of a workspace
+# that have exits and no summary yet; one statement (ON CONFLICT: a concurrent fold).
+_FOLD = (
+    "WITH todo AS (SELECT DISTINCT d.stage_id, date_trunc('month', d.day::timestamp)::date "
+    "AS month FROM pipeline_stage_days d WHERE d.tenant_id = %(t)s AND d.day < %(before)s "
+    "AND d.exited > 0 AND NOT EXISTS (SELECT 1 FROM pipeline_stage_months m "
+    "WHERE m.tenant_id = %(t)s AND m.stage_id = d.stage_id "
+    "AND m.month = date_trunc('month', d.day::timestamp)::date)), "
+    "x AS (SELECT t.stage_id, t.month, h.i, sum(h.v)::int AS n FROM todo t "
+    "JOIN pipeline_stage_days d ON d.tenant_id = %(t)s AND d.stage_id = t.stage_id "
+    "AND d.day >= t.month AND d.day < (t.month + interval '1 month')::date "
+    "CROSS JOIN LATERAL unnest(d.hist) WITH ORDINALITY AS h(v, i) GROUP BY 1, 2, 3), "
+    "a AS (SELECT stage_id, month, max(i) AS top, sum(n) AS exited FROM x GROUP BY 1, 2) "
+    "INSERT INTO pipeline_stage_months (tenant_id, stage_id, month, exited, hist) "
+    "SELECT %(t)s, a.stage_id, a.month, a.exited, (SELECT array_agg(coalesce(x.n, 0) "
+    "ORDER BY g.i) FROM generate_series(1, a.top) AS g(i) LEFT JOIN x "
+    "ON x.stage_id = a.stage_id AND x.month = a.month AND x.i = g.i) FROM a "
+    "ON CONFLICT (tenant_id, stage_id, month) DO NOTHING")
+
+
+async def fold_months(session: AsyncSession, *, tenant_id: uuid.UUID, today: date) -> int:
+    """Fold the workspace's closed months that have exits and no summary; how many."""
+    conn = await raw.connection(session)
+    async with conn.cursor() as cur:
+        await cur.execute(_FOLD.encode(), {"t": tenant_id, "before": fold_boundary(today)})
+        return cur.rowcount
 
 
 def histograms_of(rows: list[dict[str, Any]]) -> dict[uuid.UUID, dict[int, int]]:
