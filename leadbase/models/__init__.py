@@ -14,7 +14,14 @@ from leadbase.models.fields import (
 from leadbase.models.imports import ImportJob, ImportRowError
 from leadbase.models.leads import Lead, LeadList
 from leadbase.models.listings import LeadListing, Listing
-from leadbase.models.pipelines import Pipeline, Stage, StageChange, StageCount, StageDay
+from leadbase.models.pipelines import (
+    Pipeline,
+    Stage,
+    StageChange,
+    StageCount,
+    StageDay,
+    StageMonth,
+)
 from leadbase.models.segments import AdvanceRule, Segment, SegmentMember
 from leadbase.models.tasks import Task
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
@@ -47,6 +54,7 @@ __all__ = [
     "StageChange",
     "StageCount",
     "StageDay",
+    "StageMonth",
     "Task",
     "Tenant",
     "User",
