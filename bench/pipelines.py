@@ -28,6 +28,7 @@ import os
 import random
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -53,7 +54,9 @@ from bench.report import CpuMeter, fmt_int, machine, out, pct  # noqa: E402
 from bench.server import ApiServer, sign_in  # noqa: E402
 from leadbase.db import migrate  # noqa: E402
 from leadbase.db.urls import with_database  # noqa: E402
-from leadbase.leads.repository import RETURNING  # noqa: E402
+from leadbase.leads.repository import Readable  # noqa: E402
+from leadbase.pipelines.board import EXACT_MEDIAN_LIMIT  # noqa: E402
+from leadbase.pipelines.repository import board as board_sql  # noqa: E402
 
 DATA_FORMAT = 1
 MOVES_PER_LEAD = 5
@@ -188,6 +191,10 @@ def load_history(url: str, tenant: str, leads: int) -> float:
         conn.execute(_COUNTS_SQL, params)
         conn.execute("DELETE FROM pipeline_stage_days WHERE tenant_id = %(t)s", params)
         conn.execute(_DAYS_SQL, params)
+        # The closed months folded, as the worker's daily fold_stage_months would have.
+        conn.execute("DELETE FROM pipeline_stage_months WHERE tenant_id = %(t)s", params)
+        conn.execute(board_sql._FOLD, {
+            "t": tenant, "before": board_sql.fold_boundary(datetime.now(UTC).date())})
         conn.execute("VACUUM (ANALYZE) leads")
         conn.execute("VACUUM (ANALYZE) stage_changes")
         conn.execute("ANALYZE")
@@ -299,19 +306,25 @@ async def measure(args: argparse.Namespace, api: ApiServer, token: str, url: str
         f"{name} {c:.2f}" for name, c in zip(("client", "server", "PostgreSQL", "other"), cpu,
                                               strict=True) if c is not None))
 
-    board_sql_counts = ("SELECT stage_id, sum(leads)::bigint FROM pipeline_stage_counts "
-                        "WHERE tenant_id = %s AND stage_id = ANY(%s) GROUP BY 1")
-    inner = (f"SELECT {RETURNING} FROM leads WHERE tenant_id = %s AND stage_id = st.id "
-             "AND deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT %s")
-    board_sql_pages = (f"SELECT l.* FROM unnest(%s::uuid[]) WITH ORDINALITY AS st(id, n) "
-                       f"CROSS JOIN LATERAL ({inner}) AS l ORDER BY st.n")
+    # The raw twins run the statements the API runs (leadbase.pipelines.repository.board),
+    # in one pipelined round trip as the API does.
+    scope = Readable(uuid.UUID(str(tenant)))
+
+    async def pipelined(conn: psycopg.AsyncConnection[Any], statements: list[Any]) -> None:
+        async with conn.pipeline():
+            cursors = []
+            for sql, params in statements:
+                cur = conn.cursor()
+                await cur.execute(sql, params)
+                cursors.append(cur)
+        for cur in cursors:
+            await cur.fetchall()
 
     async def raw_board(conn: psycopg.AsyncConnection[Any], i: int) -> None:
-        await (await conn.execute(
-            "SELECT id, code FROM pipeline_stages WHERE tenant_id = %s AND pipeline_id = %s "
-            "AND deleted_at IS NULL ORDER BY position", (tenant, pid))).fetchall()
-        await (await conn.execute(board_sql_counts, (tenant, ids))).fetchall()
-        await (await conn.execute(board_sql_pages, (ids, tenant, 21))).fetchall()
+        await pipelined(conn, [board_sql.exists_statement(scope.tenant_id, pid),
+                               board_sql.stages_statement(scope.tenant_id, pid),
+                               board_sql.counts_statement(scope, pid),
+                               board_sql.first_pages_statement(scope, pid, 21)])
 
     out()
     out("== board (GET /api/v1/pipelines/{id}/board, 20 leads per stage)")
@@ -329,17 +342,13 @@ async def measure(args: argparse.Namespace, api: ApiServer, token: str, url: str
 
         async def raw_metrics(conn: psycopg.AsyncConnection[Any], i: int,
                               start: date = start) -> None:
-            await (await conn.execute(board_sql_counts, (tenant, ids))).fetchall()
-            await (await conn.execute(
-                "SELECT stage_id, sum(entered), sum(exited), sum(exited_seconds), "
-                "sum(converted) FROM pipeline_stage_days WHERE tenant_id = %s AND stage_id "
-                "= ANY(%s) AND day BETWEEN %s AND %s GROUP BY 1",
-                (tenant, ids, start, today))).fetchall()
-            await (await conn.execute(
-                "SELECT d.stage_id, h.i, sum(h.v) FROM pipeline_stage_days d CROSS JOIN "
-                "LATERAL unnest(d.hist) WITH ORDINALITY AS h(v, i) WHERE d.tenant_id = %s "
-                "AND d.stage_id = ANY(%s) AND d.day BETWEEN %s AND %s AND d.exited > 0 "
-                "AND h.v > 0 GROUP BY 1, 2", (tenant, ids, start, today))).fetchall()
+            await pipelined(conn, [
+                board_sql.exists_statement(scope.tenant_id, pid),
+                board_sql.stages_statement(scope.tenant_id, pid),
+                board_sql.counts_statement(scope, pid),
+                board_sql.period_statement(scope.tenant_id, pid, start, today),
+                board_sql.histograms_statement(scope.tenant_id, pid, start, today,
+                                               EXACT_MEDIAN_LIMIT, today)])
 
         out()
         out(f"== metrics, the last {days} days (GET /api/v1/pipelines/{{id}}/metrics)")

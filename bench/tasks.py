@@ -221,10 +221,9 @@ def baseline_work(tenant: str, listing_ids: list[str], tasks: dict[str, list[str
 
     async def list_listing(conn: psycopg.AsyncConnection[Any], i: int) -> None:
         f = task_repository.TaskFilter(listing_ids=(uuid.UUID(listing_of(i)),))
-        for stmt in (task_listing.page_query(scope, f, sort, None, 0, 26),
-                     task_listing.count_query(scope, f, cap, "gather")):
-            sql, params = _compiled(stmt)
-            await (await conn.execute(sql, params)).fetchall()
+        await rows_of(conn, task_listing.page_query(scope, f, sort, None, 0, 26))
+        if await plan_rows(conn, task_listing._joined(scope, f, "none")) <= cap:
+            await rows_of(conn, task_listing.count_query(scope, f, cap, "gather"))
 
     async def plan_rows(conn: psycopg.AsyncConnection[Any], stmt: Any) -> int:
         sql, params = _compiled(stmt)
@@ -241,7 +240,7 @@ def baseline_work(tenant: str, listing_ids: list[str], tasks: dict[str, list[str
         listing = (uuid.UUID(listing_of(i)),) if i % 2 else ()
         f = task_repository.TaskFilter(q=term, listing_ids=listing)
         mode, rows = "gather", None
-        if await plan_rows(conn, task_listing._matches_select(scope, term)) \
+        if listing or await plan_rows(conn, task_listing.term_select(scope.tenant_id, term)) \
                 > task_listing.GATHER_LIMIT:
             rows = await rows_of(conn, task_listing.window_query(scope, f, sort, None, 26))
             if len(rows) == 26:
@@ -253,11 +252,11 @@ def baseline_work(tenant: str, listing_ids: list[str], tasks: dict[str, list[str
                 if mode == "gather":
                     rows = None
         if rows is None:
-            rows = await rows_of(conn, task_listing.page_query(scope, f, sort, None, 0, 26))
+            rows = await rows_of(conn, task_listing.gather_query(scope, f, sort, None, 0, 26))
         if len(rows) < 26:
             return
         if mode == "row":
-            if await plan_rows(conn, task_listing._count_base(scope, f, "row")) > cap:
+            if await plan_rows(conn, task_listing._joined(scope, f, "row")) > cap:
                 return
             held = (await rows_of(conn, task_listing.window_size_query(scope, f, [], None)))
             mode = "small" if held[0][0] < task_listing.SEARCH_WINDOW else "gather"

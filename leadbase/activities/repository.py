@@ -62,6 +62,30 @@ _INSERT_SYSTEM = (
 )
 
 
+_INSERT_ENTRY = (
+    "INSERT INTO activities (id, tenant_id, lead_id, type, description, attributes, "
+    "occurred_at, completed_at, author_user_id, task_id, listing_id) VALUES (%(id)s, %(t)s, "
+    "%(lead)s, %(type)s, %(description)s, %(attributes)s, " + _NOW + ", " + _NOW + ", "
+    "%(author)s, %(task)s, %(listing)s)"
+)
+
+
+def system_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, type: str,
+                     attributes: dict[str, Any], description: str | None,
+                     author_user_id: uuid.UUID | None, occurred_at: datetime | None,
+                     task_id: uuid.UUID | None = None,
+                     listing_id: uuid.UUID | None = None) -> tuple[uuid.UUID, raw.Statement]:
+    """One completed entry's INSERT alone, for a ``raw.pipeline`` of a caller that updates
+    the lead in the same transaction and moves its ``last_activity_at`` with that write
+    (the lead's clocks are the caller's: no second UPDATE of the lead)."""
+    entry_id = new_id()
+    return entry_id, (_INSERT_ENTRY, {
+        "id": entry_id, "t": tenant_id, "lead": lead_id, "type": type,
+        "description": description, "attributes": raw.jsonb(attributes),
+        "touch": occurred_at, "author": author_user_id, "task": task_id,
+        "listing": listing_id})
+
+
 def _reachable(scope: Readable, alias: str = "a") -> tuple[str, tuple[Any, ...]]:
     """The lead of ``alias`` is live and in ``scope`` (the readable set's own SQL: its
     unqualified columns are the subquery's, the lead's)."""

@@ -1,7 +1,10 @@
 """Rules for activities.
 
 ``log_system`` is how every other domain puts an entry on a lead's timeline (a stage move,
-a status change, an assignment, a task event): call it in the writing transaction.
+a status change, an assignment, a task event): call it in the writing transaction. It
+moves the lead's ``last_activity_at`` too; a caller that updates the lead anyway takes
+:func:`system_entry` (the INSERT alone, as a statement for its own round trip) and moves
+the clock in its own UPDATE.
 
 An activity is *scheduled* while ``completed_at`` is empty (it was given a
 ``scheduled_for`` and not done yet) and *completed* once it has one. ``occurred_at``
@@ -24,6 +27,7 @@ from leadbase.activities.schemas import ActivityCreate, ActivityRead, ActivityUp
 from leadbase.activities.types import SYSTEM_TYPES
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context
+from leadbase.db.raw import Statement
 from leadbase.events import outbox
 from leadbase.kit.checks import check_version, require_changes
 from leadbase.kit.errors import Forbidden, NotFound, ValidationFailed
@@ -48,6 +52,23 @@ async def log_system(
         raise ValueError(f"not a system activity type: {type!r}")
     return await repository.insert_completed(
         session, tenant_id=ctx.tenant_id, lead_id=lead_id, type=type, attributes=attributes,
+        description=description, author_user_id=ctx.actor_user_id, occurred_at=occurred_at,
+        task_id=task_id, listing_id=listing_id)
+
+
+def system_entry(ctx: Context, *, lead_id: uuid.UUID, type: str, attributes: dict[str, Any],
+                 description: str | None = None, occurred_at: datetime | None = None,
+                 task_id: uuid.UUID | None = None, listing_id: uuid.UUID | None = None
+                 ) -> tuple[uuid.UUID, Statement]:
+    """:func:`log_system` as a statement (its id, and the INSERT) for a caller that
+    updates the lead itself in the same transaction and sends it in its own round trip:
+    the entry's INSERT alone, the lead's ``last_activity_at`` left to the caller's UPDATE
+    of the lead (``greatest(last_activity_at, occurred_at)``), so a write logs its entry
+    without a second UPDATE of the lead (a stage move)."""
+    if type not in SYSTEM_TYPES:
+        raise ValueError(f"not a system activity type: {type!r}")
+    return repository.system_statement(
+        tenant_id=ctx.tenant_id, lead_id=lead_id, type=type, attributes=attributes,
         description=description, author_user_id=ctx.actor_user_id, occurred_at=occurred_at,
         task_id=task_id, listing_id=listing_id)
 

@@ -31,20 +31,24 @@ async def record(
     ``changes`` holds the names of the changed fields (``{"fields": [...]}``), not values.
     ``event`` (``outbox.event(...)``) is recorded with it, in the same round trip.
     """
-    await repository.insert_entry(
-        session,
-        tenant_id=ctx.tenant_id,
-        also=event,
-        values={
-            "actor_user_id": ctx.principal.user_id,
-            "actor_api_key_id": ctx.principal.api_key_id,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": entity_id,
-            "changes": changes or {},
-            "request_id": ctx.request_id,
-        },
-    )
+    await repository.insert_entry(session, tenant_id=ctx.tenant_id, also=event,
+                                  values=_values(ctx, action, entity_type, entity_id, changes))
+
+
+def _values(ctx: Context, action: str, entity_type: str, entity_id: uuid.UUID | None,
+            changes: dict[str, Any] | None) -> dict[str, Any]:
+    return {"actor_user_id": ctx.principal.user_id,
+            "actor_api_key_id": ctx.principal.api_key_id, "action": action,
+            "entity_type": entity_type, "entity_id": entity_id, "changes": changes or {},
+            "request_id": ctx.request_id}
+
+
+def entry(*, ctx: Context, action: str, entity_type: str, entity_id: uuid.UUID | None,
+          changes: dict[str, Any] | None = None) -> Statement:
+    """:func:`record` as a statement, for a caller that sends its writes in one round trip
+    (``raw.pipeline``; put the ``outbox.event`` statement beside it)."""
+    return repository.entry_statement(
+        tenant_id=ctx.tenant_id, values=_values(ctx, action, entity_type, entity_id, changes))
 
 
 async def list_entries(

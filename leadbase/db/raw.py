@@ -10,6 +10,7 @@ role and tenant), so row-level security applies exactly as for ORM statements.
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 import orjson
@@ -97,3 +98,50 @@ async def pipeline(session: AsyncSession,
             await cur.execute(sql.encode(), params)
             cursors.append(cur)
     return [await cur.fetchone() if cur.description is not None else None for cur in cursors]
+
+
+async def fetch_each(session: AsyncSession,
+                     statements: list[Statement]) -> list[list[dict[str, Any]]]:
+    """Run ``statements`` in one round trip (a psycopg pipeline); every row of each, as
+    dicts, in order (reads that do not depend on each other: a board, metrics)."""
+    conn = await connection(session)
+    cursors = []
+    async with conn.pipeline():
+        for sql, params in statements:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(sql.encode(), params)
+            cursors.append(cur)
+    return [await cur.fetchall() if cur.description is not None else [] for cur in cursors]
+
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+def _positional(statement: Statement) -> tuple[str, tuple[Any, ...]]:
+    sql, params = statement
+    if not isinstance(params, dict):
+        return sql, tuple(params)
+    values: list[Any] = []
+
+    def take(match: re.Match[str]) -> str:
+        values.append(params[match.group(1)])
+        return "%s"
+
+    return _NAMED.sub(take, sql), tuple(values)
+
+
+def combine(writes: list[Statement], last: Statement) -> Statement:
+    """``writes`` (INSERT, UPDATE or DELETE statements without a result) and ``last`` as
+    one statement: each of ``writes`` a data-modifying ``WITH`` query, run exactly once.
+    They share one snapshot, so none may depend on another's effects (writes to different
+    rows: a timeline entry, an audit entry, an event); fewer statements cost less on both
+    sides of the connection than the same statements pipelined."""
+    parts: list[str] = []
+    values: list[Any] = []
+    for i, statement in enumerate(writes):
+        sql, params = _positional(statement)
+        parts.append(f"w{i} AS ({sql})")
+        values.extend(params)
+    sql, params = _positional(last)
+    values.extend(params)
+    return (f"WITH {', '.join(parts)} {sql}" if parts else sql), tuple(values)

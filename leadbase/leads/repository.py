@@ -259,10 +259,17 @@ async def get(session: AsyncSession, *, scope: Readable, lead_id: uuid.UUID,
               include_deleted: bool = False, for_update: bool = False) -> dict[str, Any] | None:
     """The lead, if it is in the readable set ``scope`` (and live unless
     ``include_deleted``)."""
+    return await raw.fetch_one(session, *get_statement(
+        scope, lead_id, include_deleted=include_deleted, for_update=for_update))
+
+
+def get_statement(scope: Readable, lead_id: uuid.UUID, *, include_deleted: bool = False,
+                  for_update: bool = False) -> raw.Statement:
+    """The statement of :func:`get`, for a caller's ``raw.pipeline``."""
     where, params = scope.sql()
     sql = (_GET_SQL + where + ("" if include_deleted else _LIVE)
            + (_FOR_UPDATE if for_update else ""))
-    return await raw.fetch_one(session, sql, (lead_id, *params))
+    return sql, (lead_id, *params)
 
 
 async def find_duplicate(

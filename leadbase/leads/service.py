@@ -31,8 +31,12 @@ from leadbase.tenants import service as tenants_service
 from leadbase.users import repository as users_repository
 
 
-def _not_found() -> NotFound:
+def lead_not_found() -> NotFound:
+    """The error of :func:`get_lead` (for callers that read the lead their own way)."""
     return NotFound("Lead not found.", code="LEAD_NOT_FOUND")
+
+
+_not_found = lead_not_found
 
 
 def event_payload(lead: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,14 @@ from leadbase.models.fields import (
 from leadbase.models.imports import ImportJob, ImportRowError
 from leadbase.models.leads import Lead, LeadList
 from leadbase.models.listings import LeadListing, Listing
-from leadbase.models.pipelines import Pipeline, Stage, StageChange, StageCount, StageDay
+from leadbase.models.pipelines import (
+    Pipeline,
+    Stage,
+    StageChange,
+    StageCount,
+    StageDay,
+    StageMonth,
+)
 from leadbase.models.scoring import (
     LeadPrediction,
     Predictor,
@@ -59,6 +66,7 @@ __all__ = [
     "StageChange",
     "StageCount",
     "StageDay",
+    "StageMonth",
     "Task",
     "Tenant",
     "User",

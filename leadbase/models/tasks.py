@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    Computed,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Numeric,
@@ -27,8 +27,9 @@ TASK_STATUSES = ("open", "completed", "not_needed", "cancelled")
 TASK_PRIORITIES = ("low", "normal", "high", "urgent")
 
 LIVE = text("deleted_at IS NULL")
-# q= over title and tag (the leads' lb_search_text: lower-cased, unaccented).
-SEARCH_TEXT = "lb_search_text(title, tag, NULL, NULL, NULL)"
+# q= over title and tag and the lead's search_text (names, email, phone, company), all
+# lower-cased and unaccented: kept by triggers (migration 0020), since a generated column
+# cannot read the lead.
 
 
 class Task(Base, TenantOwned, UserData):
@@ -44,6 +45,9 @@ class Task(Base, TenantOwned, UserData):
               postgresql_where=LIVE),
         Index("ix_tasks_tenant_lead_position", "tenant_id", "lead_id", "position", "id",
               postgresql_where=LIVE),
+        # A lead's deleted tasks (their search_text follows a rename of the lead).
+        Index("ix_tasks_tenant_lead_deleted", "tenant_id", "lead_id",
+              postgresql_where=text("deleted_at IS NOT NULL")),
         Index("ix_tasks_tenant_assignee_due", "tenant_id", "assignee_id", "status", "due_at",
               postgresql_where=LIVE),
         Index("ix_tasks_tenant_status_due", "tenant_id", "status", "due_at",
@@ -75,4 +79,5 @@ class Task(Base, TenantOwned, UserData):
     # Free JSON (a profile's own fields of the task).
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONB, nullable=False,
                                                      server_default="{}")
-    search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True))
+    search_text: Mapped[str] = mapped_column(Text, nullable=False,
+                                             server_default=FetchedValue())

@@ -5,22 +5,27 @@ What is kept so that neither needs a scan at a million leads and millions of mov
 - **Counters** ``pipeline_stage_counts``: live leads per (stage, owner), kept exact by
   statement-level triggers on ``leads`` (insert, update, delete; migration 0016) — every
   writer (the API, imports, bulk operations, purges, a workspace's removal) goes through
-  them, each statement with one set-based upsert. Each key has up to 16 shard rows (the
-  writing backend's ``pg_backend_pid() % 16``) so that concurrent moves rarely wait on one
-  row; a read sums the shards. A board's counts are one index range read; an agent's,
+  them, each statement with one set-based upsert. Each key has up to 16 shard rows; a
+  transaction writes only those of the shard it holds (``lb_stage_shard()``, an advisory
+  lock to its end, migration 0020), so up to 16 concurrent writers never wait on one
+  another's rows; a read sums the shards. A board's counts are one index range read; an agent's,
   the rows of their ``owner_key``.
 - **Day statistics** ``pipeline_stage_days``: per (stage, UTC day) the entries (creations,
   by the insert trigger, and moves), the exits with their summed seconds in stage and a
   histogram of them (4 buckets per doubling), and the conversions of that day's entries
   (an entry converts when the lead later reaches a stage of a higher position in the
   same pipeline; positions as they are at the move). Written by the move in its
-  transaction (4 shard rows per key). Metrics sum the days of the period.
+  transaction (the transaction's shard, as the counters). Metrics sum the days of the
+  period.
 - The median is exact (``percentile_cont`` over the period's stage changes, an
   index-only scan of ``ix_stage_changes_tenant_from``) when a stage has at most
   :data:`EXACT_MEDIAN_LIMIT` exits in the period, and estimated from the histogram
   beyond (``median_is_estimate``; within one bucket, ~19%).
 
-Periods are whole UTC days, ``from`` and ``to`` inclusive.
+Periods are whole UTC days, ``from`` and ``to`` inclusive. A board's reads (stages,
+counts, every stage's first page: one LATERAL per stage on
+``ix_leads_tenant_stage_created``) and a metrics' reads (stages, counts, period sums,
+histograms) each go in one round trip.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.auth.context import Context
+from leadbase.db import raw
 from leadbase.kit.errors import Forbidden, ValidationFailed
 from leadbase.kit.pagination import decode_cursor, encode_cursor
 from leadbase.leads.repository import readable
@@ -55,16 +61,30 @@ def _cursor(stage_id: uuid.UUID, rows: list[dict[str, Any]], per_page: int) -> s
     return encode_cursor(_sort_key(stage_id), [last["created_at"], last["id"]])
 
 
+async def _read(session: AsyncSession, ctx: Context, pipeline_id: uuid.UUID,
+                statements: list[raw.Statement | None]
+                ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """The pipeline's stages and the rows of each of ``statements`` (None: no rows), in one
+    round trip; 404 for a pipeline that is not there."""
+    given = [s for s in statements if s is not None]
+    found, stages, *results = await raw.fetch_each(session, [
+        sql.exists_statement(ctx.tenant_id, pipeline_id),
+        sql.stages_statement(ctx.tenant_id, pipeline_id), *given])
+    if not found:
+        raise service.pipeline_not_found()
+    rows = iter(results)
+    return stages, [next(rows) if s is not None else [] for s in statements]
+
+
 async def board(session: AsyncSession, *, ctx: Context, pipeline_id: uuid.UUID,
                 per_page: int) -> dict[str, Any]:
     """Per stage: its count and its newest ``per_page`` leads (the caller's readable set),
-    with a cursor for the next page (:func:`stage_leads`)."""
-    pipeline = await service.get_pipeline(session, ctx=ctx, pipeline_id=pipeline_id)
-    stages = pipeline["stages"]
-    ids = [s["id"] for s in stages]
+    with a cursor for the next page (:func:`stage_leads`). One round trip."""
     scope = readable(ctx)
-    counts = await sql.counts(session, scope=scope, stage_ids=ids)
-    rows = await sql.first_pages(session, scope=scope, stage_ids=ids, limit=per_page + 1)
+    stages, (count_rows, rows) = await _read(session, ctx, pipeline_id, [
+        sql.counts_statement(scope, pipeline_id),
+        sql.first_pages_statement(scope, pipeline_id, per_page + 1)])
+    counts = sql.counts_of(count_rows)
     by_stage: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for row in rows:
         by_stage.setdefault(row["stage_id"], []).append(row)
@@ -131,21 +151,20 @@ async def metrics(session: AsyncSession, *, ctx: Context, pipeline_id: uuid.UUID
         raise Forbidden("Pipeline metrics cover the whole workspace: they need the role "
                         "'viewer', 'manager' or higher.", code="ROLE_REQUIRED")
     start, end = period_of(start, end)
-    pipeline = await service.get_pipeline(session, ctx=ctx, pipeline_id=pipeline_id)
-    stages = pipeline["stages"]
-    ids = [s["id"] for s in stages]
-    counts = await sql.counts(session, scope=readable(ctx), stage_ids=ids)
-    sums = await sql.period(session, tenant_id=ctx.tenant_id, stage_ids=ids, start=start,
-                            end=end)
-    small = [i for i in ids if 0 < int(sums.get(i, {}).get("exited") or 0)
-             <= EXACT_MEDIAN_LIMIT]
-    big = [i for i in ids if int(sums.get(i, {}).get("exited") or 0) > EXACT_MEDIAN_LIMIT]
+    stages, (count_rows, sum_rows, hist_rows) = await _read(session, ctx, pipeline_id, [
+        sql.counts_statement(readable(ctx), pipeline_id),
+        sql.period_statement(ctx.tenant_id, pipeline_id, start, end),
+        sql.histograms_statement(ctx.tenant_id, pipeline_id, start, end,
+                                 EXACT_MEDIAN_LIMIT, datetime.now(UTC).date())])
+    counts = sql.counts_of(count_rows)
+    sums = {r["stage_id"]: r for r in sum_rows}
+    hists = sql.histograms_of(hist_rows)
+    small = [s["id"] for s in stages
+             if 0 < int(sums.get(s["id"], {}).get("exited") or 0) <= EXACT_MEDIAN_LIMIT]
     exact = await sql.exact_medians(
         session, tenant_id=ctx.tenant_id, stage_ids=small,
         start=datetime.combine(start, time(), UTC),
         end=datetime.combine(end + timedelta(days=1), time(), UTC)) if small else {}
-    hists = await sql.histograms(session, tenant_id=ctx.tenant_id, stage_ids=big,
-                                 start=start, end=end) if big else {}
     out = []
     for stage in stages:
         s = sums.get(stage["id"], {})

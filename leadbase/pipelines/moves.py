@@ -28,26 +28,26 @@ from leadbase.kit.ids import new_id
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
 from leadbase.leads import service as leads_service
 from leadbase.leads.repository import readable
-from leadbase.pipelines import placement, repository
+from leadbase.pipelines import placement
 from leadbase.pipelines.repository import moves as sql
 from leadbase.pipelines.schemas import StageChangeRead, StageMove
 
 HISTORY_SORT = "stage-history:-changed_at,-id"
 
 
-async def _target(session: AsyncSession, ctx: Context, lead: dict[str, Any],
-                  body: StageMove) -> dict[str, Any]:
+def _target(lead: dict[str, Any], body: StageMove,
+            found: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stage the move names: in the pipeline it names (else the lead's), or, when it
+    names none, another lead pipeline's stage given by id (the lead moves there)."""
     pipeline_id = body.pipeline_id or lead["pipeline_id"]
-    found = await repository.find_stages(session, tenant_id=ctx.tenant_id, refs=[body.stage],
-                                         pipeline_id=pipeline_id)
-    if not found and body.pipeline_id is None:
-        # An id of a stage of another lead pipeline moves the lead there too.
-        found = [s for s in await repository.find_stages(
-            session, tenant_id=ctx.tenant_id, refs=[body.stage], pipeline_id=None)
-            if str(s["id"]) == body.stage]
-    if not found:
-        raise placement.unknown_stage("stage", body.stage)
-    return found[0]
+    for stage in found:
+        if stage["pipeline_id"] == pipeline_id:
+            return stage
+    if body.pipeline_id is None:
+        for stage in found:
+            if str(stage["id"]) == body.stage:
+                return stage
+    raise placement.unknown_stage("stage", body.stage)
 
 
 async def move_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
@@ -56,10 +56,18 @@ async def move_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
                     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The lead after the move and its stage change (None: it was in that stage).
     ``event_extra``: more keys of the ``lead.stage_changed`` payload (an auto-advance
-    names its rule there: ``pipelines.advance``)."""
-    lead = await leads_service.get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
+    names its rule there: ``pipelines.advance``).
+
+    Two round trips: the lead's lock with the stages the move may name, then every write
+    (timeline entry, audit entry, event, stage change, the lead's one UPDATE, day
+    statistics) in one pipeline."""
+    scope = readable(ctx)
+    lead, found = await sql.lock_lead(session, scope=scope, lead_id=lead_id,
+                                      stage=body.stage, pipeline_id=body.pipeline_id)
+    if lead is None:
+        raise leads_service.lead_not_found()
     check_version(lead, expected_version, what="lead")
-    target = await _target(session, ctx, lead, body)
+    target = _target(lead, body, found)
     if target["id"] == lead["stage_id"]:
         return lead, None
     now = datetime.now(UTC)
@@ -71,10 +79,10 @@ async def move_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
     attributes = {"from_stage_id": str(from_stage_id), "from_stage": lead["stage"],
                   "to_stage_id": str(target["id"]), "to_stage": target["code"],
                   "reason": body.reason}
-    await activities.log_system(session, ctx, lead_id=lead_id, type="stage_change",
-                                attributes=attributes, occurred_at=now)
-    # The audit entry and event before the move's own statements, which lock the shared
-    # counter and day rows: those stay locked only for the last round trip and the commit.
+    # The timeline entry without its own touch of the lead: the move's UPDATE of the lead
+    # moves last_activity_at (to now) with the stage.
+    _, entry = activities.system_entry(ctx, lead_id=lead_id, type="stage_change",
+                                       attributes=attributes, occurred_at=now)
     change_id = new_id()
     touched = lead["last_activity_at"]
     after = {**lead, "stage_id": target["id"], "pipeline_id": target["pipeline_id"],
@@ -86,20 +94,20 @@ async def move_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
               "to_stage_id": target["id"], "to_stage": target["code"], "changed_at": now,
               "actor_user_id": ctx.actor_user_id, "reason": body.reason,
               "seconds_in_previous": seconds}
-    await audit.record(session, ctx=ctx, action="lead.stage_changed", entity_type="lead",
-                       entity_id=lead_id, changes={"fields": ["pipeline_id", "stage_id"]},
-                       event=outbox.event(
-                           tenant_id=ctx.tenant_id, type="lead.stage_changed",
-                           entity_type="lead", entity_id=lead_id,
-                           payload={"lead": leads_service.event_payload(after),
-                                    "change": StageChangeRead.model_validate(change)
-                                    .model_dump(mode="json"), **(event_extra or {})}))
+    also = [entry,
+            audit.entry(ctx=ctx, action="lead.stage_changed", entity_type="lead",
+                        entity_id=lead_id, changes={"fields": ["pipeline_id", "stage_id"]}),
+            outbox.event(tenant_id=ctx.tenant_id, type="lead.stage_changed",
+                         entity_type="lead", entity_id=lead_id,
+                         payload={"lead": leads_service.event_payload(after),
+                                  "change": StageChangeRead.model_validate(change)
+                                  .model_dump(mode="json"), **(event_extra or {})})]
     moved = await sql.record_move(
-        session, scope=readable(ctx), change_id=change_id, lead_id=lead_id,
+        session, scope=scope, change_id=change_id, lead_id=lead_id,
         from_pipeline_id=from_pipeline_id, from_stage_id=from_stage_id,
         entered_at=entered_at, to_pipeline_id=target["pipeline_id"],
         to_stage_id=target["id"], to_position=target["position"], now=now,
-        actor_user_id=ctx.actor_user_id, reason=body.reason, seconds=seconds)
+        actor_user_id=ctx.actor_user_id, reason=body.reason, seconds=seconds, also=also)
     return moved, change
 
 

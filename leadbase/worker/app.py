@@ -15,6 +15,7 @@ from leadbase.fields.jobs import blueprint as fields_blueprint
 from leadbase.imports import pool as imports_pool
 from leadbase.imports.jobs import blueprint as imports_blueprint
 from leadbase.pipelines.advance.jobs import blueprint as advance_blueprint
+from leadbase.pipelines.jobs import blueprint as pipelines_blueprint
 from leadbase.scoring import handlers as scoring_handlers
 from leadbase.scoring.jobs import blueprint as scoring_blueprint
 from leadbase.worker.defer import NAMESPACE
@@ -45,6 +46,7 @@ def build_app(libpq: str) -> procrastinate.App:
     app.add_tasks_from(imports_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(fields_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(advance_blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(pipelines_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(scoring_blueprint, namespace=NAMESPACE)
     quiet_periodic_runs(app)
     _built = (libpq, app)

@@ -8,7 +8,7 @@ row-level security): a purge's cascade finds a lead's row by its id. ``score_que
 one row per lead waiting for a rescore (no number: it is plumbing of the worker).
 
 Revision ID: 0018
-Revises: 0017
+Revises: 0020
 Create Date: 2026-12-04 18:50:00
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from leadbase.db import rls
 
 revision: str = '0018'
-down_revision: str | None = '0017'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -174,3 +174,63 @@ async def test_counters_stay_exact(client: httpx.AsyncClient, db: Database,
             "l.stage_id = s.id AND l.deleted_at IS NULL WHERE s.pipeline_id = :p AND "
             "s.deleted_at IS NULL GROUP BY 1"), {"p": p["id"]})).all())
     assert {c["stage"]["code"]: c["count"] for c in board["stages"]} == real
+
+
+def test_whole_closed_months() -> None:
+    from datetime import date
+
+    from leadbase.pipelines.repository.board import fold_boundary, whole_months
+    today = date(2026, 12, 4)
+    assert fold_boundary(today) == date(2026, 12, 1)
+    assert fold_boundary(date(2026, 12, 1)) == date(2026, 11, 1)  # a day past its end
+    assert whole_months(date(2026, 9, 15), today, today) == [date(2026, 10, 1),
+                                                             date(2026, 11, 1)]
+    assert whole_months(date(2026, 10, 1), date(2026, 10, 31), today) == [date(2026, 10, 1)]
+    assert whole_months(date(2026, 10, 1), date(2026, 10, 30), today) == []
+    assert whole_months(date(2025, 12, 1), date(2026, 2, 28), today) == [
+        date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1)]
+
+
+async def test_month_summaries_change_nothing(client: httpx.AsyncClient, db: Database,
+                                              monkeypatch: Any) -> None:
+    """Metrics over a long period read the folded months (``fold_stage_months``) and the
+    days for the rest: the same figures as the days alone."""
+    from datetime import UTC, datetime, timedelta
+
+    from leadbase.pipelines import board, jobs
+    monkeypatch.setattr(board, "EXACT_MEDIAN_LIMIT", 0)  # every median from histograms
+    owner = await make_workspace(client)
+    p = await default_pipeline(client, owner)
+    new = stage_id(p, "new")
+    today = datetime.now(UTC).date()
+    days = [today - timedelta(days=n) for n in (3, 40, 41, 75, 140, 200, 330)]
+    async with db.transaction(owner.tenant_id) as session:
+        for i, day in enumerate(days):
+            for shard in (0, 5):
+                await session.execute(text(
+                    "INSERT INTO pipeline_stage_days (tenant_id, stage_id, day, shard, "
+                    "entered, exited, exited_seconds, converted, hist) VALUES (:t, :s, :d, "
+                    ":k, 1, :x, :x * 100, 0, :h)"),
+                    {"t": owner.tenant_id, "s": new, "d": day, "k": shard, "x": 3 + i,
+                     "h": [0] * (10 + 3 * i + shard) + [1 + i, 0, 2 + shard]})
+    start = today - timedelta(days=300)
+    url = f"{PIPELINES}/{p['id']}/metrics?from={start}&to={today}"
+
+    async def figures() -> Any:
+        resp = await client.get(url, headers=owner.headers)
+        assert resp.status_code == 200, resp.text
+        return {m["stage"]["code"]: m for m in resp.json()["stages"]}["new"]
+
+    before = await figures()
+    assert before["exited"] == 2 * sum(3 + i for i, d in enumerate(days) if d >= start)
+    assert before["median_is_estimate"]
+    assert await jobs.fold_all(db) >= 2
+    assert await jobs.fold_all(db) == 0  # folded months stay as they are
+    from leadbase.pipelines.repository.board import whole_months
+    async with db.transaction(owner.tenant_id) as session:
+        used = (await session.execute(text(
+            "SELECT count(*) FROM pipeline_stage_months WHERE stage_id = :s "
+            "AND month = ANY(:m)"), {"s": new, "m": whole_months(start, today, today)})
+        ).scalar_one()
+    assert used >= 2  # the period's whole months are read from their summaries
+    assert await figures() == before

@@ -54,3 +54,43 @@ async def test_window_and_gather_agree(client: httpx.AsyncClient, window: int,
                                       headers=owner.headers)).json()
             if not first["total_is_estimate"]:
                 assert first["total"] == len(expected[q]), (q, scope, first)
+
+
+async def _found(client: httpx.AsyncClient, headers: dict[str, str], query: str) -> list[str]:
+    resp = await client.get(f"/api/v1/tasks?{query}", headers=headers)
+    assert resp.status_code == 200, resp.text
+    return [t["id"] for t in resp.json()["data"]]
+
+
+async def test_the_search_follows_the_lead(client: httpx.AsyncClient) -> None:
+    """``q=`` reads the lead's text from the task's own ``search_text`` (migration 0020):
+    a rename of the lead, a change of its email, and a task deleted meanwhile follow."""
+    owner = await make_workspace(client, "Search")
+    lead = await make_lead(client, owner, first_name="Lucía", last_name="García",
+                           email="lucia.garcia@example.com")
+    other = await make_lead(client, owner, first_name="Ahmed", last_name="Benali")
+    task = await make_task(client, owner, lead, title="Schedule test drive", tag="VIP")
+    gone = await make_task(client, owner, lead, title="Old follow-up")
+    await make_task(client, owner, other, title="Schedule test drive")
+    h = owner.headers
+    assert await _found(client, h, "q=garcia") == [task["id"], gone["id"]]
+    assert await _found(client, h, "q=vip") == [task["id"]]
+    assert await _found(client, h, "q=lucia.garcia@") == [task["id"], gone["id"]]
+    # No match across the task's part and the lead's ("vip" then "lucia").
+    assert await _found(client, h, "q=vip lucia") == []
+    assert (await client.delete(f"/api/v1/tasks/{gone['id']}",
+                                headers=h)).status_code == 204
+    resp = await client.patch(f"/api/v1/leads/{lead['id']}", headers=h, json={
+        "last_name": "Zúñiga", "email": "lucia.z@example.com"})
+    assert resp.status_code == 200, resp.text
+    assert await _found(client, h, "q=garcia") == []
+    assert await _found(client, h, "q=zuniga") == [task["id"]]
+    assert await _found(client, h, "q=lucia.z@") == [task["id"]]
+    assert await _found(client, h, "q=zuniga&include_deleted=true") == [task["id"], gone["id"]]
+    # A task's own text changes with it, the lead's part stays.
+    resp = await client.patch(f"/api/v1/tasks/{task['id']}", headers=h,
+                              json={"title": "Send financing offer"})
+    assert resp.status_code == 200, resp.text
+    assert await _found(client, h, "q=financing zu") == []  # not across the parts
+    assert await _found(client, h, "q=financing") == [task["id"]]
+    assert await _found(client, h, "q=zuniga") == [task["id"]]

@@ -1,7 +1,8 @@
-"""SQL of stage moves: one lead (a few statements in one round trip) and every lead of a
-stage at once (set-based). Both write the ``stage_changes`` rows and the per-day stage
-statistics (``pipeline_stage_days``); the per-stage counters follow from the ``leads``
-triggers (migration 0016)."""
+"""SQL of stage moves: one lead (its lock and target in one round trip, then every write
+in one more) and every lead of a stage at once (set-based). Both write the
+``stage_changes`` rows and the per-day stage statistics (``pipeline_stage_days``, in the
+shard rows of the transaction, ``lb_stage_shard()``, migration 0020); the per-stage
+counters follow from the ``leads`` triggers (migrations 0016, 0020)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ BUCKETS = 120
 """Histogram of time in stage: bucket ``b`` (1-based) holds ``4·log2(1 + s)`` in
 ``[b - 1, b)``, four buckets per doubling (the last holds everything beyond)."""
 
-SHARDS = 16  # shard rows per (stage, day) of pipeline_stage_days (the backend's)
 
 
 def bucket(seconds: int) -> int:
@@ -58,14 +58,14 @@ _ADVANCED = (
     "AND s.position < %(pos)s "
     "RETURNING c.to_stage_id, (c.changed_at AT TIME ZONE 'UTC')::date AS day) "
     "INSERT INTO pipeline_stage_days AS d (tenant_id, stage_id, day, shard, converted) "
-    f"SELECT %(t)s, to_stage_id, day, pg_backend_pid() %% {SHARDS}, count(*) FROM adv "
+    "SELECT %(t)s, to_stage_id, day, lb_stage_shard(), count(*) FROM adv "
     "GROUP BY 2, 3 ORDER BY 2, 3" + _DAY_CONFLICT)
 _CHANGE = (
     "INSERT INTO stage_changes (id, tenant_id, lead_id, pipeline_id, from_stage_id, "
     "to_stage_id, changed_at, actor_user_id, reason, seconds_in_previous) VALUES "
     "(%(id)s, %(t)s, %(l)s, %(p)s, %(from)s, %(to)s, %(now)s, %(actor)s, %(reason)s, "
     "%(secs)s)")
-_DAY_ROW = (f"(%s, %s, (%s AT TIME ZONE 'UTC')::date, pg_backend_pid() %% {SHARDS}, "
+_DAY_ROW = ("(%s, %s, (%s AT TIME ZONE 'UTC')::date, lb_stage_shard(), "
             "%s, %s, %s, 0, %s::int[])")
 _DAYS = ("INSERT INTO pipeline_stage_days AS d (tenant_id, stage_id, day, shard, entered, "
          "exited, exited_seconds, converted, hist) VALUES {rows}" + _DAY_CONFLICT)
@@ -79,16 +79,52 @@ def _lead_update(where: str) -> str:
             + f" RETURNING {leads_repository.RETURNING}")
 
 
+# The stages a move may name (id or code), in one statement after the lead's lock: those
+# of the lead pipeline it names (else the lead's own), and, when it names none, a stage of
+# another lead pipeline given by id (the lead moves there).
+_TARGETS = (
+    "SELECT s.id, s.pipeline_id, s.code, s.position FROM pipeline_stages s "
+    "JOIN pipelines p ON p.tenant_id = s.tenant_id AND p.id = s.pipeline_id "
+    "WHERE s.tenant_id = %(t)s AND p.tenant_id = %(t)s AND s.deleted_at IS NULL "
+    "AND p.deleted_at IS NULL AND p.kind = 'lead' "
+    "AND (s.id = ANY(%(ids)s) OR s.code = ANY(%(codes)s)) "
+    "AND (s.pipeline_id = coalesce(%(p)s::uuid, (SELECT l.pipeline_id FROM leads l "
+    "WHERE l.tenant_id = %(t)s AND l.id = %(l)s)) "
+    "OR (%(p)s::uuid IS NULL AND s.id = ANY(%(ids)s)))")
+
+
+async def lock_lead(session: AsyncSession, *, scope: leads_repository.Readable,
+                    lead_id: uuid.UUID, stage: str, pipeline_id: uuid.UUID | None
+                    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The live lead in ``scope``, locked (None: not found), and the stages ``stage`` (id
+    or code) may name for it (see ``_TARGETS``), in one round trip."""
+    try:
+        ids, codes = [uuid.UUID(stage)], []
+    except ValueError:
+        ids, codes = [], [stage]
+    conn = await raw.connection(session)
+    async with conn.pipeline():
+        lead = conn.cursor(row_factory=dict_row)
+        sql, params = leads_repository.get_statement(scope, lead_id, for_update=True)
+        await lead.execute(sql.encode(), params)
+        targets = conn.cursor(row_factory=dict_row)
+        await targets.execute(_TARGETS.encode(), {
+            "t": scope.tenant_id, "l": lead_id, "p": pipeline_id, "ids": ids,
+            "codes": codes})
+    return await lead.fetchone(), await targets.fetchall()
+
+
 async def record_move(session: AsyncSession, *, scope: leads_repository.Readable,
                       change_id: uuid.UUID, lead_id: uuid.UUID, from_pipeline_id: uuid.UUID,
                       from_stage_id: uuid.UUID, entered_at: datetime,
                       to_pipeline_id: uuid.UUID, to_stage_id: uuid.UUID, to_position: int,
                       now: datetime, actor_user_id: uuid.UUID | None, reason: str | None,
-                      seconds: int) -> dict[str, Any]:
-    """One move in one round trip: the lead's first-entry row (at its first move), the
-    conversions of its earlier entries, the stage change, the lead row (returned; the
-    counters follow by trigger) and the day statistics. Callers run it last before the
-    commit: the shared counter and day rows stay locked only from here to the commit."""
+                      seconds: int, also: list[raw.Statement]) -> dict[str, Any]:
+    """One move in one round trip: ``also`` (the caller's timeline entry, audit entry and
+    event), the lead's first-entry row (at its first move), the conversions of its
+    earlier entries, the stage change, the lead row (its one UPDATE, returned; the
+    counters follow by trigger) and the day statistics (the transaction's shard rows,
+    ``lb_stage_shard()``)."""
     tenant_id = scope.tenant_id
     hist = [0] * (bucket(seconds) - 1) + [1]
     days = sorted([(to_stage_id, 1, 0, 0, []), (from_stage_id, 0, 1, seconds, hist)],
@@ -97,21 +133,22 @@ async def record_move(session: AsyncSession, *, scope: leads_repository.Readable
     for stage_id, entered, exited, secs, h in days:
         day_params += [tenant_id, stage_id, now, entered, exited, secs, h]
     where, where_params = scope.sql()
-    statements: list[raw.Statement] = [
-        (_FIRST_ENTRY, {"id": new_id(), "t": tenant_id, "l": lead_id, "p": from_pipeline_id,
-                        "s": from_stage_id, "at": entered_at}),
-    ]
+    first = (_FIRST_ENTRY, {"id": new_id(), "t": tenant_id, "l": lead_id, "p": from_pipeline_id,
+                            "s": from_stage_id, "at": entered_at})
+    change = (_CHANGE, {"id": change_id, "t": tenant_id, "l": lead_id, "p": to_pipeline_id,
+                        "from": from_stage_id, "to": to_stage_id, "now": now,
+                        "actor": actor_user_id, "reason": reason, "secs": seconds})
+    # Three statements: the inserts that see nothing of each other (the first entry's
+    # check predates the change); the conversions, which must see the first entry; the
+    # lead's UPDATE (returned) with the day statistics.
+    statements: list[raw.Statement] = [raw.combine([*also, first], change)]
     if to_pipeline_id == from_pipeline_id:
         statements.append((_ADVANCED, {"t": tenant_id, "l": lead_id, "p": to_pipeline_id,
                                        "pos": to_position, "now": now}))
-    statements += [
-        (_CHANGE, {"id": change_id, "t": tenant_id, "l": lead_id, "p": to_pipeline_id,
-                   "from": from_stage_id, "to": to_stage_id, "now": now,
-                   "actor": actor_user_id, "reason": reason, "secs": seconds}),
+    statements.append(raw.combine(
+        [(_DAYS.format(rows=", ".join([_DAY_ROW] * len(days))), tuple(day_params))],
         (_lead_update(where), (to_stage_id, to_pipeline_id, now, now, now, lead_id,
-                               *where_params)),
-        (_DAYS.format(rows=", ".join([_DAY_ROW] * len(days))), tuple(day_params)),
-    ]
+                               *where_params))))
     conn = await raw.connection(session)
     cursors = []
     async with conn.pipeline():
@@ -119,7 +156,7 @@ async def record_move(session: AsyncSession, *, scope: leads_repository.Readable
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(statement.encode(), params)
             cursors.append(cur)
-    lead = await cursors[-2].fetchone()
+    lead = await cursors[-1].fetchone()
     assert lead is not None
     return lead
 
@@ -150,7 +187,7 @@ _MOVE_ALL = (
     "days AS (INSERT INTO pipeline_stage_days AS d (tenant_id, stage_id, day, shard, "
     "entered, exited, exited_seconds, converted, hist) "
     f"SELECT %(t)s, x.stage_id, (%(now)s AT TIME ZONE 'UTC')::date, "
-    f"pg_backend_pid() %% {SHARDS}, x.entered, x.exited, x.secs, 0, x.hist FROM ("
+    f"lb_stage_shard(), x.entered, x.exited, x.secs, 0, x.hist FROM ("
     "SELECT %(to)s::uuid AS stage_id, count(*)::int AS entered, 0 AS exited, "
     "0::bigint AS secs, '{}'::int[] AS hist FROM moved WHERE live UNION ALL "
     "SELECT %(from)s::uuid, 0, count(*)::int, coalesce(sum(s), 0)::bigint, "
