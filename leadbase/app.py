@@ -50,6 +50,9 @@ from leadbase.pipelines.advance.endpoints import router as advance_router
 from leadbase.pipelines.endpoints import leads_router as pipeline_leads_router
 from leadbase.pipelines.endpoints import router as pipelines_router
 from leadbase.rules.endpoints import router as rules_router
+from leadbase.scoring import handlers as scoring_handlers
+from leadbase.scoring.endpoints import leads_router as scoring_leads_router
+from leadbase.scoring.endpoints import router as scoring_router
 from leadbase.segments.endpoints import router as segments_router
 from leadbase.tasks.endpoints import listing_tasks_router
 from leadbase.tasks.endpoints import router as tasks_router
@@ -57,6 +60,7 @@ from leadbase.tenants.endpoints import router as workspaces_router
 from leadbase.users.endpoints import router as users_router
 
 log = logging.getLogger("leadbase")
+_HANDLERS = (scoring_handlers,)  # registered with the outbox drain on import
 
 DESCRIPTION = """
 Leadbase is a self-hosted, multi-tenant lead-management server.
@@ -79,7 +83,7 @@ def api_router() -> APIRouter:
                 sections_router, fields_router, codelists_router, audit_router,
                 pipeline_leads_router, pipelines_router, advance_leads_router, advance_router,
                 listings_router, lead_listings_router, tasks_router, listing_tasks_router,
-                rules_router, segments_router):
+                rules_router, segments_router, scoring_router, scoring_leads_router):
         router.include_router(sub)
     return router
 

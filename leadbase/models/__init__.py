@@ -22,6 +22,13 @@ from leadbase.models.pipelines import (
     StageDay,
     StageMonth,
 )
+from leadbase.models.scoring import (
+    LeadPrediction,
+    Predictor,
+    ScoreQueue,
+    ScoringJob,
+    ScoringModel,
+)
 from leadbase.models.segments import AdvanceRule, Segment, SegmentMember
 from leadbase.models.tasks import Task
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
@@ -45,9 +52,14 @@ __all__ = [
     "LeadFieldKey",
     "LeadList",
     "LeadListing",
+    "LeadPrediction",
     "Listing",
     "Pipeline",
+    "Predictor",
     "RefreshToken",
+    "ScoreQueue",
+    "ScoringJob",
+    "ScoringModel",
     "Segment",
     "SegmentMember",
     "Stage",

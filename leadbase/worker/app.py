@@ -16,12 +16,15 @@ from leadbase.imports import pool as imports_pool
 from leadbase.imports.jobs import blueprint as imports_blueprint
 from leadbase.pipelines.advance.jobs import blueprint as advance_blueprint
 from leadbase.pipelines.jobs import blueprint as pipelines_blueprint
+from leadbase.scoring import handlers as scoring_handlers
+from leadbase.scoring.jobs import blueprint as scoring_blueprint
 from leadbase.worker.defer import NAMESPACE
 from leadbase.worker.jobs import blueprint
 from leadbase.worker.logs import quiet_periodic_runs
 from leadbase.worker.runtime import Runtime, set_runtime
 
 log = logging.getLogger(__name__)
+_HANDLERS = (scoring_handlers,)  # registered with the outbox drain on import
 
 
 _built: tuple[str, procrastinate.App] | None = None
@@ -44,6 +47,7 @@ def build_app(libpq: str) -> procrastinate.App:
     app.add_tasks_from(fields_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(advance_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(pipelines_blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(scoring_blueprint, namespace=NAMESPACE)
     quiet_periodic_runs(app)
     _built = (libpq, app)
     return app

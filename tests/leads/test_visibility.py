@@ -426,6 +426,21 @@ async def _autos(w: World) -> None:
     assert still.json()["version"] == 1 and still.json()["title"] == "Call theirs"
 
 
+async def _scoring(w: World) -> None:
+    """A lead's score: read and recomputed only on the agent's own leads; the preview of
+    a draft model (workspace figures) is for managers."""
+    model = {"rules": [{"name": "Vis", "points": 50,
+                        "condition": {"field": "source", "op": "eq", "value": "vis"}}]}
+    assert (await w.client.put("/api/v1/scoring/model", headers=w.owner.headers,
+                               json=model)).status_code == 200
+    for lead_id in w.hidden:
+        for method in ("GET", "POST"):
+            resp = await w.call(method, f"{LEADS}/{lead_id}/score")
+            assert resp.status_code == 404 and resp.json()["code"] == "LEAD_NOT_FOUND"
+    mine = await w.call("POST", f"{LEADS}/{w.mine['id']}/score")
+    assert mine.status_code == 200 and mine.json()["score"] == 50
+    resp = await w.call("POST", "/api/v1/scoring/preview", json=model)
+    assert resp.status_code == 403
 async def _segments(w: World) -> None:
     """Segments: an agent's members, counts and previews hold their own leads only; the
     member list is the managers' to change."""
@@ -474,6 +489,9 @@ async def _auto_advance(w: World) -> None:
 
 AUTOS = "/compat/autos/v1/leads"
 PROBES: dict[tuple[str, str], Probe] = {
+    ("GET", f"{LEADS}/{{lead_id}}/score"): _scoring,
+    ("POST", f"{LEADS}/{{lead_id}}/score"): _scoring,
+    ("POST", "/api/v1/scoring/preview"): _scoring,
     ("POST", f"{LEADS}/{{lead_id}}/stage"): _stage,
     ("GET", f"{LEADS}/{{lead_id}}/stage-history"): _stage,
     ("GET", "/api/v1/pipelines/{pipeline_id}/board"): _board,

@@ -1,0 +1,1 @@
+"""Predictive scoring: a logistic regression of conversion, explained."""
