@@ -15,6 +15,9 @@ from leadbase import __version__
 from leadbase.activities.endpoints import lead_router as lead_timeline_router
 from leadbase.activities.endpoints import router as activities_router
 from leadbase.apikeys.endpoints import router as apikeys_router
+from leadbase.assignment.endpoints import leads_router as assignment_leads_router
+from leadbase.assignment.endpoints import router as assignment_router
+from leadbase.assignment.endpoints import users_router as assignment_users_router
 from leadbase.audit.endpoints import router as audit_router
 from leadbase.auth.endpoints import router as auth_router
 from leadbase.auth.tokens import TokenIssuer
@@ -74,7 +77,8 @@ def api_router() -> APIRouter:
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
                 sections_router, fields_router, codelists_router, audit_router,
                 pipeline_leads_router, pipelines_router, listings_router, lead_listings_router,
-                tasks_router, listing_tasks_router):
+                tasks_router, listing_tasks_router, assignment_router,
+                assignment_leads_router, assignment_users_router):
         router.include_router(sub)
     return router
 

@@ -124,6 +124,32 @@ async def insert_system(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id:
     return ids
 
 
+_INSERT_SYSTEM_MANY = (
+    "WITH e AS (SELECT * FROM unnest(%(ids)s::uuid[], %(leads)s::uuid[], %(types)s::text[], "
+    "%(descriptions)s::text[], %(attrs)s::jsonb[]) AS e(id, lead_id, type, description, "
+    "attributes)), ins AS (INSERT INTO activities (id, tenant_id, lead_id, type, description, "
+    "attributes, occurred_at, completed_at, author_user_id) SELECT e.id, %(t)s, e.lead_id, "
+    "e.type, e.description, e.attributes, now(), now(), %(author)s FROM e RETURNING id), "
+    "touch AS (UPDATE leads SET last_activity_at = now() WHERE tenant_id = %(t)s "
+    "AND id IN (SELECT lead_id FROM e) AND (last_activity_at IS NULL "
+    "OR last_activity_at < now())) SELECT count(*) FROM ins"
+)
+
+
+async def insert_system_many(session: AsyncSession, *, tenant_id: uuid.UUID,
+                             entries: list[tuple[uuid.UUID, str, dict[str, Any], str | None]],
+                             author_user_id: uuid.UUID | None) -> None:
+    """Completed system entries ``(lead_id, type, attributes, description)`` of many
+    leads in one statement, with each lead's ``last_activity_at`` (a batch of
+    assignments)."""
+    if not entries:
+        return
+    await raw.execute(session, _INSERT_SYSTEM_MANY, {
+        "t": tenant_id, "ids": [new_id() for _ in entries], "leads": [e[0] for e in entries],
+        "types": [e[1] for e in entries], "descriptions": [e[3] for e in entries],
+        "attrs": [raw.jsonb(e[2]) for e in entries], "author": author_user_id})
+
+
 async def insert_completed(
     session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID, type: str,
     attributes: dict[str, Any], description: str | None, author_user_id: uuid.UUID | None,

@@ -52,6 +52,19 @@ async def log_system(
         task_id=task_id, listing_id=listing_id)
 
 
+async def log_system_many(
+    session: AsyncSession, ctx: Context, *,
+    entries: list[tuple[uuid.UUID, str, dict[str, Any], str | None]],
+) -> None:
+    """:func:`log_system` for many leads at once, set-based: ``(lead_id, type,
+    attributes, description)`` each. The caller has checked the leads are readable."""
+    for entry in entries:
+        if entry[1] not in SYSTEM_TYPES:
+            raise ValueError(f"not a system activity type: {entry[1]!r}")
+    await repository.insert_system_many(session, tenant_id=ctx.tenant_id, entries=entries,
+                                        author_user_id=ctx.actor_user_id)
+
+
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 

@@ -130,8 +130,17 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
     for key in ("do_not_contact", "consent"):
         if values.get(key) is None:
             values[key] = False
+    from leadbase.assignment import flows as assignment  # it builds on this module
+
+    decision = None
+    if values["owner_id"] is None:  # the workspace's rules may pick one (auto-assign)
+        decision = await assignment.prepare_new(session, ctx=ctx, values=values)
+        if decision is not None:
+            values["owner_id"] = decision.user_id
     lead = await _written(repository.insert_lead(session, tenant_id=ctx.tenant_id,
                                                  values=values))
+    if decision is not None:
+        await assignment.record_new(session, ctx=ctx, lead=lead, decision=decision)
     await audit.record(session, ctx=ctx, action="lead.created", entity_type="lead",
                        entity_id=lead["id"],
                        changes={"fields": sorted(k for k, v in values.items()
