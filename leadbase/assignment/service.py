@@ -102,9 +102,9 @@ async def _checked(session: AsyncSession, ctx: Context, body: dict[str, Any]
                                         "value": entry["values"]}, catalog, path=where)
                     entry["values"] = pred.to_json()["value"]
                 except ValidationFailed as exc:
-                    errors += [{**e, "field": e["field"].replace(f"{where}.field",
-                                                                 "territory.field")}
-                               for e in exc.errors or []]
+                    errors += [{**e, "field": e["field"].replace(
+                        f"{where}.field", "territory.field").replace(
+                        f"{where}.value", f"{where}.values")} for e in exc.errors or []]
                 seen: set[uuid.UUID] = set()
                 for j, uid in enumerate(entry["user_ids"]):
                     if uid in seen:
