@@ -116,12 +116,24 @@ async def insert_system(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id:
     statement with the lead's ``last_activity_at`` (``occurred_at`` None: the
     transaction's time)."""
     ids = [new_id() for _ in entries]
-    await raw.execute(session, _INSERT_SYSTEM, {
+    await raw.execute(session, *system_statement(
+        tenant_id=tenant_id, lead_id=lead_id, ids=ids, entries=entries,
+        author_user_id=author_user_id, occurred_at=occurred_at, task_id=task_id,
+        listing_id=listing_id))
+    return ids
+
+
+def system_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, ids: list[uuid.UUID],
+                     entries: list[tuple[str, dict[str, Any], str | None]],
+                     author_user_id: uuid.UUID | None, occurred_at: datetime | None,
+                     task_id: uuid.UUID | None = None,
+                     listing_id: uuid.UUID | None = None) -> raw.Statement:
+    """:func:`insert_system` as a statement, to send in a round trip with others."""
+    return _INSERT_SYSTEM, {
         "t": tenant_id, "lead": lead_id, "ids": ids, "types": [e[0] for e in entries],
         "descriptions": [e[2] for e in entries],
         "attrs": [raw.jsonb(e[1]) for e in entries], "author": author_user_id,
-        "task": task_id, "listing": listing_id, "touch": occurred_at, "contact": None})
-    return ids
+        "task": task_id, "listing": listing_id, "touch": occurred_at, "contact": None}
 
 
 _INSERT_SYSTEM_MANY = (

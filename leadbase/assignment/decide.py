@@ -4,13 +4,17 @@ it is written, an existing one, or a dry run) or a batch set-based.
 Concurrency (see DECISIONS.md, "Assignment under concurrency"):
 
 - A rotation's pick is one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` on the
-  rule's state row; its lock is kept until commit, so concurrent picks of one rule are
-  serialised and each sees the last one's slot: 7 members get turns that differ by at
-  most one.
+  rule's state row, in a short transaction of its own on a second pooled connection
+  (:func:`_side`): the row lock serialises concurrent picks of one rule, each sees the
+  last one's slot (7 members get turns that differ by at most one), and it is released
+  at once instead of when the lead's transaction commits (which would queue every
+  create of the workspace behind it). A lead transaction that fails after its pick
+  costs that member a turn.
 - Users whose open-lead count matters (``least_loaded``; capacities the rule respects) are
   locked (transaction advisory locks, sorted) before their leads are counted, in the next
   statement, so two transactions never both see room for one more.
-- Order: load locks, then state rows (sorted in a batch), in every path.
+- The loads' locks are taken in the lead's transaction; a pick's state row lock never
+  waits on anything else (its transaction holds nothing more), so no cycle forms.
 """
 
 from __future__ import annotations
@@ -18,16 +22,18 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from leadbase import rules
 from leadbase.assignment import engine, repository
 from leadbase.assignment.engine import Decision, LoadedRule, UserState
+from leadbase.db.session import SCOPE_KEY_INFO, scope, scope_statement
 from leadbase.kit.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -47,6 +53,41 @@ class Ruleset:
         for r in self.rules:
             out |= r.needs
         return out
+
+
+@asynccontextmanager
+async def _side(session: AsyncSession, tenant_id: uuid.UUID, *,
+                scoped: bool = True) -> AsyncIterator[AsyncSession]:
+    """A short transaction of its own in the workspace, beside ``session``'s (another
+    connection of the same pool), committed when the block ends (``scoped=False``: the
+    caller sends ``scope_statement`` first itself, in its first round trip)."""
+    bind = session.bind
+    assert isinstance(bind, AsyncEngine)
+    async with AsyncSession(bind=bind) as side, side.begin():
+        side.info[SCOPE_KEY_INFO] = session.info[SCOPE_KEY_INFO]
+        if scoped:
+            await scope(side, tenant_id)
+        yield side
+
+
+async def _pick(session: AsyncSession, tenant_id: uuid.UUID, rule_id: uuid.UUID, bucket: int,
+                slots: Sequence[int]) -> int:
+    """One rotation pick in a transaction of its own on another pooled connection, on the
+    driver: BEGIN, the scope and the pick in one round trip, then COMMIT."""
+    bind = session.bind
+    assert isinstance(bind, AsyncEngine)
+    async with bind.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        try:
+            slot = await repository.advance_on(driver, first=scope_statement(
+                session, tenant_id), tenant_id=tenant_id, rule_id=rule_id, bucket=bucket,
+                slots=slots)
+            await driver.commit()
+        except BaseException:
+            await driver.rollback()
+            raise
+    return slot
 
 
 def _user(row: Mapping[str, Any]) -> UserState:
@@ -184,8 +225,7 @@ async def decide_one(session: AsyncSession, *, tenant_id: uuid.UUID, ruleset: Ru
     slots = [s for s, i in enumerate(order) if users[i] in eligible]
     if not slots:
         return _finish(rule, ruleset.users, None, cands, bucket, None, checked)
-    slot = await repository.advance(session, tenant_id=tenant_id, rule_id=rule.id,
-                                    bucket=key_bucket, slots=slots)
+    slot = await _pick(session, tenant_id, rule.id, key_bucket, slots)
     return _finish(rule, ruleset.users, users[order[slot]], cands, bucket, slot, checked)
 
 
@@ -209,10 +249,27 @@ async def decide_many(session: AsyncSession, *, tenant_id: uuid.UUID, ruleset: R
     keys = sorted({(r.id, b or 0) for r, b in matched.values() if r is not None and (
         r.strategy in ("round_robin", "weighted") or (r.strategy == "territory"
                                                         and b is not None))})
-    positions: dict[tuple[uuid.UUID, int], int | None] = dict(
-        await repository.lock_positions(session, tenant_id=tenant_id, keys=keys))
-    picks: dict[tuple[uuid.UUID, int], int] = {}
     out: dict[uuid.UUID, Decision] = {}
+    if not keys:
+        _walk(ruleset, matched, order, loads, {}, {}, now, default_timezone, exclude, out)
+        return out
+    async with _side(session, tenant_id) as side:
+        positions: dict[tuple[uuid.UUID, int], int | None] = dict(
+            await repository.lock_positions(side, tenant_id=tenant_id, keys=keys))
+        picks: dict[tuple[uuid.UUID, int], int] = {}
+        _walk(ruleset, matched, order, loads, positions, picks, now, default_timezone,
+              exclude, out)
+        await repository.save_positions(side, tenant_id=tenant_id, reached={
+            k: (int(positions[k] or 0), n) for k, n in picks.items()})
+    return out
+
+
+def _walk(ruleset: Ruleset, matched: Mapping[uuid.UUID, tuple[LoadedRule | None, int | None]],
+          order: Sequence[uuid.UUID], loads: dict[uuid.UUID, int],
+          positions: dict[tuple[uuid.UUID, int], int | None],
+          picks: dict[tuple[uuid.UUID, int], int], now: datetime, default_timezone: str,
+          exclude: uuid.UUID | None, out: dict[uuid.UUID, Decision]) -> None:
+    """The batch's decisions one lead after another, in memory."""
     for lead_id in order:
         rule, bucket = matched[lead_id]
         if rule is None:
@@ -233,6 +290,3 @@ async def decide_many(session: AsyncSession, *, tenant_id: uuid.UUID, ruleset: R
         if decision.user_id is not None and decision.user_id in loads:
             loads[decision.user_id] += 1
         out[lead_id] = decision
-    await repository.save_positions(session, tenant_id=tenant_id, reached={
-        k: (int(positions[k] or 0), n) for k, n in picks.items()})
-    return out

@@ -17,6 +17,7 @@ from leadbase import rules
 from leadbase.activities import service as activities
 from leadbase.assignment import decide, repository, service
 from leadbase.assignment.engine import Decision
+from leadbase.audit import repository as audit_repository
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context
 from leadbase.db import raw
@@ -69,17 +70,22 @@ def _entry(previous: uuid.UUID | None, owner: uuid.UUID | None, method: str,
 async def _record(session: AsyncSession, ctx: Context, lead: dict[str, Any],
                   previous: uuid.UUID | None, method: str, decision: Decision | None,
                   reason: str | None) -> None:
+    """The timeline entry, audit entry and ``lead.assigned`` event, in one round trip."""
     owner = lead["owner_id"]
     attributes, words = _entry(previous, owner, method, decision, reason)
-    await activities.log_system(session, ctx, lead_id=lead["id"], type="assignment",
-                                attributes=attributes, description=words)
-    await audit.record(session, ctx=ctx, action="lead.assigned", entity_type="lead",
-                       entity_id=lead["id"],
-                       changes={"fields": ["owner_id"], "method": method,
-                                "rule_id": attributes.get("rule_id")},
-                       event=outbox.event(tenant_id=ctx.tenant_id, type="lead.assigned",
-                                          entity_type="lead", entity_id=lead["id"],
-                                          payload={"lead_id": str(lead["id"]), **attributes}))
+    p = ctx.principal
+    await raw.pipeline(session, [
+        activities.system_statement(ctx, lead_id=lead["id"], type="assignment",
+                                    attributes=attributes, description=words),
+        audit_repository.entry_statement(tenant_id=ctx.tenant_id, values={
+            "actor_user_id": p.user_id, "actor_api_key_id": p.api_key_id,
+            "action": "lead.assigned", "entity_type": "lead", "entity_id": lead["id"],
+            "changes": {"fields": ["owner_id"], "method": method,
+                        "rule_id": attributes.get("rule_id")},
+            "request_id": ctx.request_id}),
+        outbox.event(tenant_id=ctx.tenant_id, type="lead.assigned", entity_type="lead",
+                     entity_id=lead["id"], payload={"lead_id": str(lead["id"]), **attributes}),
+    ])
 
 
 def _facts_of_new(values: dict[str, Any], now: datetime) -> Any:

@@ -47,6 +47,10 @@ _LOADS_SQL = (
     "LIMIT u.cap) AS x)::int AS n FROM unnest(%(ids)s::uuid[], %(caps)s::int[]) AS u(id, cap)")
 # One pick of a rotation: the first eligible slot after the last pick (wrapping), in one
 # statement that takes the row's lock (kept until commit: picks of one rule queue here).
+# Its transaction commits without waiting for the WAL flush: a crash may forget the last
+# picks' positions (a member gets one more turn), never a lead; the fsync of a second
+# commit per create cost more than the rest of the assignment together.
+_ASYNC_COMMIT_SQL = "SELECT set_config('synchronous_commit', 'off', true)"
 _ADVANCE_SQL = (
     "INSERT INTO assignment_state AS s (tenant_id, rule_id, bucket, position, picks) "
     "VALUES (%(t)s, %(r)s, %(b)s, %(first)s, 1) ON CONFLICT (tenant_id, rule_id, bucket) "
@@ -176,12 +180,27 @@ async def positions(session: AsyncSession, *, tenant_id: uuid.UUID,
 
 
 async def advance(session: AsyncSession, *, tenant_id: uuid.UUID, rule_id: uuid.UUID,
-                  bucket: int, slots: Sequence[int]) -> int:
+                  bucket: int, slots: Sequence[int], first: raw.Statement) -> int:
     """The slot of this pick: the first of ``slots`` (eligible, ascending) after the
-    rule's last pick, wrapping; written atomically."""
-    row = await raw.fetch_row(session, _ADVANCE_SQL, {"t": tenant_id, "r": rule_id,
-                                                      "b": bucket, "first": slots[0],
-                                                      "slots": list(slots)})
+    rule's last pick, wrapping; written atomically (``first`` is sent before it, in the
+    same round trip: the transaction's scope)."""
+    _, row = await raw.pipeline(session, [first, (_ADVANCE_SQL, {
+        "t": tenant_id, "r": rule_id, "b": bucket, "first": slots[0], "slots": list(slots)})])
+    assert row is not None
+    return int(row[0])
+
+
+async def advance_on(conn: Any, *, first: raw.Statement, tenant_id: uuid.UUID,
+                     rule_id: uuid.UUID, bucket: int, slots: Sequence[int]) -> int:
+    """:func:`advance` on a psycopg connection of its own (the caller commits)."""
+    async with conn.pipeline():
+        scope_cur = conn.cursor()
+        await scope_cur.execute(first[0].encode(), first[1])
+        await conn.cursor().execute(_ASYNC_COMMIT_SQL.encode())
+        cur = conn.cursor()
+        await cur.execute(_ADVANCE_SQL.encode(), {"t": tenant_id, "r": rule_id, "b": bucket,
+                                                  "first": slots[0], "slots": list(slots)})
+    row = await cur.fetchone()
     assert row is not None
     return int(row[0])
 
@@ -192,6 +211,7 @@ async def lock_positions(session: AsyncSession, *, tenant_id: uuid.UUID,
     """Lock the rotation rows of ``keys`` (made when missing) for a batch; positions."""
     if not keys:
         return {}
+    await raw.execute(session, _ASYNC_COMMIT_SQL, ())
     ordered = sorted(keys)
     rows = await raw.fetch_all(session, _LOCK_STATE_SQL, {
         "t": tenant_id, "rules": [k[0] for k in ordered], "buckets": [k[1] for k in ordered]})

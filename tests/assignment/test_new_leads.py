@@ -88,8 +88,8 @@ async def test_imports_are_assigned_after_commit(client: httpx.AsyncClient, db: 
     assert job["status"] == "queued"
     done = await _run(client, db, owner, job)
     assert done["total"] == 7 and done["processed"] == 7 and done["assigned"] == 7
-    owners = Counter((await scalar(db, owner.tenant_id,
-                                   "SELECT array_agg(owner_id::text) FROM leads")))
+    owners = Counter(await scalar(db, owner.tenant_id,
+                                   "SELECT array_agg(owner_id::text) FROM leads"))
     assert owners == {str(a.user_id): 4, str(b.user_id): 4}  # 3 + 4, and the owned one
     assert await scalar(db, owner.tenant_id, "SELECT count(*) FROM activities WHERE "
                         "type = 'assignment'") == 7
