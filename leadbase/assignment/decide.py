@@ -4,12 +4,12 @@ it is written, an existing one, or a dry run) or a batch set-based.
 Concurrency (see DECISIONS.md, "Assignment under concurrency"):
 
 - A rotation's pick is one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` on the
-  rule's state row, in a short transaction of its own on a second pooled connection
-  (:func:`_side`): the row lock serialises concurrent picks of one rule, each sees the
-  last one's slot (7 members get turns that differ by at most one), and it is released
-  at once instead of when the lead's transaction commits (which would queue every
-  create of the workspace behind it). A lead transaction that fails after its pick
-  costs that member a turn.
+  rule's state row, in a transaction of its own sent in one round trip on one of the
+  process's pick connections (:func:`_pick`; batches: :func:`_side`). The row lock
+  serialises concurrent picks of one rule and each sees the last one's slot (7 members
+  get turns that differ by at most one); it is held for that statement only, not until
+  the lead's transaction commits (which would queue every create behind it). A lead
+  transaction that fails after its pick costs that member a turn.
 - Users whose open-lead count matters (``least_loaded``; capacities the rule respects) are
   locked (transaction advisory locks, sorted) before their leads are counted, in the next
   statement, so two transactions never both see room for one more.
@@ -19,20 +19,27 @@ Concurrency (see DECISIONS.md, "Assignment under concurrency"):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
+import psycopg.conninfo
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from leadbase import rules
 from leadbase.assignment import engine, repository
 from leadbase.assignment.engine import Decision, LoadedRule, UserState
+from leadbase.db import raw
 from leadbase.db.session import SCOPE_KEY_INFO, scope, scope_statement
 from leadbase.kit.errors import ValidationFailed
 
@@ -70,23 +77,59 @@ async def _side(session: AsyncSession, tenant_id: uuid.UUID, *,
         yield side
 
 
+PICK_CONNECTIONS = 4
+
+
+class _Picker:
+    """The process's connections for rotation picks, per engine (autocommit, each pick
+    one round trip: BEGIN, scope, the pick, COMMIT). A pick needs a connection while its
+    request holds one already, and under full load the pool's spare ones are overflow
+    connections, opened and closed for each use; these stay open."""
+
+    def __init__(self) -> None:
+        self.idle: list[psycopg.AsyncConnection[Any]] = []
+        self.slots = asyncio.Semaphore(PICK_CONNECTIONS)
+
+    def close(self) -> None:
+        for conn in self.idle:
+            conn.pgconn.finish()
+        self.idle.clear()
+
+
+_pickers: weakref.WeakKeyDictionary[Engine, _Picker] = weakref.WeakKeyDictionary()
+
+
+async def _connect_like(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """A new connection as the session's (same login), in autocommit."""
+    driver = await raw.connection(session)
+    password = driver.pgconn.password
+    conninfo = psycopg.conninfo.make_conninfo(
+        driver.info.dsn, **({"password": password.decode()} if password else {}))
+    return await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+
+
 async def _pick(session: AsyncSession, tenant_id: uuid.UUID, rule_id: uuid.UUID, bucket: int,
                 slots: Sequence[int]) -> int:
-    """One rotation pick in a transaction of its own on another pooled connection, on the
-    driver: BEGIN, the scope and the pick in one round trip, then COMMIT."""
+    """One rotation pick in a transaction of its own, in one round trip (the commit does
+    not wait for the WAL flush)."""
     bind = session.bind
     assert isinstance(bind, AsyncEngine)
-    async with bind.connect() as conn:
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None
+    picker = _pickers.get(bind.sync_engine)
+    if picker is None:
+        picker = _pickers[bind.sync_engine] = _Picker()
+        event.listen(bind.sync_engine, "engine_disposed",
+                     lambda _engine, p=picker: p.close())
+    async with picker.slots:
+        conn = picker.idle.pop() if picker.idle else await _connect_like(session)
         try:
-            slot = await repository.advance_on(driver, first=scope_statement(
+            slot = await repository.advance_on(conn, first=scope_statement(
                 session, tenant_id), tenant_id=tenant_id, rule_id=rule_id, bucket=bucket,
                 slots=slots)
-            await driver.commit()
         except BaseException:
-            await driver.rollback()
+            with contextlib.suppress(Exception):
+                await conn.close()
             raise
+        picker.idle.append(conn)
     return slot
 
 

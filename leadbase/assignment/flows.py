@@ -69,23 +69,26 @@ def _entry(previous: uuid.UUID | None, owner: uuid.UUID | None, method: str,
 
 async def _record(session: AsyncSession, ctx: Context, lead: dict[str, Any],
                   previous: uuid.UUID | None, method: str, decision: Decision | None,
-                  reason: str | None) -> None:
-    """The timeline entry, audit entry and ``lead.assigned`` event, in one round trip."""
+                  reason: str | None, *, audited: bool = True) -> None:
+    """The timeline entry, audit entry (not for a new lead: its ``lead.created`` entry
+    is the record) and ``lead.assigned`` event, in one round trip."""
     owner = lead["owner_id"]
     attributes, words = _entry(previous, owner, method, decision, reason)
     p = ctx.principal
-    await raw.pipeline(session, [
+    statements = [
         activities.system_statement(ctx, lead_id=lead["id"], type="assignment",
                                     attributes=attributes, description=words),
-        audit_repository.entry_statement(tenant_id=ctx.tenant_id, values={
+        outbox.event(tenant_id=ctx.tenant_id, type="lead.assigned", entity_type="lead",
+                     entity_id=lead["id"], payload={"lead_id": str(lead["id"]), **attributes}),
+    ]
+    if audited:
+        statements.append(audit_repository.entry_statement(tenant_id=ctx.tenant_id, values={
             "actor_user_id": p.user_id, "actor_api_key_id": p.api_key_id,
             "action": "lead.assigned", "entity_type": "lead", "entity_id": lead["id"],
             "changes": {"fields": ["owner_id"], "method": method,
                         "rule_id": attributes.get("rule_id")},
-            "request_id": ctx.request_id}),
-        outbox.event(tenant_id=ctx.tenant_id, type="lead.assigned", entity_type="lead",
-                     entity_id=lead["id"], payload={"lead_id": str(lead["id"]), **attributes}),
-    ])
+            "request_id": ctx.request_id}))
+    await raw.pipeline(session, statements)
 
 
 def _facts_of_new(values: dict[str, Any], now: datetime) -> Any:
@@ -102,7 +105,9 @@ async def prepare_new(session: AsyncSession, *, ctx: Context,
                       values: dict[str, Any]) -> Decision | None:
     """For a lead being created without an owner (the leads service calls this before
     the insert): the rules' decision when the workspace auto-assigns new leads, else
-    None. The caller writes ``user_id`` as the owner, then calls :func:`record_new`."""
+    None. ``values`` (the lead's columns) get the owner, and the assignment's moment as
+    the lead's last activity (so the timeline entry does not touch the new row again);
+    the caller inserts the lead, then calls :func:`record_new`."""
     ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
     if not service.settings_of(ws.assignment)["auto_assign_new_leads"]:
         return None
@@ -110,16 +115,20 @@ async def prepare_new(session: AsyncSession, *, ctx: Context,
     if not ruleset.rules:
         return None
     now = datetime.now(UTC)
-    return await decide.decide_one(session, tenant_id=ctx.tenant_id, ruleset=ruleset,
-                                   facts=_facts_of_new(values, now), now=now,
-                                   default_timezone=ws.timezone, dry_run=False)
+    decision = await decide.decide_one(session, tenant_id=ctx.tenant_id, ruleset=ruleset,
+                                       facts=_facts_of_new(values, now), now=now,
+                                       default_timezone=ws.timezone, dry_run=False)
+    if decision.user_id is not None:
+        values["owner_id"] = decision.user_id
+        values["last_activity_at"] = datetime.now(UTC)
+    return decision
 
 
 async def record_new(session: AsyncSession, *, ctx: Context, lead: dict[str, Any],
                      decision: Decision) -> None:
     """The timeline entry, audit entry and event of a new lead's assignment."""
     if lead["owner_id"] is not None:
-        await _record(session, ctx, lead, None, "auto", decision, None)
+        await _record(session, ctx, lead, None, "auto", decision, None, audited=False)
 
 
 async def _check_user(session: AsyncSession, ctx: Context, user_id: uuid.UUID | None) -> None:

@@ -192,14 +192,16 @@ async def advance(session: AsyncSession, *, tenant_id: uuid.UUID, rule_id: uuid.
 
 async def advance_on(conn: Any, *, first: raw.Statement, tenant_id: uuid.UUID,
                      rule_id: uuid.UUID, bucket: int, slots: Sequence[int]) -> int:
-    """:func:`advance` on a psycopg connection of its own (the caller commits)."""
+    """:func:`advance` as a whole transaction on an autocommit psycopg connection of its
+    own, in one round trip: BEGIN, ``first`` (the scope), the pick, COMMIT."""
     async with conn.pipeline():
-        scope_cur = conn.cursor()
-        await scope_cur.execute(first[0].encode(), first[1])
-        await conn.cursor().execute(_ASYNC_COMMIT_SQL.encode())
-        cur = conn.cursor()
-        await cur.execute(_ADVANCE_SQL.encode(), {"t": tenant_id, "r": rule_id, "b": bucket,
-                                                  "first": slots[0], "slots": list(slots)})
+        await conn.execute(b"BEGIN")
+        await conn.execute(first[0].encode(), first[1])
+        await conn.execute(_ASYNC_COMMIT_SQL.encode())
+        cur = await conn.execute(_ADVANCE_SQL.encode(), {
+            "t": tenant_id, "r": rule_id, "b": bucket, "first": slots[0],
+            "slots": list(slots)})
+        await conn.execute(b"COMMIT")
     row = await cur.fetchone()
     assert row is not None
     return int(row[0])

@@ -133,10 +133,8 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
     from leadbase.assignment import flows as assignment  # it builds on this module
 
     decision = None
-    if values["owner_id"] is None:  # the workspace's rules may pick one (auto-assign)
+    if values["owner_id"] is None:  # the workspace's rules may give it one (auto-assign)
         decision = await assignment.prepare_new(session, ctx=ctx, values=values)
-        if decision is not None:
-            values["owner_id"] = decision.user_id
     lead = await _written(repository.insert_lead(session, tenant_id=ctx.tenant_id,
                                                  values=values))
     if decision is not None:
