@@ -50,6 +50,7 @@ from leadbase.middleware import (
 )
 from leadbase.pipelines.endpoints import leads_router as pipeline_leads_router
 from leadbase.pipelines.endpoints import router as pipelines_router
+from leadbase.rules.endpoints import router as rules_router
 from leadbase.tasks.endpoints import listing_tasks_router
 from leadbase.tasks.endpoints import router as tasks_router
 from leadbase.tenants.endpoints import router as workspaces_router
@@ -77,7 +78,7 @@ def api_router() -> APIRouter:
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
                 sections_router, fields_router, codelists_router, audit_router,
                 pipeline_leads_router, pipelines_router, listings_router, lead_listings_router,
-                tasks_router, listing_tasks_router, assignment_router,
+                tasks_router, listing_tasks_router, rules_router, assignment_router,
                 assignment_leads_router, assignment_users_router):
         router.include_router(sub)
     return router
