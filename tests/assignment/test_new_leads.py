@@ -14,7 +14,7 @@ from leadbase.auth.context import Context, Principal
 from leadbase.config import Settings
 from leadbase.db.session import Database
 from leadbase.leads import contacts
-from tests.assignment.helpers import SETTINGS, agents, make_rule, members, turn_on
+from tests.assignment.helpers import SETTINGS, agents, make_rule, members, patch_user, turn_on
 from tests.auth.helpers import assert_problem, scalar
 from tests.factories import Member, add_member, make_lead, make_workspace
 from tests.imports.conftest import import_file
@@ -149,3 +149,35 @@ async def test_deactivation_reassigns(client: httpx.AsyncClient, db: Database) -
                        json={"is_active": False})
     assert len(await _jobs(client, owner)) == 1
     _ = manager
+
+
+async def test_batch_respects_capacity_and_territory(client: httpx.AsyncClient,
+                                                     db: Database) -> None:
+    owner = await make_workspace(client)
+    other = await make_workspace(client)
+    leaving, a, b = await agents(client, owner, 3)
+    await patch_user(client, owner, a, capacity=2)
+    await make_rule(client, owner, name="Spain", strategy="territory",
+                    condition={"field": "country", "op": "eq", "value": "ES"},
+                    territory={"field": "country", "entries": [
+                        {"values": ["ES"], "user_ids": [str(b.user_id)]}]})
+    await make_rule(client, owner, strategy="least_loaded", members=members(a, b, leaving))
+    for i in range(2):
+        await make_lead(client, owner, owner_id=str(leaving.user_id),
+                        phone=f"+3461234567{i}")
+    for _ in range(5):
+        await make_lead(client, owner, owner_id=str(leaving.user_id))
+    resp = await client.post(f"/api/v1/users/{leaving.user_id}/reassign-leads",
+                             headers=owner.headers)
+    job = resp.json()
+    assert_problem(await client.get(f"/api/v1/assignment/jobs/{job['id']}",
+                                    headers=other.headers), 404, "ASSIGNMENT_JOB_NOT_FOUND")
+    done = await _run(client, db, owner, job)
+    assert (done["processed"], done["assigned"]) == (7, 7)
+    rows = await scalar(db, owner.tenant_id, "SELECT array_agg(owner_id::text || ':' || "
+                        "coalesce(country, '-')) FROM leads")
+    spain = [r for r in rows if r.endswith(":ES")]
+    assert spain == [f"{b.user_id}:ES"] * 2
+    owners = Counter(r.split(":")[0] for r in rows)
+    # a takes 2 (its capacity), b the rest; the leaving user is excluded.
+    assert owners == {str(a.user_id): 2, str(b.user_id): 5}
