@@ -54,8 +54,7 @@ def _result(outcome: flows.Outcome, dry_run: bool, manual: bool = False) -> Resp
         "lead_id": outcome.lead["id"], "dry_run": dry_run,
         "outcome": "manual" if manual else (d.outcome if d else "no_rule"),
         "changed": outcome.changed, "previous_owner_id": outcome.previous_owner_id,
-        "owner_id": outcome.lead["owner_id"] if manual or not dry_run else (
-            d.user_id if d and d.rule else outcome.lead["owner_id"]),
+        "owner_id": outcome.target,
         "rule": {"id": rule.id, "name": rule.name, "position": rule.position,
                  "strategy": rule.strategy} if rule else None,
         "rules_checked": [{"id": r.id, "name": r.name, "matched": ok, "broken": r.broken}

@@ -38,6 +38,7 @@ class Outcome:
     previous_owner_id: uuid.UUID | None
     decision: Decision | None
     changed: bool
+    target: uuid.UUID | None = None  # the owner decided (a dry run's would-be owner)
 
 
 def _str(value: uuid.UUID | None) -> str | None:
@@ -150,12 +151,13 @@ async def assign(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
     check_version(current, expected_version, what="lead")
     await _check_user(session, ctx, user_id)
     if current["owner_id"] == user_id:
-        return Outcome(lead=current, previous_owner_id=user_id, decision=None, changed=False)
+        return Outcome(lead=current, previous_owner_id=user_id, decision=None, changed=False,
+                       target=user_id)
     lead = await leads_repository.update_lead(session, scope=readable(ctx), lead_id=lead_id,
                                               values={"owner_id": user_id})
     await _record(session, ctx, lead, current["owner_id"], "manual", None, reason)
     return Outcome(lead=lead, previous_owner_id=current["owner_id"], decision=None,
-                   changed=True)
+                   changed=True, target=user_id)
 
 
 async def auto_assign(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
@@ -175,14 +177,16 @@ async def auto_assign(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID
                                        facts=facts[lead_id], now=now,
                                        default_timezone=ws.timezone, dry_run=dry_run)
     previous = current["owner_id"]
-    target = decision.user_id if decision.rule is not None else previous
+    # No rule, or nobody eligible and no fallback user: the lead keeps its owner.
+    target = decision.user_id if decision.user_id is not None else previous
     if dry_run or target == previous:
         return Outcome(lead=current, previous_owner_id=previous, decision=decision,
-                       changed=target != previous)
+                       changed=target != previous, target=target)
     lead = await leads_repository.update_lead(session, scope=readable(ctx), lead_id=lead_id,
                                               values={"owner_id": target})
     await _record(session, ctx, lead, previous, "auto", decision, reason)
-    return Outcome(lead=lead, previous_owner_id=previous, decision=decision, changed=True)
+    return Outcome(lead=lead, previous_owner_id=previous, decision=decision, changed=True,
+                   target=target)
 
 
 @dataclass

@@ -143,8 +143,10 @@ class AssignmentRead(ReadModel):
     outcome: str = Field(description="assigned, fallback_user, unassigned, no_rule, manual")
     changed: bool
     previous_owner_id: uuid.UUID | None
-    owner_id: uuid.UUID | None = Field(description="The chosen user (the lead's owner "
-                                                   "unless dry_run)")
+    owner_id: uuid.UUID | None = Field(description="The lead's owner after this (with "
+                                                   "dry_run: what it would be). Nobody "
+                                                   "eligible and no fallback: it keeps its "
+                                                   "owner")
     rule: RuleRef | None
     rules_checked: list[RuleChecked]
     candidates: list[CandidateRead]

@@ -218,3 +218,16 @@ async def test_no_rule(client: httpx.AsyncClient) -> None:
     done = (await auto_assign(client, owner, lead["id"])).json()
     assert done["outcome"] == "no_rule" and done["owner_id"] == str(a.user_id)
     assert done["rule"] is None and not done["changed"]
+
+
+async def test_nobody_eligible_keeps_the_owner(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client)
+    a, b = await agents(client, owner, 2)
+    await patch_user(client, owner, b, is_active=False)
+    await make_rule(client, owner, strategy="specific_user", members=members(b))
+    lead = await make_lead(client, owner, owner_id=str(a.user_id))
+    for dry_run in (True, False):
+        got = (await auto_assign(client, owner, lead["id"], dry_run=dry_run)).json()
+        assert got["outcome"] == "unassigned" and got["owner_id"] == str(a.user_id)
+        assert not got["changed"]
+        assert got["candidates"][0]["reasons"] == ["inactive"]
