@@ -3,13 +3,11 @@ it is written, an existing one, or a dry run) or a batch set-based.
 
 Concurrency (see DECISIONS.md, "Assignment under concurrency"):
 
-- A rotation's pick is one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` on the
-  rule's state row, in a transaction of its own sent in one round trip on one of the
-  process's pick connections (:func:`_pick`; batches: :func:`_side`). The row lock
-  serialises concurrent picks of one rule and each sees the last one's slot (7 members
-  get turns that differ by at most one); it is held for that statement only, not until
-  the lead's transaction commits (which would queue every create behind it). A lead
-  transaction that fails after its pick costs that member a turn.
+- A rotation's pick is one atomic statement on the rule's state row, in a transaction
+  of its own beside the lead's (:mod:`leadbase.assignment.picks`; batches:
+  :func:`_side`): the row lock serialises picks of one rule and each starts from the
+  last one's slot (7 members get turns that differ by at most one), and it is not kept
+  until the lead's transaction commits.
 - Users whose open-lead count matters (``least_loaded``; capacities the rule respects) are
   locked (transaction advisory locks, sorted) before their leads are counted, in the next
   statement, so two transactions never both see room for one more.
@@ -19,28 +17,21 @@ Concurrency (see DECISIONS.md, "Assignment under concurrency"):
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 import uuid
-import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
-import psycopg.conninfo
-from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from leadbase import rules
-from leadbase.assignment import engine, repository
+from leadbase.assignment import engine, picks, repository
 from leadbase.assignment.engine import Decision, LoadedRule, UserState
-from leadbase.db import raw
-from leadbase.db.session import SCOPE_KEY_INFO, scope, scope_statement
+from leadbase.db.session import SCOPE_KEY_INFO, scope
 from leadbase.kit.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -75,62 +66,6 @@ async def _side(session: AsyncSession, tenant_id: uuid.UUID, *,
         if scoped:
             await scope(side, tenant_id)
         yield side
-
-
-PICK_CONNECTIONS = 4
-
-
-class _Picker:
-    """The process's connections for rotation picks, per engine (autocommit, each pick
-    one round trip: BEGIN, scope, the pick, COMMIT). A pick needs a connection while its
-    request holds one already, and under full load the pool's spare ones are overflow
-    connections, opened and closed for each use; these stay open."""
-
-    def __init__(self) -> None:
-        self.idle: list[psycopg.AsyncConnection[Any]] = []
-        self.slots = asyncio.Semaphore(PICK_CONNECTIONS)
-
-    def close(self) -> None:
-        for conn in self.idle:
-            conn.pgconn.finish()
-        self.idle.clear()
-
-
-_pickers: weakref.WeakKeyDictionary[Engine, _Picker] = weakref.WeakKeyDictionary()
-
-
-async def _connect_like(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
-    """A new connection as the session's (same login), in autocommit."""
-    driver = await raw.connection(session)
-    password = driver.pgconn.password
-    conninfo = psycopg.conninfo.make_conninfo(
-        driver.info.dsn, **({"password": password.decode()} if password else {}))
-    return await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
-
-
-async def _pick(session: AsyncSession, tenant_id: uuid.UUID, rule_id: uuid.UUID, bucket: int,
-                slots: Sequence[int]) -> int:
-    """One rotation pick in a transaction of its own, in one round trip (the commit does
-    not wait for the WAL flush)."""
-    bind = session.bind
-    assert isinstance(bind, AsyncEngine)
-    picker = _pickers.get(bind.sync_engine)
-    if picker is None:
-        picker = _pickers[bind.sync_engine] = _Picker()
-        event.listen(bind.sync_engine, "engine_disposed",
-                     lambda _engine, p=picker: p.close())
-    async with picker.slots:
-        conn = picker.idle.pop() if picker.idle else await _connect_like(session)
-        try:
-            slot = await repository.advance_on(conn, first=scope_statement(
-                session, tenant_id), tenant_id=tenant_id, rule_id=rule_id, bucket=bucket,
-                slots=slots)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await conn.close()
-            raise
-        picker.idle.append(conn)
-    return slot
 
 
 def _user(row: Mapping[str, Any]) -> UserState:
@@ -170,6 +105,29 @@ def _loaded(row: Mapping[str, Any], catalog: Any) -> LoadedRule:
         rule.broken = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or [])
         log.warning("assignment rule %s no longer parses: %s", row["id"], rule.broken)
     return rule
+
+
+# The rulesets new leads are decided with, per workspace, for a moment (a create's round
+# trip fewer): changes made in this process are seen at once (:func:`forget`), others'
+# within HOT_TTL_SECONDS. Explicit requests (auto-assign, dry runs, jobs) read afresh.
+HOT_TTL_SECONDS = 2.0
+_hot: dict[uuid.UUID, tuple[float, Ruleset]] = {}
+
+
+def forget(tenant_id: uuid.UUID) -> None:
+    """The workspace's rules or users changed: decide afresh."""
+    _hot.pop(tenant_id, None)
+
+
+async def load_hot(session: AsyncSession, *, tenant_id: uuid.UUID) -> Ruleset:
+    """:func:`load`, reused for HOT_TTL_SECONDS (the create path)."""
+    hit = _hot.get(tenant_id)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < HOT_TTL_SECONDS:
+        return hit[1]
+    ruleset = await load(session, tenant_id=tenant_id)
+    _hot[tenant_id] = (now, ruleset)
+    return ruleset
 
 
 async def load(session: AsyncSession, *, tenant_id: uuid.UUID) -> Ruleset:
@@ -268,7 +226,8 @@ async def decide_one(session: AsyncSession, *, tenant_id: uuid.UUID, ruleset: Ru
     slots = [s for s, i in enumerate(order) if users[i] in eligible]
     if not slots:
         return _finish(rule, ruleset.users, None, cands, bucket, None, checked)
-    slot = await _pick(session, tenant_id, rule.id, key_bucket, slots)
+    slot = await picks.pick(session, tenant_id=tenant_id, rule_id=rule.id, bucket=key_bucket,
+                            slots=slots)
     return _finish(rule, ruleset.users, users[order[slot]], cands, bucket, slot, checked)
 
 

@@ -68,13 +68,11 @@ def _entry(previous: uuid.UUID | None, owner: uuid.UUID | None, method: str,
     return attributes, words + (f": {reason}" if reason else "")
 
 
-async def _record(session: AsyncSession, ctx: Context, lead: dict[str, Any],
-                  previous: uuid.UUID | None, method: str, decision: Decision | None,
-                  reason: str | None, *, audited: bool = True) -> None:
-    """The timeline entry, audit entry (not for a new lead: its ``lead.created`` entry
-    is the record) and ``lead.assigned`` event, in one round trip."""
-    owner = lead["owner_id"]
-    attributes, words = _entry(previous, owner, method, decision, reason)
+def _statements(ctx: Context, lead: dict[str, Any], previous: uuid.UUID | None, method: str,
+                decision: Decision | None, reason: str | None, *,
+                audited: bool = True) -> list[raw.Statement]:
+    """The timeline entry, ``lead.assigned`` event and audit entry of an assignment."""
+    attributes, words = _entry(previous, lead["owner_id"], method, decision, reason)
     p = ctx.principal
     statements = [
         activities.system_statement(ctx, lead_id=lead["id"], type="assignment",
@@ -89,7 +87,14 @@ async def _record(session: AsyncSession, ctx: Context, lead: dict[str, Any],
             "changes": {"fields": ["owner_id"], "method": method,
                         "rule_id": attributes.get("rule_id")},
             "request_id": ctx.request_id}))
-    await raw.pipeline(session, statements)
+    return statements
+
+
+async def _record(session: AsyncSession, ctx: Context, lead: dict[str, Any],
+                  previous: uuid.UUID | None, method: str, decision: Decision | None,
+                  reason: str | None) -> None:
+    """An assignment's timeline entry, event and audit entry, in one round trip."""
+    await raw.pipeline(session, _statements(ctx, lead, previous, method, decision, reason))
 
 
 def _facts_of_new(values: dict[str, Any], now: datetime) -> Any:
@@ -108,11 +113,11 @@ async def prepare_new(session: AsyncSession, *, ctx: Context,
     the insert): the rules' decision when the workspace auto-assigns new leads, else
     None. ``values`` (the lead's columns) get the owner, and the assignment's moment as
     the lead's last activity (so the timeline entry does not touch the new row again);
-    the caller inserts the lead, then calls :func:`record_new`."""
+    the caller inserts the lead and writes :func:`new_lead_statements`."""
     ws = await tenants_service.defaults(session, tenant_id=ctx.tenant_id)
     if not service.settings_of(ws.assignment)["auto_assign_new_leads"]:
         return None
-    ruleset = await decide.load(session, tenant_id=ctx.tenant_id)
+    ruleset = await decide.load_hot(session, tenant_id=ctx.tenant_id)
     if not ruleset.rules:
         return None
     now = datetime.now(UTC)
@@ -125,11 +130,14 @@ async def prepare_new(session: AsyncSession, *, ctx: Context,
     return decision
 
 
-async def record_new(session: AsyncSession, *, ctx: Context, lead: dict[str, Any],
-                     decision: Decision) -> None:
-    """The timeline entry, audit entry and event of a new lead's assignment."""
-    if lead["owner_id"] is not None:
-        await _record(session, ctx, lead, None, "auto", decision, None, audited=False)
+def new_lead_statements(*, ctx: Context, lead: dict[str, Any],
+                        decision: Decision | None) -> list[raw.Statement]:
+    """What a new lead's assignment writes (timeline entry and ``lead.assigned`` event),
+    for the leads service to send with the lead's own audit entry, which stands for it
+    (no second one)."""
+    if decision is None or lead["owner_id"] is None:
+        return []
+    return _statements(ctx, lead, None, "auto", decision, None, audited=False)
 
 
 async def _check_user(session: AsyncSession, ctx: Context, user_id: uuid.UUID | None) -> None:

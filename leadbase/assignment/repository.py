@@ -45,18 +45,19 @@ _LOADS_SQL = (
     "AND l.owner_id = u.id AND l.deleted_at IS NULL "
     "AND l.status NOT IN ('converted', 'lost', 'unqualified') AND l.owner_id IS NOT NULL "
     "LIMIT u.cap) AS x)::int AS n FROM unnest(%(ids)s::uuid[], %(caps)s::int[]) AS u(id, cap)")
-# One pick of a rotation: the first eligible slot after the last pick (wrapping), in one
-# statement that takes the row's lock (kept until commit: picks of one rule queue here).
+# ``k`` picks of a rotation: from the first eligible slot after the last pick, the k-th
+# eligible slot (wrapping), in one statement that takes the row's lock.
 # Its transaction commits without waiting for the WAL flush: a crash may forget the last
 # picks' positions (a member gets one more turn), never a lead; the fsync of a second
 # commit per create cost more than the rest of the assignment together.
 _ASYNC_COMMIT_SQL = "SELECT set_config('synchronous_commit', 'off', true)"
 _ADVANCE_SQL = (
     "INSERT INTO assignment_state AS s (tenant_id, rule_id, bucket, position, picks) "
-    "VALUES (%(t)s, %(r)s, %(b)s, %(first)s, 1) ON CONFLICT (tenant_id, rule_id, bucket) "
-    "DO UPDATE SET position = coalesce((SELECT min(e) FROM unnest(%(slots)s::int[]) AS e "
-    "WHERE e > s.position), %(first)s), picks = s.picks + 1, updated_at = now() "
-    "RETURNING position")
+    "VALUES (%(t)s, %(r)s, %(b)s, (%(slots)s::int[])[((%(k)s - 1) %% %(n)s) + 1], %(k)s) "
+    "ON CONFLICT (tenant_id, rule_id, bucket) DO UPDATE SET position = "
+    "(%(slots)s::int[])[(((SELECT count(*) FROM unnest(%(slots)s::int[]) AS e "
+    "WHERE e <= s.position) + %(k)s - 1) %% %(n)s) + 1], picks = s.picks + %(k)s, "
+    "updated_at = now() RETURNING position")
 # The batch form: lock (creating) the rows, then write the positions reached.
 _LOCK_STATE_SQL = (
     "INSERT INTO assignment_state AS s (tenant_id, rule_id, bucket, position) "
@@ -179,28 +180,18 @@ async def positions(session: AsyncSession, *, tenant_id: uuid.UUID,
     return {(r["rule_id"], r["bucket"]): r["position"] for r in rows}
 
 
-async def advance(session: AsyncSession, *, tenant_id: uuid.UUID, rule_id: uuid.UUID,
-                  bucket: int, slots: Sequence[int], first: raw.Statement) -> int:
-    """The slot of this pick: the first of ``slots`` (eligible, ascending) after the
-    rule's last pick, wrapping; written atomically (``first`` is sent before it, in the
-    same round trip: the transaction's scope)."""
-    _, row = await raw.pipeline(session, [first, (_ADVANCE_SQL, {
-        "t": tenant_id, "r": rule_id, "b": bucket, "first": slots[0], "slots": list(slots)})])
-    assert row is not None
-    return int(row[0])
-
-
 async def advance_on(conn: Any, *, first: raw.Statement, tenant_id: uuid.UUID,
-                     rule_id: uuid.UUID, bucket: int, slots: Sequence[int]) -> int:
-    """:func:`advance` as a whole transaction on an autocommit psycopg connection of its
-    own, in one round trip: BEGIN, ``first`` (the scope), the pick, COMMIT."""
+                     rule_id: uuid.UUID, bucket: int, slots: Sequence[int], k: int = 1) -> int:
+    """``k`` picks as a whole transaction on an autocommit psycopg connection of its
+    own, in one round trip: BEGIN, ``first`` (the scope), the picks, COMMIT. The slot of
+    the last of them (the others are the ``k - 1`` eligible slots before it)."""
     async with conn.pipeline():
         await conn.execute(b"BEGIN")
         await conn.execute(first[0].encode(), first[1])
         await conn.execute(_ASYNC_COMMIT_SQL.encode())
         cur = await conn.execute(_ADVANCE_SQL.encode(), {
-            "t": tenant_id, "r": rule_id, "b": bucket, "first": slots[0],
-            "slots": list(slots)})
+            "t": tenant_id, "r": rule_id, "b": bucket, "slots": list(slots), "k": k,
+            "n": len(slots)})
         await conn.execute(b"COMMIT")
     row = await cur.fetchone()
     assert row is not None

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase import rules
-from leadbase.assignment import repository
+from leadbase.assignment import decide, repository
 from leadbase.assignment.schemas import RuleCreate, RuleRead, RuleUpdate
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context
@@ -186,6 +186,7 @@ def _payload(row: dict[str, Any]) -> dict[str, Any]:
 
 async def _recorded(session: AsyncSession, ctx: Context, row: dict[str, Any], action: str,
                     fields: list[str]) -> dict[str, Any]:
+    decide.forget(ctx.tenant_id)
     await audit.record(session, ctx=ctx, action=f"assignment_rule.{action}",
                        entity_type="assignment_rule", entity_id=row["id"],
                        changes={"fields": sorted(fields)},
@@ -276,6 +277,7 @@ async def delete_rule(session: AsyncSession, *, ctx: Context, rule_id: uuid.UUID
                     rule_not_found)
     check_version(current, expected_version, what="assignment rule")
     await repository.RULE_ROWS.delete(session, tenant_id=ctx.tenant_id, row_id=rule_id)
+    decide.forget(ctx.tenant_id)
     await repository.shift_positions(session, tenant_id=ctx.tenant_id,
                                      start=current["position"] + 1, by=-1)
     await audit.record(session, ctx=ctx, action="assignment_rule.deleted",
@@ -297,6 +299,7 @@ async def reorder(session: AsyncSession, *, ctx: Context,
                                errors=[{"field": "rule_ids",
                                         "message": "must list every rule once"}])
     await repository.set_positions(session, tenant_id=ctx.tenant_id, rule_ids=rule_ids)
+    decide.forget(ctx.tenant_id)
     await audit.record(session, ctx=ctx, action="assignment_rule.reordered",
                        entity_type="workspace", entity_id=ctx.tenant_id,
                        changes={"order": [str(i) for i in rule_ids]},

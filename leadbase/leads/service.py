@@ -137,15 +137,15 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
         decision = await assignment.prepare_new(session, ctx=ctx, values=values)
     lead = await _written(repository.insert_lead(session, tenant_id=ctx.tenant_id,
                                                  values=values))
-    if decision is not None:
-        await assignment.record_new(session, ctx=ctx, lead=lead, decision=decision)
     await audit.record(session, ctx=ctx, action="lead.created", entity_type="lead",
                        entity_id=lead["id"],
                        changes={"fields": sorted(k for k, v in values.items()
                                                  if v not in (None, {}, [], False))},
                        event=outbox.event(tenant_id=ctx.tenant_id, type="lead.created",
                                           entity_type="lead", entity_id=lead["id"],
-                                          payload=event_payload(lead)))
+                                          payload=event_payload(lead)),
+                       more=assignment.new_lead_statements(ctx=ctx, lead=lead,
+                                                           decision=decision))
     return CreateResult(lead=lead, created=True)
 
 

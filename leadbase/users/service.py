@@ -116,6 +116,7 @@ async def update_user(
         await auth_repository.revoke_user_tokens(session, user_id=user_id)
     if values.get("is_active") is False and target["is_active"]:
         await _reassign_on_deactivation(session, ctx, user_id)
+    _assignment_forget(ctx)
     await audit.record(session, ctx=ctx, action="user.updated", entity_type="user",
                        entity_id=user_id,
                        changes={"fields": sorted(k.replace("password_hash", "password")
@@ -153,6 +154,7 @@ async def deactivate_user(
     await auth_repository.revoke_user_tokens(session, user_id=user_id)
     if target["is_active"]:
         await _reassign_on_deactivation(session, ctx, user_id)
+    _assignment_forget(ctx)
     await audit.record(session, ctx=ctx, action="user.deactivated", entity_type="user",
                        entity_id=user_id, changes={"fields": ["is_active"]})
     return updated
@@ -170,3 +172,11 @@ async def _reassign_on_deactivation(session: AsyncSession, ctx: Context,
     if await assignment_repository.count_open_of(session, tenant_id=ctx.tenant_id,
                                                  user_id=user_id):
         await jobs.queue_reassign(session, ctx=ctx, user_id=user_id, reason="deactivated")
+
+
+def _assignment_forget(ctx: Context) -> None:
+    """Assignment decides new leads with what it read of users a moment ago: not after a
+    change made here."""
+    from leadbase.assignment import decide
+
+    decide.forget(ctx.tenant_id)
