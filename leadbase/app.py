@@ -15,6 +15,9 @@ from leadbase import __version__
 from leadbase.activities.endpoints import lead_router as lead_timeline_router
 from leadbase.activities.endpoints import router as activities_router
 from leadbase.apikeys.endpoints import router as apikeys_router
+from leadbase.assignment.endpoints import leads_router as assignment_leads_router
+from leadbase.assignment.endpoints import router as assignment_router
+from leadbase.assignment.endpoints import users_router as assignment_users_router
 from leadbase.audit.endpoints import router as audit_router
 from leadbase.auth.endpoints import router as auth_router
 from leadbase.auth.tokens import TokenIssuer
@@ -83,7 +86,8 @@ def api_router() -> APIRouter:
                 sections_router, fields_router, codelists_router, audit_router,
                 pipeline_leads_router, pipelines_router, advance_leads_router, advance_router,
                 listings_router, lead_listings_router, tasks_router, listing_tasks_router,
-                rules_router, segments_router, scoring_router, scoring_leads_router):
+                rules_router, segments_router, scoring_router, scoring_leads_router,
+                assignment_router, assignment_leads_router, assignment_users_router):
         router.include_router(sub)
     return router
 

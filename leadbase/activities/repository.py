@@ -70,11 +70,11 @@ _INSERT_ENTRY = (
 )
 
 
-def system_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, type: str,
-                     attributes: dict[str, Any], description: str | None,
-                     author_user_id: uuid.UUID | None, occurred_at: datetime | None,
-                     task_id: uuid.UUID | None = None,
-                     listing_id: uuid.UUID | None = None) -> tuple[uuid.UUID, raw.Statement]:
+def entry_only_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, type: str,
+                         attributes: dict[str, Any], description: str | None,
+                         author_user_id: uuid.UUID | None, occurred_at: datetime | None,
+                         task_id: uuid.UUID | None = None, listing_id: uuid.UUID | None = None
+                         ) -> tuple[uuid.UUID, raw.Statement]:
     """One completed entry's INSERT alone, for a ``raw.pipeline`` of a caller that updates
     the lead in the same transaction and moves its ``last_activity_at`` with that write
     (the lead's clocks are the caller's: no second UPDATE of the lead)."""
@@ -140,12 +140,50 @@ async def insert_system(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id:
     statement with the lead's ``last_activity_at`` (``occurred_at`` None: the
     transaction's time)."""
     ids = [new_id() for _ in entries]
-    await raw.execute(session, _INSERT_SYSTEM, {
+    await raw.execute(session, *system_statement(
+        tenant_id=tenant_id, lead_id=lead_id, ids=ids, entries=entries,
+        author_user_id=author_user_id, occurred_at=occurred_at, task_id=task_id,
+        listing_id=listing_id))
+    return ids
+
+
+def system_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, ids: list[uuid.UUID],
+                     entries: list[tuple[str, dict[str, Any], str | None]],
+                     author_user_id: uuid.UUID | None, occurred_at: datetime | None,
+                     task_id: uuid.UUID | None = None,
+                     listing_id: uuid.UUID | None = None) -> raw.Statement:
+    """:func:`insert_system` as a statement, to send in a round trip with others."""
+    return _INSERT_SYSTEM, {
         "t": tenant_id, "lead": lead_id, "ids": ids, "types": [e[0] for e in entries],
         "descriptions": [e[2] for e in entries],
         "attrs": [raw.jsonb(e[1]) for e in entries], "author": author_user_id,
-        "task": task_id, "listing": listing_id, "touch": occurred_at, "contact": None})
-    return ids
+        "task": task_id, "listing": listing_id, "touch": occurred_at, "contact": None}
+
+
+_INSERT_SYSTEM_MANY = (
+    "WITH e AS (SELECT * FROM unnest(%(ids)s::uuid[], %(leads)s::uuid[], %(types)s::text[], "
+    "%(descriptions)s::text[], %(attrs)s::jsonb[]) AS e(id, lead_id, type, description, "
+    "attributes)), ins AS (INSERT INTO activities (id, tenant_id, lead_id, type, description, "
+    "attributes, occurred_at, completed_at, author_user_id) SELECT e.id, %(t)s, e.lead_id, "
+    "e.type, e.description, e.attributes, now(), now(), %(author)s FROM e RETURNING id), "
+    "touch AS (UPDATE leads SET last_activity_at = now() WHERE tenant_id = %(t)s "
+    "AND id IN (SELECT lead_id FROM e) AND (last_activity_at IS NULL "
+    "OR last_activity_at < now())) SELECT count(*) FROM ins"
+)
+
+
+async def insert_system_many(session: AsyncSession, *, tenant_id: uuid.UUID,
+                             entries: list[tuple[uuid.UUID, str, dict[str, Any], str | None]],
+                             author_user_id: uuid.UUID | None) -> None:
+    """Completed system entries ``(lead_id, type, attributes, description)`` of many
+    leads in one statement, with each lead's ``last_activity_at`` (a batch of
+    assignments)."""
+    if not entries:
+        return
+    await raw.execute(session, _INSERT_SYSTEM_MANY, {
+        "t": tenant_id, "ids": [new_id() for _ in entries], "leads": [e[0] for e in entries],
+        "types": [e[1] for e in entries], "descriptions": [e[3] for e in entries],
+        "attrs": [raw.jsonb(e[2]) for e in entries], "author": author_user_id})
 
 
 async def insert_completed(

@@ -27,10 +27,12 @@ from leadbase.activities.schemas import ActivityCreate, ActivityRead, ActivityUp
 from leadbase.activities.types import SYSTEM_TYPES
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context
+from leadbase.db import raw
 from leadbase.db.raw import Statement
 from leadbase.events import outbox
 from leadbase.kit.checks import check_version, require_changes
 from leadbase.kit.errors import Forbidden, NotFound, ValidationFailed
+from leadbase.kit.ids import new_id
 from leadbase.kit.pagination import decode_cursor, encode_cursor
 from leadbase.leads.repository import readable
 
@@ -67,10 +69,34 @@ def system_entry(ctx: Context, *, lead_id: uuid.UUID, type: str, attributes: dic
     without a second UPDATE of the lead (a stage move)."""
     if type not in SYSTEM_TYPES:
         raise ValueError(f"not a system activity type: {type!r}")
-    return repository.system_statement(
+    return repository.entry_only_statement(
         tenant_id=ctx.tenant_id, lead_id=lead_id, type=type, attributes=attributes,
         description=description, author_user_id=ctx.actor_user_id, occurred_at=occurred_at,
         task_id=task_id, listing_id=listing_id)
+async def log_system_many(
+    session: AsyncSession, ctx: Context, *,
+    entries: list[tuple[uuid.UUID, str, dict[str, Any], str | None]],
+) -> None:
+    """:func:`log_system` for many leads at once, set-based: ``(lead_id, type,
+    attributes, description)`` each. The caller has checked the leads are readable."""
+    for entry in entries:
+        if entry[1] not in SYSTEM_TYPES:
+            raise ValueError(f"not a system activity type: {entry[1]!r}")
+    await repository.insert_system_many(session, tenant_id=ctx.tenant_id, entries=entries,
+                                        author_user_id=ctx.actor_user_id)
+
+
+def system_statement(ctx: Context, *, lead_id: uuid.UUID, type: str,
+                     attributes: dict[str, Any], description: str | None = None
+                     ) -> raw.Statement:
+    """:func:`log_system` as a statement, for a caller that sends it in one round trip
+    with its other writes (an assignment with its audit entry and event)."""
+    if type not in SYSTEM_TYPES:
+        raise ValueError(f"not a system activity type: {type!r}")
+    return repository.system_statement(
+        tenant_id=ctx.tenant_id, lead_id=lead_id, ids=[new_id()],
+        entries=[(type, attributes, description)], author_user_id=ctx.actor_user_id,
+        occurred_at=None)
 
 
 def _str(value: Any) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,14 +39,16 @@ def entry_statement(*, tenant_id: uuid.UUID, values: dict[str, Any]) -> raw.Stat
 
 async def insert_entry(session: AsyncSession, *, tenant_id: uuid.UUID,
                        values: dict[str, Any],
-                       also: raw.Statement | None = None) -> None:
-    """Every write records one (raw driver: see leadbase.db.raw); ``also`` is a statement
-    sent in the same round trip (the write's outbox event)."""
+                       also: raw.Statement | None = None,
+                       more: Sequence[raw.Statement] = ()) -> None:
+    """Every write records one (raw driver: see leadbase.db.raw); ``also`` (the write's
+    outbox event) and ``more`` are statements sent in the same round trip."""
     entry = entry_statement(tenant_id=tenant_id, values=values)
-    if also is None:
+    rest = ([also] if also is not None else []) + list(more)
+    if not rest:
         await raw.execute(session, *entry)
     else:
-        await raw.pipeline(session, [entry, also])
+        await raw.pipeline(session, [entry, *rest])
 
 
 async def list_entries(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,13 +26,15 @@ async def record(
     entity_id: uuid.UUID | None,
     changes: dict[str, Any] | None = None,
     event: Statement | None = None,
+    more: Sequence[Statement] = (),
 ) -> None:
     """Add an audit entry in the caller's transaction.
 
     ``changes`` holds the names of the changed fields (``{"fields": [...]}``), not values.
-    ``event`` (``outbox.event(...)``) is recorded with it, in the same round trip.
+    ``event`` (``outbox.event(...)``) is recorded with it, in the same round trip, and so
+    are ``more`` statements of the same write (a new lead's assignment).
     """
-    await repository.insert_entry(session, tenant_id=ctx.tenant_id, also=event,
+    await repository.insert_entry(session, tenant_id=ctx.tenant_id, also=event, more=more,
                                   values=_values(ctx, action, entity_type, entity_id, changes))
 
 

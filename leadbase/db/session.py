@@ -128,3 +128,9 @@ async def scope(
     is one of :meth:`Database.transaction` (which knows the signing key)."""
     await raw.fetch_row(session, _SCOPE_SQL,
                         _scope_params(session.info[SCOPE_KEY_INFO], tenant_id, system))
+
+
+def scope_statement(session: AsyncSession, tenant_id: uuid.UUID | None, *,
+                    system: bool = False) -> raw.Statement:
+    """:func:`scope` as a statement, to send first in one round trip with others."""
+    return _SCOPE_SQL, _scope_params(session.info[SCOPE_KEY_INFO], tenant_id, system)

@@ -29,6 +29,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from leadbase.assignment import jobs as assignment_jobs
+from leadbase.assignment import repository as assignment_repository
+from leadbase.assignment import service as assignment_service
 from leadbase.audit import service as audit
 from leadbase.auth.context import Context, context_of
 from leadbase.db import raw
@@ -239,6 +242,9 @@ async def _run(db: Database, job: Job, *, chunk_rows: int, progress_seconds: flo
                                                   "detected": detected})
     if row["status"] == "cancelled":
         return "cancelled"
+    async with db.transaction(job.tenant_id) as session:
+        job.extra["auto_assign"] = not job.dry_run and (await assignment_service.get_settings(
+            session, ctx=job.ctx))["auto_assign_new_leads"]
     save = _Saver(db, job, scan.rows, progress_seconds, on_progress)
     totals = Totals()
     async with db.transaction(job.tenant_id) as session:
@@ -308,6 +314,8 @@ async def _apply_chunk(stage: Stage, job: Job, ctx: RowContext, schema: Compiled
     if not job.dry_run:
         await stage.insert_created()
         t = totals.timed("inserting", t)
+        if job.extra.get("auto_assign"):
+            await _assign_later(stage, job)
     await stage.save_errors()
     counts = await stage.counts()
     totals.timed("errors and counts", t)
@@ -317,6 +325,23 @@ async def _apply_chunk(stage: Stage, job: Job, ctx: RowContext, schema: Compiled
     totals.unchanged += unchanged
     totals.skipped += counts.get("skipped_duplicate", 0)
     totals.invalid += counts.get("invalid", 0)
+
+
+_NEW_UNOWNED = "SELECT lead_id FROM imp_stage WHERE bucket IS NULL AND owner_id IS NULL"
+
+
+async def _assign_later(stage: Stage, job: Job) -> None:
+    """List the chunk's new leads without an owner for the assignment job that runs the
+    rules over them set-based once the import commits (the workspace auto-assigns)."""
+    if "assignment_job" not in job.extra:
+        queued = await assignment_jobs.queue_new_leads(
+            stage.session, ctx=job.ctx, import_job_id=job.id, select_sql=_NEW_UNOWNED,
+            params={})
+        job.extra["assignment_job"] = queued["id"]
+        return
+    await assignment_repository.add_job_leads(
+        stage.session, tenant_id=job.tenant_id, job_id=job.extra["assignment_job"],
+        select_sql=_NEW_UNOWNED, params={})
 
 
 _SENT = ("first_name", "last_name", "email", "phone", "company", "job_title", "source",

@@ -136,6 +136,11 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
     for key in ("do_not_contact", "consent"):
         if values.get(key) is None:
             values[key] = False
+    from leadbase.assignment import flows as assignment  # it builds on this module
+
+    decision = None
+    if values["owner_id"] is None:  # the workspace's rules may give it one (auto-assign)
+        decision = await assignment.prepare_new(session, ctx=ctx, values=values)
     lead = await _written(repository.insert_lead(session, tenant_id=ctx.tenant_id,
                                                  values=values))
     await audit.record(session, ctx=ctx, action="lead.created", entity_type="lead",
@@ -144,7 +149,9 @@ async def create_lead(session: AsyncSession, *, ctx: Context, body: LeadCreate,
                                                  if v not in (None, {}, [], False))},
                        event=outbox.event(tenant_id=ctx.tenant_id, type="lead.created",
                                           entity_type="lead", entity_id=lead["id"],
-                                          payload=event_payload(lead)))
+                                          payload=event_payload(lead)),
+                       more=assignment.new_lead_statements(ctx=ctx, lead=lead,
+                                                           decision=decision))
     return CreateResult(lead=lead, created=True)
 
 

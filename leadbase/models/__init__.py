@@ -1,6 +1,12 @@
 """All ORM models; importing this package registers every table on ``Base.metadata``."""
 
 from leadbase.models.activities import Activity
+from leadbase.models.assignment import (
+    AssignmentJob,
+    AssignmentJobLead,
+    AssignmentRule,
+    AssignmentState,
+)
 from leadbase.models.audit import AuditEntry, Event, IdempotencyKey
 from leadbase.models.exports import BulkJob, ExportJob
 from leadbase.models.fields import (
@@ -37,6 +43,10 @@ __all__ = [
     "Activity",
     "AdvanceRule",
     "ApiKey",
+    "AssignmentJob",
+    "AssignmentJobLead",
+    "AssignmentRule",
+    "AssignmentState",
     "AuditEntry",
     "BulkJob",
     "CodeList",

@@ -27,6 +27,10 @@ LEAD_STATUSES = ("new", "contacted", "qualified", "unqualified", "converted", "l
 TEMPERATURES = ("hot", "warm", "cold")
 
 LIVE = text("deleted_at IS NULL")
+# A lead still being worked (counts toward its owner's capacity).
+CLOSED_STATUSES = ("converted", "lost", "unqualified")
+OPEN_SQL = ("deleted_at IS NULL AND status NOT IN ('converted', 'lost', 'unqualified') "
+            "AND owner_id IS NOT NULL")
 
 
 class LeadList(Base, TenantOwned, UserData):
@@ -128,6 +132,10 @@ class Lead(Base, TenantOwned, UserData):
             text("id DESC"),
             postgresql_where=LIVE,
         ),
+        # Open leads per owner: the load that assignment's capacities and least_loaded
+        # count (leadbase.assignment).
+        Index("ix_leads_tenant_owner_open", "tenant_id", "owner_id",
+              postgresql_where=text(OPEN_SQL)),
         Index("ix_leads_tenant_deleted", "tenant_id", "deleted_at",
               postgresql_where=text("deleted_at IS NOT NULL")),
     )

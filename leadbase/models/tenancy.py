@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -72,6 +73,10 @@ class User(Base, Timestamped):
     working_hours: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default="{}"
     )
+    # The zone of the working hours (None: the workspace's); out of office through this
+    # date, inclusive, in that zone (assignment skips them).
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    out_of_office_until: Mapped[date | None] = mapped_column(Date)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db.base import table_of
@@ -58,6 +59,15 @@ async def update_tenant(session: AsyncSession, tenant_id: uuid.UUID,
                         values: dict[str, Any]) -> dict[str, Any] | None:
     q = (update(T).where(T.c.id == tenant_id)
          .values(**values, updated_at=func.now(), version=T.c.version + 1).returning(*COLUMNS))
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def set_setting(session: AsyncSession, tenant_id: uuid.UUID, key: str,
+                      value: Any) -> dict[str, Any] | None:
+    q = (update(T).where(T.c.id == tenant_id)
+         .values(settings=T.c.settings.op("||")(literal({key: value}, JSONB)),
+                 updated_at=func.now(), version=T.c.version + 1).returning(*COLUMNS))
     row = (await session.execute(q)).mappings().first()
     return dict(row) if row else None
 

@@ -7,7 +7,7 @@ import secrets
 import time
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -96,6 +96,8 @@ class WorkspaceDefaults:
     region: str
     timezone: str
     default_list_id: uuid.UUID
+    # settings["assignment"] (leadbase.assignment.settings reads it)
+    assignment: dict[str, Any] = field(default_factory=dict)
 
 
 _defaults_cache: dict[uuid.UUID, tuple[float, WorkspaceDefaults]] = {}
@@ -111,13 +113,24 @@ async def defaults(session: AsyncSession, *, tenant_id: uuid.UUID) -> WorkspaceD
     tenant = await get_workspace(session, tenant_id=tenant_id)
     list_id = await lists_service.resolve(session, tenant_id=tenant_id, list_id=None)
     value = WorkspaceDefaults(region=tenant["default_region"], timezone=tenant["timezone"],
-                              default_list_id=list_id)
+                              default_list_id=list_id,
+                              assignment=dict(tenant["settings"].get("assignment") or {}))
     _defaults_cache[tenant_id] = (now, value)
     return value
 
 
 def forget_defaults(tenant_id: uuid.UUID) -> None:
     _defaults_cache.pop(tenant_id, None)
+
+
+async def set_setting(session: AsyncSession, *, tenant_id: uuid.UUID, key: str,
+                      value: Any) -> dict[str, Any]:
+    """Set ``settings[key]`` of the workspace (one key, the others kept); the workspace."""
+    updated = await repository.set_setting(session, tenant_id, key, value)
+    if updated is None:
+        raise NotFound("Workspace not found.", code="WORKSPACE_NOT_FOUND")
+    forget_defaults(tenant_id)
+    return updated
 
 
 async def create_with_owner(

@@ -15,7 +15,8 @@ from leadbase.models import User
 
 T = table_of(User)
 PUBLIC = (T.c.id, T.c.number, T.c.tenant_id, T.c.email, T.c.name, T.c.role, T.c.is_active,
-          T.c.capacity, T.c.working_hours, T.c.last_login_at, T.c.created_at, T.c.updated_at,
+          T.c.capacity, T.c.working_hours, T.c.timezone, T.c.out_of_office_until,
+          T.c.last_login_at, T.c.created_at, T.c.updated_at,
           T.c.version)
 
 

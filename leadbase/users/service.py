@@ -39,6 +39,8 @@ async def create_user(session: AsyncSession, *, ctx: Context, body: UserCreate) 
                     "role": body.role,
                     "capacity": body.capacity,
                     "working_hours": body.working_hours,
+                    "timezone": body.timezone,
+                    "out_of_office_until": body.out_of_office_until,
                 },
             )
     except IntegrityError as exc:
@@ -100,7 +102,7 @@ async def update_user(
     if changes.get("password"):
         check_password_policy(changes["password"])
         values["password_hash"] = hash_password(changes["password"])
-    for key in ("capacity", "working_hours"):
+    for key in ("capacity", "working_hours", "timezone", "out_of_office_until"):
         if key in changes:
             values[key] = changes[key] if changes[key] is not None else (
                 {} if key == "working_hours" else None)
@@ -112,6 +114,9 @@ async def update_user(
         raise await _stale(session, ctx, user_id)
     if values.get("is_active") is False or "password_hash" in values:
         await auth_repository.revoke_user_tokens(session, user_id=user_id)
+    if values.get("is_active") is False and target["is_active"]:
+        await _reassign_on_deactivation(session, ctx, user_id)
+    _assignment_forget(ctx)
     await audit.record(session, ctx=ctx, action="user.updated", entity_type="user",
                        entity_id=user_id,
                        changes={"fields": sorted(k.replace("password_hash", "password")
@@ -147,6 +152,31 @@ async def deactivate_user(
     if updated is None:
         raise await _stale(session, ctx, user_id)
     await auth_repository.revoke_user_tokens(session, user_id=user_id)
+    if target["is_active"]:
+        await _reassign_on_deactivation(session, ctx, user_id)
+    _assignment_forget(ctx)
     await audit.record(session, ctx=ctx, action="user.deactivated", entity_type="user",
                        entity_id=user_id, changes={"fields": ["is_active"]})
     return updated
+
+
+async def _reassign_on_deactivation(session: AsyncSession, ctx: Context,
+                                    user_id: uuid.UUID) -> None:
+    """A deactivated user's open leads go through the assignment rules (a job), when the
+    workspace says so (``reassign_on_deactivation``, on by default) and there are any."""
+    from leadbase.assignment import jobs, service
+    from leadbase.assignment import repository as assignment_repository
+
+    if not (await service.get_settings(session, ctx=ctx))["reassign_on_deactivation"]:
+        return
+    if await assignment_repository.count_open_of(session, tenant_id=ctx.tenant_id,
+                                                 user_id=user_id):
+        await jobs.queue_reassign(session, ctx=ctx, user_id=user_id, reason="deactivated")
+
+
+def _assignment_forget(ctx: Context) -> None:
+    """Assignment decides new leads with what it read of users a moment ago: not after a
+    change made here."""
+    from leadbase.assignment import decide
+
+    decide.forget(ctx.tenant_id)

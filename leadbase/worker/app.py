@@ -7,6 +7,7 @@ import logging
 
 import procrastinate
 
+from leadbase.assignment.jobs import blueprint as assignment_blueprint
 from leadbase.bulk.jobs import blueprint as bulk_blueprint
 from leadbase.config import Settings
 from leadbase.db.session import Database
@@ -48,6 +49,7 @@ def build_app(libpq: str) -> procrastinate.App:
     app.add_tasks_from(advance_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(pipelines_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(scoring_blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(assignment_blueprint, namespace=NAMESPACE)
     quiet_periodic_runs(app)
     _built = (libpq, app)
     return app

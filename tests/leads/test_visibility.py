@@ -488,10 +488,21 @@ async def _auto_advance(w: World) -> None:
 
 
 AUTOS = "/compat/autos/v1/leads"
+async def _assignment(w: World) -> None:
+    """Assigning needs a manager: an agent is refused on any lead, theirs or not."""
+    for lead_id in (w.mine["id"], *w.hidden):
+        for path, body in (("assign", {"user_id": str(w.agent.user_id)}), ("auto-assign", {}),
+                           ("auto-assign?dry_run=true", {})):
+            resp = await w.call("POST", f"{LEADS}/{lead_id}/{path}", json=body)
+            assert resp.status_code == 403 and resp.json()["code"] == "ROLE_REQUIRED"
+
+
 PROBES: dict[tuple[str, str], Probe] = {
     ("GET", f"{LEADS}/{{lead_id}}/score"): _scoring,
     ("POST", f"{LEADS}/{{lead_id}}/score"): _scoring,
     ("POST", "/api/v1/scoring/preview"): _scoring,
+    ("POST", f"{LEADS}/{{lead_id}}/assign"): _assignment,
+    ("POST", f"{LEADS}/{{lead_id}}/auto-assign"): _assignment,
     ("POST", f"{LEADS}/{{lead_id}}/stage"): _stage,
     ("GET", f"{LEADS}/{{lead_id}}/stage-history"): _stage,
     ("GET", "/api/v1/pipelines/{pipeline_id}/board"): _board,

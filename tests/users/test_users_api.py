@@ -30,7 +30,8 @@ async def test_create_user(client: httpx.AsyncClient, db: Database) -> None:
     assert user["email"] == str(body["email"]).lower()
     assert user["role"] == "manager" and user["is_active"] is True
     assert user["tenant_id"] == str(owner.tenant_id)
-    assert user["capacity"] == 40 and user["working_hours"] == {"mon": ["09:00", "17:00"]}
+    # A single interval may be sent flat; it is kept as a list of intervals.
+    assert user["capacity"] == 40 and user["working_hours"] == {"mon": [["09:00", "17:00"]]}
     assert "password" not in resp.text and "password_hash" not in user
     stored = await scalar(db, owner.tenant_id, "SELECT password_hash FROM users WHERE id = :u",
                           u=user["id"])
