@@ -78,18 +78,26 @@ class LoopbackConnection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, method: str, url: str, body: bytes | None) -> tuple[int, bytes]:
-        if self.writer is None or self.reader is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         head = f"{method} {url} HTTP/1.1\r\n".encode() + self.fixed
         if body is not None:
             head += (b"content-type: application/json\r\ncontent-length: "
                      + str(len(body)).encode() + b"\r\n")
-        self.writer.write(head + b"\r\n" + (body or b""))
-        try:
-            raw = await self.reader.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError):
-            await self.close()
-            raise
+        for attempt in (1, 2):
+            reused = self.writer is not None
+            if self.writer is None or self.reader is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.writer.write(head + b"\r\n" + (body or b""))
+            try:
+                raw = await self.reader.readuntil(b"\r\n\r\n")
+                break
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                await self.close()
+                # A kept-alive connection the server closed while idle (uvicorn's
+                # keep-alive timeout): send again once on a new one, as HTTP clients do.
+                partial = exc.partial if isinstance(exc, asyncio.IncompleteReadError) else b""
+                if attempt == 2 or not reused or partial:
+                    raise
+        assert self.reader is not None
         lines = raw.split(b"\r\n")
         status = int(lines[0].split(b" ", 2)[1])
         length = 0
