@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -405,3 +406,32 @@ def index_names(url: str) -> list[str]:
 def vacuum_leads(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) leads")
+
+
+def open_database(args: Any, admin_url: str, data_format: int | str,
+                  tidy: Callable[[str], None] | None = None) -> tuple[str, dict[str, Any] | None]:
+    """The bench database ``args.database`` migrated to head, and its marker when its data
+    can be reused (same format, ``args.leads`` and migration head, workspace ``a`` still
+    holding ``args.leads`` live leads — after ``tidy(url)`` when given), else recreated
+    empty (marker None). ``args.reload`` always recreates."""
+    from bench.database import read_marker, recreate_database
+    from leadbase.db import migrate
+    from leadbase.db.urls import with_database
+
+    url = with_database(admin_url, args.database)
+    marker = None if args.reload else read_marker(admin_url, args.database)
+    reuse = bool(marker and marker.get("format") == data_format
+                 and marker.get("leads") == args.leads
+                 and marker.get("head") == migrate.head_revision())
+    if reuse:
+        assert marker is not None
+        wanted = {"a": args.leads}
+        if live_counts(url, {"a": marker["tenant_a"]}) != wanted and tidy is not None:
+            tidy(url)
+        if live_counts(url, {"a": marker["tenant_a"]}) != wanted:
+            out(f"{args.database}: counts do not match; reloading")
+            reuse = False
+    if not reuse:
+        url = recreate_database(admin_url, args.database)
+    migrate.upgrade(url)
+    return url, marker if reuse else None

@@ -47,17 +47,14 @@ from bench.client import LoopbackClient, Request, drive  # noqa: E402
 from bench.database import (  # noqa: E402
     pg_settings,
     postmaster_pid,
-    read_marker,
-    recreate_database,
     resolve_server,
     write_marker,
 )
-from bench.loader import default_list, live_counts, load_leads  # noqa: E402
+from bench.loader import default_list, load_leads, open_database  # noqa: E402
 from bench.pipelines import RawRunner  # noqa: E402
 from bench.report import CpuMeter, fmt_int, machine, out, pct  # noqa: E402
 from bench.server import ApiServer, sign_in  # noqa: E402
 from leadbase.db import migrate  # noqa: E402
-from leadbase.db.urls import with_database  # noqa: E402
 
 DATA_FORMAT = 1
 PREFIX = "bench: "
@@ -316,19 +313,9 @@ def main() -> int:
     out("Leadbase segments benchmark")
     out(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f} at start")
     server = resolve_server(args)
-    url = with_database(server.admin_url, args.database)
     head = migrate.head_revision()
-    marker = None if args.reload else read_marker(server.admin_url, args.database)
-    reuse = bool(marker and marker.get("format") == DATA_FORMAT
-                 and marker.get("leads") == args.leads and marker.get("head") == head)
-    if reuse:
-        assert marker is not None
-        if live_counts(url, {"a": marker["tenant_a"]}) != {"a": args.leads}:
-            out(f"{args.database}: counts do not match; reloading")
-            reuse = False
-    if not reuse:
-        url = recreate_database(server.admin_url, args.database)
-    migrate.upgrade(url)
+    url, marker = open_database(args, server.admin_url, DATA_FORMAT)
+    reuse = marker is not None
     api = ApiServer(url, args, Path(args.data_dir) / "segments")
     api.start()
     try:
