@@ -184,12 +184,12 @@ class LeadSet:
     extra: tuple[ColumnElement[bool], ...] = ()
 
 
-def _escape_like(value: str) -> str:
+def escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def search_pattern(q: str) -> ColumnElement[Any]:
-    return func.lower(func.lb_unaccent("%" + _escape_like(q) + "%"))
+    return func.lower(func.lb_unaccent("%" + escape_like(q) + "%"))
 
 
 def conditions(leads: LeadSet, *, search: bool = True) -> list[ColumnElement[bool]]:

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from leadbase.db.base import table_of
-from leadbase.leads.repository import T, field_value_expr
+from leadbase.leads.repository import T, escape_like, field_value_expr
 from leadbase.models import Activity, Task
 from leadbase.rules.catalog import Aggregate
 from leadbase.rules.nodes import All, AnyOf, Node, Not, Pred, Rule
@@ -47,10 +47,6 @@ K = table_of(Task)
 DAY = timedelta(days=1)
 _EMPTY_JSON: list[ColumnElement[Any]] = [
     literal_column(f"'{v}'::jsonb") for v in ("null", '""', "[]")]
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _compare(expr: Any, op: str, value: Any) -> ColumnElement[bool]:
@@ -119,7 +115,7 @@ class _Compiler:
                 return not_(hit), False
             return or_(col.is_(None), not_(hit)), False
         if p.iop == "starts_with":
-            return col.like(_escape_like(p.value) + "%", escape="\\"), f.nullable
+            return col.like(escape_like(p.value) + "%", escape="\\"), f.nullable
         if p.iop == "older_than_days":
             return col < self.now - p.value * DAY, f.nullable
         if p.iop == "newer_than_days":
@@ -151,7 +147,7 @@ class _Compiler:
         # Only a JSON string is text for comparisons (as in memory).
         is_text = func.jsonb_typeof(raw) == "string"
         if p.iop == "starts_with":
-            return and_(is_text, text.like(_escape_like(p.value) + "%", escape="\\")), True
+            return and_(is_text, text.like(escape_like(p.value) + "%", escape="\\")), True
         if numeric:
             return _compare(field_value_expr(code, True), p.iop, p.value), True
         value: Any = p.value
