@@ -8,6 +8,7 @@ from leadbase.models.assignment import (
     AssignmentState,
 )
 from leadbase.models.audit import AuditEntry, Event, IdempotencyKey
+from leadbase.models.deals import Customer, Opportunity, OpportunityStageChange
 from leadbase.models.exports import BulkJob, ExportJob
 from leadbase.models.fields import (
     CodeList,
@@ -51,6 +52,7 @@ __all__ = [
     "BulkJob",
     "CodeList",
     "CodeListItem",
+    "Customer",
     "Event",
     "ExportJob",
     "FieldDefinition",
@@ -64,6 +66,8 @@ __all__ = [
     "LeadListing",
     "LeadPrediction",
     "Listing",
+    "Opportunity",
+    "OpportunityStageChange",
     "Pipeline",
     "Predictor",
     "RefreshToken",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,10 +33,16 @@ class Activity(Base, TenantOwned, UserData):
         Index("ix_activities_tenant_upcoming", "tenant_id", "author_user_id", "scheduled_for",
               postgresql_where=text(
                   "deleted_at IS NULL AND completed_at IS NULL AND scheduled_for IS NOT NULL")),
+        Index("ix_activities_tenant_opportunity_time", "tenant_id", "opportunity_id",
+              text("occurred_at DESC"), text("id DESC"),
+              postgresql_where=text("deleted_at IS NULL AND opportunity_id IS NOT NULL")),
+        CheckConstraint("lead_id IS NOT NULL OR opportunity_id IS NOT NULL",
+                        name="lead_or_opportunity"),
     )
 
-    lead_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("leads.id", ondelete="CASCADE"), nullable=False
+    # NULL only for an entry of an opportunity that came from no lead (migration 0021).
+    lead_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("leads.id", ondelete="CASCADE")
     )
     type: Mapped[str] = mapped_column(String(32), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
@@ -55,4 +61,8 @@ class Activity(Base, TenantOwned, UserData):
     )
     listing_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("listings.id", ondelete="SET NULL")
+    )
+    # The opportunity it is about (migration 0021); its lead's timeline shows it too.
+    opportunity_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("opportunities.id", ondelete="SET NULL")
     )

@@ -138,6 +138,10 @@ class Lead(Base, TenantOwned, UserData):
               postgresql_where=text(OPEN_SQL)),
         Index("ix_leads_tenant_deleted", "tenant_id", "deleted_at",
               postgresql_where=text("deleted_at IS NOT NULL")),
+        Index("ix_leads_tenant_customer", "tenant_id", "customer_id",
+              postgresql_where=text("customer_id IS NOT NULL")),
+        Index("ix_leads_tenant_merged_into", "tenant_id", "merged_into_id",
+              postgresql_where=text("merged_into_id IS NOT NULL")),
     )
 
     list_id: Mapped[uuid.UUID] = mapped_column(
@@ -181,3 +185,14 @@ class Lead(Base, TenantOwned, UserData):
     last_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True))
+    # Qualification and conversion (migration 0021): the customer it was converted into,
+    # when, and the reason of the last unqualify (kept for reports).
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("customers.id", ondelete="SET NULL"))
+    converted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    qualified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unqualified_reason: Mapped[str | None] = mapped_column(Text)
+    # A lead merged into another (kept, hidden, for the unmerge window).
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("leads.id", ondelete="SET NULL"))
+    merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
