@@ -65,6 +65,14 @@ def _columns() -> list[str]:
 
 COLS = _columns()
 SELECT = ", ".join(COLS)
+
+
+def out(alias: str) -> str:
+    """The columns answered, with the lead's stage code (as Leadbase's listing)."""
+    return (f"{SELECT}, (SELECT s.code FROM pipeline_stages s "  # RLS: the tenant's
+            f"WHERE s.id = {alias}.stage_id) AS stage")
+
+
 SCOPE_SQL = ("SELECT set_config('role', %s, true), set_config('app.tenant_id', %s, true), "
              "set_config('app.scope', %s, true), set_config('app.scope_sig', %s, true)")
 MEMBER_SQL = (
@@ -72,7 +80,8 @@ MEMBER_SQL = (
     "(%s::uuid IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.tenant_id = t.id "
     "AND r.family_id = %s::uuid AND r.revoked_at IS NULL)) FROM tenants t "
     "LEFT JOIN users u ON u.tenant_id = t.id AND u.id = %s WHERE t.id = %s")
-GET_SQL = f"SELECT {SELECT} FROM leads WHERE id = %s AND tenant_id = %s AND deleted_at IS NULL"
+GET_SQL = (f"SELECT {out('leads')} FROM leads WHERE id = %s AND tenant_id = %s "
+           "AND deleted_at IS NULL")
 LIST_VERSION_SQL = ("SELECT schema_version FROM lead_lists "
                     "WHERE tenant_id = %s AND id = %s AND deleted_at IS NULL")
 LOCK_SQL = ("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
@@ -248,7 +257,7 @@ class Twin:
                 pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") \
                     + "%"
                 like = "search_text LIKE lower(lb_unaccent(%s))"
-                window = (f"SELECT {SELECT} FROM (SELECT {SELECT}, search_text FROM leads "
+                window = (f"SELECT {out('recent')} FROM (SELECT {SELECT}, search_text FROM leads "
                           f"WHERE {' AND '.join(where + keyset)} ORDER BY created_at DESC, "
                           f"id DESC LIMIT {SEARCH_WINDOW}) AS recent WHERE recent.{like}"
                           + order)
@@ -258,12 +267,13 @@ class Twin:
                 params.append(pattern)
                 if len(rows) < limit:
                     matches = (f"WITH matches AS MATERIALIZED (SELECT {SELECT} FROM leads "
-                               f"WHERE {' AND '.join(where + keyset)}) SELECT {SELECT} "
+                               f"WHERE {' AND '.join(where + keyset)}) SELECT {out('matches')} "
                                f"FROM matches" + order)
                     await cur.execute(matches.encode(), (*params, *kparams, limit))
                     rows = await cur.fetchall()
             else:
-                sql = f"SELECT {SELECT} FROM leads WHERE {' AND '.join(where + keyset)}" + order
+                sql = (f"SELECT {out('leads')} FROM leads WHERE {' AND '.join(where + keyset)}"
+                       + order)
                 await cur.execute(sql.encode(), (*params, *kparams, limit))
                 rows = await cur.fetchall()
             next_cursor = None
@@ -341,7 +351,7 @@ class Twin:
             lead_id = new_id()
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute((f"INSERT INTO leads ({', '.join(columns)}) VALUES "
-                               f"({', '.join(['%s'] * len(columns))}) RETURNING {SELECT}"
+                               f"({', '.join(['%s'] * len(columns))}) RETURNING {out('leads')}"
                                ).encode(),
                               (lead_id, tenant, *(Jsonb(v, dumps=_dumps)
                                                   if k in ("fields", "metadata") else v

@@ -48,6 +48,12 @@ async def connection(session: AsyncSession) -> AsyncConnection[Any]:
     return driver
 
 
+def lend(session: AsyncSession, driver: AsyncConnection[Any]) -> None:
+    """Tell :func:`connection` that ``session`` is bound to ``driver`` (a request's
+    transaction, ``Database.transaction_after``)."""
+    session.info[_KEY] = driver
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction: SessionTransaction) -> None:
     """A transaction's end may give the connection back to the pool: forget it."""
