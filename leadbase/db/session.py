@@ -163,6 +163,12 @@ class RequestSession:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._orm(), name)
 
+    @property
+    def bind(self) -> AsyncEngine:
+        """The engine (what a session made by ``Database.sessions`` answers): callers
+        open connections of their own beside the request's with it."""
+        return self._db.engine
+
     def _orm_began(self) -> bool:
         return self._session is not None and self._session.in_transaction()
 
