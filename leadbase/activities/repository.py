@@ -53,9 +53,10 @@ _INSERT = (
 )
 _INSERT_SYSTEM = (
     "WITH ins AS (INSERT INTO activities (id, tenant_id, lead_id, type, description, "
-    "attributes, occurred_at, completed_at, author_user_id, task_id, listing_id) "
+    "attributes, occurred_at, completed_at, author_user_id, task_id, listing_id, "
+    "opportunity_id) "
     "SELECT e.id, %(t)s, %(lead)s, e.type, e.description, e.attributes, " + _NOW + ", "
-    + _NOW + ", %(author)s, %(task)s, %(listing)s "
+    + _NOW + ", %(author)s, %(task)s, %(listing)s, %(opportunity)s "
     "FROM unnest(%(ids)s::uuid[], %(types)s::text[], %(descriptions)s::text[], "
     "%(attrs)s::jsonb[]) AS e(id, type, description, attributes) RETURNING id), "
     "touch AS (" + _touch(_NOW) + ") SELECT count(*) FROM ins"
@@ -64,16 +65,17 @@ _INSERT_SYSTEM = (
 
 _INSERT_ENTRY = (
     "INSERT INTO activities (id, tenant_id, lead_id, type, description, attributes, "
-    "occurred_at, completed_at, author_user_id, task_id, listing_id) VALUES (%(id)s, %(t)s, "
-    "%(lead)s, %(type)s, %(description)s, %(attributes)s, " + _NOW + ", " + _NOW + ", "
-    "%(author)s, %(task)s, %(listing)s)"
+    "occurred_at, completed_at, author_user_id, task_id, listing_id, opportunity_id) "
+    "VALUES (%(id)s, %(t)s, %(lead)s, %(type)s, %(description)s, %(attributes)s, " + _NOW
+    + ", " + _NOW + ", %(author)s, %(task)s, %(listing)s, %(opportunity)s)"
 )
 
 
 def entry_only_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, type: str,
                          attributes: dict[str, Any], description: str | None,
                          author_user_id: uuid.UUID | None, occurred_at: datetime | None,
-                         task_id: uuid.UUID | None = None, listing_id: uuid.UUID | None = None
+                         task_id: uuid.UUID | None = None, listing_id: uuid.UUID | None = None,
+                         opportunity_id: uuid.UUID | None = None
                          ) -> tuple[uuid.UUID, raw.Statement]:
     """One completed entry's INSERT alone, for a ``raw.pipeline`` of a caller that updates
     the lead in the same transaction and moves its ``last_activity_at`` with that write
@@ -83,7 +85,7 @@ def entry_only_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, type: str,
         "id": entry_id, "t": tenant_id, "lead": lead_id, "type": type,
         "description": description, "attributes": raw.jsonb(attributes),
         "touch": occurred_at, "author": author_user_id, "task": task_id,
-        "listing": listing_id})
+        "listing": listing_id, "opportunity": opportunity_id})
 
 
 def _reachable(scope: Readable, alias: str = "a") -> tuple[str, tuple[Any, ...]]:
@@ -135,7 +137,8 @@ async def insert_system(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id:
                         entries: list[tuple[str, dict[str, Any], str | None]],
                         author_user_id: uuid.UUID | None, occurred_at: datetime | None,
                         task_id: uuid.UUID | None = None,
-                        listing_id: uuid.UUID | None = None) -> list[uuid.UUID]:
+                        listing_id: uuid.UUID | None = None,
+                        opportunity_id: uuid.UUID | None = None) -> list[uuid.UUID]:
     """Completed system entries ``(type, attributes, description)`` of one lead, in one
     statement with the lead's ``last_activity_at`` (``occurred_at`` None: the
     transaction's time)."""
@@ -143,7 +146,7 @@ async def insert_system(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id:
     await raw.execute(session, *system_statement(
         tenant_id=tenant_id, lead_id=lead_id, ids=ids, entries=entries,
         author_user_id=author_user_id, occurred_at=occurred_at, task_id=task_id,
-        listing_id=listing_id))
+        listing_id=listing_id, opportunity_id=opportunity_id))
     return ids
 
 
@@ -151,13 +154,15 @@ def system_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, ids: list[uuid
                      entries: list[tuple[str, dict[str, Any], str | None]],
                      author_user_id: uuid.UUID | None, occurred_at: datetime | None,
                      task_id: uuid.UUID | None = None,
-                     listing_id: uuid.UUID | None = None) -> raw.Statement:
+                     listing_id: uuid.UUID | None = None,
+                     opportunity_id: uuid.UUID | None = None) -> raw.Statement:
     """:func:`insert_system` as a statement, to send in a round trip with others."""
     return _INSERT_SYSTEM, {
         "t": tenant_id, "lead": lead_id, "ids": ids, "types": [e[0] for e in entries],
         "descriptions": [e[2] for e in entries],
         "attrs": [raw.jsonb(e[1]) for e in entries], "author": author_user_id,
-        "task": task_id, "listing": listing_id, "touch": occurred_at, "contact": None}
+        "task": task_id, "listing": listing_id, "opportunity": opportunity_id,
+        "touch": occurred_at, "contact": None}
 
 
 _INSERT_SYSTEM_MANY = (
@@ -190,14 +195,14 @@ async def insert_completed(
     session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID, type: str,
     attributes: dict[str, Any], description: str | None, author_user_id: uuid.UUID | None,
     occurred_at: datetime | None = None, task_id: uuid.UUID | None = None,
-    listing_id: uuid.UUID | None = None,
+    listing_id: uuid.UUID | None = None, opportunity_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """One completed entry, and the lead's ``last_activity_at``."""
     (activity_id,) = await insert_system(
         session, tenant_id=tenant_id, lead_id=lead_id,
         entries=[(type, attributes, description)], author_user_id=author_user_id,
         occurred_at=occurred_at, task_id=task_id,
-        listing_id=listing_id)
+        listing_id=listing_id, opportunity_id=opportunity_id)
     return activity_id
 
 

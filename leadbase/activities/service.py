@@ -46,16 +46,17 @@ async def log_system(
     session: AsyncSession, ctx: Context, *, lead_id: uuid.UUID, type: str,
     attributes: dict[str, Any], description: str | None = None,
     occurred_at: datetime | None = None, task_id: uuid.UUID | None = None,
-    listing_id: uuid.UUID | None = None,
+    listing_id: uuid.UUID | None = None, opportunity_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """A completed system entry on ``lead_id``'s timeline, by the context's actor. The
-    caller has checked that the lead is readable by ``ctx``."""
+    """A completed system entry on ``lead_id``'s timeline, by the context's actor (about
+    ``opportunity_id`` when given). The caller has checked that the lead is readable by
+    ``ctx``."""
     if type not in SYSTEM_TYPES:
         raise ValueError(f"not a system activity type: {type!r}")
     return await repository.insert_completed(
         session, tenant_id=ctx.tenant_id, lead_id=lead_id, type=type, attributes=attributes,
         description=description, author_user_id=ctx.actor_user_id, occurred_at=occurred_at,
-        task_id=task_id, listing_id=listing_id)
+        task_id=task_id, listing_id=listing_id, opportunity_id=opportunity_id)
 
 
 def system_entry(ctx: Context, *, lead_id: uuid.UUID, type: str, attributes: dict[str, Any],
