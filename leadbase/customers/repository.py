@@ -2,8 +2,8 @@
 tenant-scoped, and for agents narrowed to what they may see (:func:`visible`).
 
 An agent sees the customers it owns and those of the leads it may read (their
-``customer_id``); the opportunities it owns and those of the leads it may read. Every
-other role sees the workspace."""
+``customer_id``); the opportunities it owns and those of the leads it may read
+(``opportunities.repository.OppScope``). Every other role sees the workspace."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, false, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
@@ -22,6 +22,7 @@ from leadbase.kit.sorting import order_by
 from leadbase.leads.repository import READ_COLUMNS, Readable, escape_like
 from leadbase.leads.repository import T as LEADS
 from leadbase.models import Activity, Customer, Opportunity
+from leadbase.opportunities.repository import OppScope
 
 C = table_of(Customer)
 O = table_of(Opportunity)  # noqa: E741
@@ -38,10 +39,6 @@ ID_COLUMN = C.c.id
 SEARCH = func.lower(C.c.name + " " + func.coalesce(C.c.email, ""))
 WRITABLE = frozenset(c.name for c in C.c) - {"id", "tenant_id", "number", "created_at"}
 
-OPPORTUNITY_COLUMNS = (O.c.id, O.c.number, O.c.name, O.c.status, O.c.lead_id,
-                       O.c.pipeline_id, O.c.stage_id, O.c.value, O.c.currency,
-                       O.c.probability, O.c.expected_close_date, O.c.owner_id,
-                       O.c.created_at, O.c.updated_at)
 TIMELINE_COLUMNS = (A.c.id, A.c.type, A.c.lead_id, A.c.opportunity_id, A.c.description,
                     A.c.attributes, A.c.occurred_at, A.c.scheduled_for, A.c.completed_at,
                     A.c.author_user_id.label("author_id"))
@@ -49,8 +46,8 @@ TIMELINE_COLUMNS = (A.c.id, A.c.type, A.c.lead_id, A.c.opportunity_id, A.c.descr
 
 @dataclass(frozen=True)
 class Visible:
-    """The customers (and opportunities) a principal may see: built from the readable
-    set of leads by :func:`visible`."""
+    """The customers a principal may see: built from the readable set of leads by
+    :func:`visible`."""
 
     leads: Readable
 
@@ -74,17 +71,6 @@ class Visible:
             else:
                 conds.append(or_(C.c.owner_id == self.user_id,
                                  self._readable_lead(LEADS.c.customer_id == C.c.id)))
-        return conds
-
-    def opportunities(self) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = [O.c.tenant_id == self.tenant_id,
-                                            O.c.deleted_at.is_(None)]
-        if self.leads.own:
-            if self.user_id is None:
-                conds.append(false())
-            else:
-                conds.append(or_(O.c.owner_id == self.user_id,
-                                 self._readable_lead(LEADS.c.id == O.c.lead_id)))
         return conds
 
     def writable(self, owner_id: uuid.UUID | None) -> bool:
@@ -157,10 +143,7 @@ async def list_page(session: AsyncSession, *, scope: Visible, f: CustomerFilter,
                     sort: list[SortColumn], after: list[Any] | None, offset: int,
                     limit: int) -> list[dict[str, Any]]:
     q = select(*COLUMNS).where(*_conditions(scope, f))
-    if after is not None:
-        q = q.where(keyset_after(sort, after))
-    else:
-        q = q.offset(offset)
+    q = q.where(keyset_after(sort, after)) if after is not None else q.offset(offset)
     q = q.order_by(*order_by(sort)).limit(limit)
     return [dict(r) for r in (await session.execute(q)).mappings()]
 
@@ -208,25 +191,23 @@ async def lock_and_match(session: AsyncSession, *, tenant_id: uuid.UUID,
     return rows
 
 
+async def visible_ids(session: AsyncSession, *, scope: Visible,
+                      ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``ids`` the principal may see."""
+    if not ids:
+        return set()
+    q = select(C.c.id).where(*scope.customers(), C.c.id.in_(ids))
+    return set((await session.execute(q)).scalars())
+
+
 async def contacts_page(session: AsyncSession, *, leads: Readable, customer_id: uuid.UUID,
                         after: list[Any] | None, limit: int) -> list[dict[str, Any]]:
     """Live leads converted into the customer that ``leads`` may read, newest first."""
     q = select(*READ_COLUMNS).where(*leads.where(), LEADS.c.deleted_at.is_(None),
                                     LEADS.c.customer_id == customer_id)
     if after is not None:
-        q = q.where((LEADS.c.created_at, LEADS.c.id) < tuple(after))  # type: ignore[operator]
+        q = q.where(tuple_(LEADS.c.created_at, LEADS.c.id) < tuple_(*after))
     q = q.order_by(LEADS.c.created_at.desc(), LEADS.c.id.desc()).limit(limit)
-    return [dict(r) for r in (await session.execute(q)).mappings()]
-
-
-async def opportunities_page(session: AsyncSession, *, scope: Visible,
-                             customer_id: uuid.UUID, after: list[Any] | None,
-                             limit: int) -> list[dict[str, Any]]:
-    q = select(*OPPORTUNITY_COLUMNS).where(*scope.opportunities(),
-                                           O.c.customer_id == customer_id)
-    if after is not None:
-        q = q.where((O.c.created_at, O.c.id) < tuple(after))  # type: ignore[operator]
-    q = q.order_by(O.c.created_at.desc(), O.c.id.desc()).limit(limit)
     return [dict(r) for r in (await session.execute(q)).mappings()]
 
 
@@ -237,10 +218,11 @@ async def timeline_page(session: AsyncSession, *, scope: Visible, customer_id: u
     by opportunity) merged."""
     contacts = select(LEADS.c.id).where(*scope.leads.where(), LEADS.c.deleted_at.is_(None),
                                         LEADS.c.customer_id == customer_id)
-    deals = select(O.c.id).where(*scope.opportunities(), O.c.customer_id == customer_id)
+    deals = select(O.c.id).where(*OppScope(scope.leads).where(), O.c.deleted_at.is_(None),
+                                 O.c.customer_id == customer_id)
     base = [A.c.tenant_id == scope.tenant_id, A.c.deleted_at.is_(None)]
     if after is not None:
-        base.append((A.c.occurred_at, A.c.id) < tuple(after))  # type: ignore[arg-type,operator]
+        base.append(tuple_(A.c.occurred_at, A.c.id) < tuple_(*after))
     by_lead = (select(*TIMELINE_COLUMNS).where(*base, A.c.lead_id.in_(contacts))
                .order_by(A.c.occurred_at.desc(), A.c.id.desc()).limit(limit))
     by_deal = (select(*TIMELINE_COLUMNS).where(*base, A.c.opportunity_id.in_(deals),
@@ -250,11 +232,3 @@ async def timeline_page(session: AsyncSession, *, scope: Visible, customer_id: u
     both = by_lead.union_all(by_deal).subquery()
     q = (select(both).order_by(both.c.occurred_at.desc(), both.c.id.desc()).limit(limit))
     return [dict(r) for r in (await session.execute(q)).mappings()]
-
-
-async def opportunity(session: AsyncSession, *, tenant_id: uuid.UUID,
-                      opportunity_id: uuid.UUID) -> dict[str, Any] | None:
-    q = select(*OPPORTUNITY_COLUMNS).where(O.c.tenant_id == tenant_id,
-                                           O.c.id == opportunity_id)
-    row = (await session.execute(q)).mappings().first()
-    return dict(row) if row else None

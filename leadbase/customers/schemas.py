@@ -7,10 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_serializer, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from leadbase.kit.schemas import JSONObject, Page, ReadModel, WriteModel
 from leadbase.leads.schemas import LeadRead
+from leadbase.opportunities.schemas import OpportunityRead
 
 CustomerKind = Literal["company", "person"]
 Name = Annotated[str, Field(min_length=1, max_length=300)]
@@ -65,33 +66,6 @@ class CustomerRead(ReadModel):
 
 
 class CustomerPage(Page[CustomerRead]):
-    pass
-
-
-class CustomerOpportunityRead(ReadModel):
-    """An opportunity of a customer, as its customer page lists it."""
-
-    id: uuid.UUID
-    number: int
-    name: str
-    status: str
-    lead_id: uuid.UUID | None
-    pipeline_id: uuid.UUID
-    stage_id: uuid.UUID
-    value: Decimal
-    currency: str
-    probability: int | None
-    expected_close_date: date | None
-    owner_id: uuid.UUID | None
-    created_at: datetime
-    updated_at: datetime
-
-    @field_serializer("value")
-    def _money(self, value: Decimal) -> str:
-        return f"{value:.2f}"
-
-
-class CustomerOpportunityPage(Page[CustomerOpportunityRead]):
     pass
 
 
@@ -208,8 +182,8 @@ class ConvertRequest(WriteModel):
 class ConvertResult(ReadModel):
     lead: LeadRead
     customer: CustomerRead
-    opportunity: dict[str, Any] | None = Field(
-        description="The opportunity the conversion created (as /opportunities reads it)")
+    opportunity: OpportunityRead | None = Field(
+        description="The opportunity the conversion created (none when not asked for)")
     customer_created: bool
     already_converted: bool = Field(description="True when the lead had been converted "
                                                 "before: the first conversion's result")

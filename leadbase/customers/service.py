@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
@@ -39,6 +39,9 @@ from leadbase.kit.errors import Forbidden, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
 from leadbase.kit.sorting import parse_sort
 from leadbase.leads.repository import readable
+from leadbase.opportunities import repository as opportunities_repository
+from leadbase.opportunities import service as opportunities_service
+from leadbase.opportunities.repository import OpportunityFilter
 from leadbase.tenants import service as tenants_service
 from leadbase.users import repository as users_repository
 
@@ -89,12 +92,16 @@ async def check_owner(session: AsyncSession, ctx: Context,
 
 
 async def insert_customer(session: AsyncSession, *, ctx: Context, values: dict[str, Any],
-                          action: str = "customer.created") -> dict[str, Any]:
+                          action: str = "customer.created",
+                          domain: str | None = None) -> dict[str, Any]:
     """Insert checked values (the caller normalised them and checked the owner), with
-    the derived keys, its audit entry and ``customer.created`` event."""
+    the derived keys (``domain``: the ``email_domain`` when neither email nor website
+    gives one), its audit entry and ``customer.created`` event."""
     if values.get("metadata") is None:
         values["metadata"] = {}
     derive(values)
+    if values["email_domain"] is None:
+        values["email_domain"] = domain
     row = await repository.insert(session, tenant_id=ctx.tenant_id, values=values)
     await audit.record(session, ctx=ctx, action=action, entity_type="customer",
                        entity_id=row["id"],
@@ -182,11 +189,11 @@ async def update_customer(session: AsyncSession, *, ctx: Context, customer_id: u
     changed = {k: v for k, v in patch.items() if current.get(k) != v}
     if not changed:
         return current
-    after = {**current, **changed}
-    derive(after)
-    for key in ("name_key", "email_domain"):
-        if after[key] != current[key]:
-            changed[key] = after[key]
+    if "name" in changed:
+        changed["name_key"] = keys.name_key(changed["name"])
+    if "email" in changed or "website" in changed:  # else a kept domain stays
+        after = {**current, **changed}
+        changed["email_domain"] = keys.email_domain(after["email"], after["website"])
     row = await repository.update_customer(session, tenant_id=ctx.tenant_id,
                                            customer_id=customer_id, values=changed)
     fields = sorted(changed)
@@ -246,12 +253,17 @@ async def contacts(session: AsyncSession, *, ctx: Context, customer_id: uuid.UUI
 
 async def opportunities(session: AsyncSession, *, ctx: Context, customer_id: uuid.UUID,
                         cursor: str | None, limit: int) -> Keyset:
-    """The customer's live opportunities the caller may see, newest first."""
+    """The customer's live opportunities the caller may see, newest first (rows as
+    ``opportunities`` reads them)."""
     await get_customer(session, ctx=ctx, customer_id=customer_id)
-    rows = await repository.opportunities_page(session, scope=scope_of(ctx),
-                                               customer_id=customer_id,
-                                               after=_after(cursor, "opportunities"),
-                                               limit=limit + 1)
+    after = _after(cursor, "opportunities")
+    opps = opportunities_repository.O
+    rows = await opportunities_repository.page(
+        session, scope=opportunities_service.scope_of(ctx),
+        f=OpportunityFilter(customer_ids=(customer_id,)),
+        order=[opps.c.created_at.desc(), opps.c.id.desc()],
+        after=tuple_(opps.c.created_at, opps.c.id) < tuple_(*after) if after else None,
+        offset=0, limit=limit + 1)
     return _keyset(rows, limit, "opportunities", ("created_at", "id"))
 
 

@@ -42,7 +42,8 @@ async def locked_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID
                       include_deleted: bool = False) -> dict[str, Any]:
     """The lead ``ctx`` may write, its row locked (404 otherwise; deleted ones only with
     ``include_deleted``)."""
-    lead = await repository.lock(session, scope=readable(ctx), lead_id=lead_id)
+    lead = await repository.with_merge(session, scope=readable(ctx), lead_id=lead_id,
+                                       for_update=True)
     if lead is None or (lead["deleted_at"] is not None and not include_deleted):
         raise lead_not_found()
     return lead

@@ -345,12 +345,14 @@ def field_compare(code: str, op: str, value: Any, numeric: bool) -> ColumnElemen
     return result
 
 
-async def lock(session: AsyncSession, *, scope: Readable, lead_id: uuid.UUID
-               ) -> dict[str, Any] | None:
-    """The lead (deleted or not) in ``scope`` with ``merged_into_id``, its row locked
-    until the transaction ends: qualification and conversion decide on it."""
-    q = (select(*READ_COLUMNS, T.c.merged_into_id).where(*scope.where(), T.c.id == lead_id)
-         .with_for_update(of=T))
+async def with_merge(session: AsyncSession, *, scope: Readable, lead_id: uuid.UUID,
+                     for_update: bool = False) -> dict[str, Any] | None:
+    """The lead (deleted or not) in ``scope`` with ``merged_into_id`` (``for_update``: its
+    row locked until the transaction ends): what qualification and conversion decide
+    on."""
+    q = select(*READ_COLUMNS, T.c.merged_into_id).where(*scope.where(), T.c.id == lead_id)
+    if for_update:
+        q = q.with_for_update(of=T)
     row = (await session.execute(q)).mappings().first()
     return dict(row) if row else None
 
