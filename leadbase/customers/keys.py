@@ -1,9 +1,9 @@
 """What a customer is matched by: ``name_key`` and ``email_domain``, derived from what it
 is given (never sent by clients), and the free mail domains no match may use.
 
-- ``name_key``: the name folded (NFKC, case-folded, accents dropped, punctuation and
-  runs of spaces made one space) without a trailing legal form ("Acme, Inc." and
-  "ACME inc" and "Acme" are one key).
+- ``name_key``: the name folded (NFKC, case-folded, accents dropped, dots and
+  apostrophes dropped, other punctuation and runs of spaces made one space) without
+  trailing legal forms ("Acme, Inc.", "ACME inc" and "Acme" are one key).
 - ``email_domain``: the domain of the email; without one, the host of the website
   (``www.`` dropped). Kept for free mail domains too (a filter may ask for them), but
   conversion never matches by a free mail domain (:func:`matchable_domain`).
@@ -33,6 +33,7 @@ FREE_MAIL_DOMAINS = frozenset({
     "t-online.de", "terra.com.br", "uol.com.br", "bol.com.br", "rediffmail.com",
 })
 _NON_WORD = re.compile(r"[^\w]+")
+_JOINED = re.compile(r"[.'’]")
 _MAX_KEY = 300
 
 
@@ -41,6 +42,7 @@ def name_key(name: str) -> str:
     that has nothing to compare."""
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name).casefold())
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    plain = _JOINED.sub("", plain)  # "S.A." is "sa", "McDonald's" "mcdonalds"
     words = [w for w in _NON_WORD.sub(" ", plain).replace("_", " ").split() if w]
     while len(words) > 1 and words[-1] in LEGAL_FORMS:
         words.pop()
