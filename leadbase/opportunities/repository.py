@@ -45,6 +45,8 @@ H = table_of(OpportunityStageChange)
 S = table_of(Stage)
 P = table_of(Pipeline)
 C = table_of(Customer)
+# The lead of a read (its summary), aliased: the visibility's EXISTS reads ``leads`` too.
+LS = LEADS.alias("opportunity_lead")
 
 # Effective probability: the opportunity's, else its stage's default.
 PROBABILITY = func.coalesce(O.c.probability, S.c.probability)
@@ -65,9 +67,9 @@ READ_COLUMNS = (
     S.c.category.label("stage_category"), S.c.probability.label("stage_probability"),
     PROBABILITY.label("probability"), WEIGHTED.label("weighted_value"),
     C.c.name.label("cu__name"), C.c.kind.label("cu__kind"),
-    LEADS.c.first_name.label("le__first_name"), LEADS.c.last_name.label("le__last_name"),
-    LEADS.c.email.label("le__email"), LEADS.c.company.label("le__company"),
-    LEADS.c.owner_id.label("le__owner_id"),
+    LS.c.first_name.label("le__first_name"), LS.c.last_name.label("le__last_name"),
+    LS.c.email.label("le__email"), LS.c.company.label("le__company"),
+    LS.c.owner_id.label("le__owner_id"),
 )
 
 SORTABLE: dict[str, tuple[ColumnElement[Any], bool]] = {
@@ -106,6 +108,18 @@ class OppScope:
                 conds.append(or_(O.c.owner_id == self.leads.owner_id,
                                  lead_reachable(self.leads, O.c.lead_id)))
         return conds
+
+
+    def sql(self, alias: str = "o") -> tuple[str, tuple[Any, ...]]:
+        """:meth:`where` for the raw driver, on the opportunities aliased ``alias``."""
+        if not self.leads.own:
+            return f"{alias}.tenant_id = %s", (self.tenant_id,)
+        if self.leads.owner_id is None:
+            return f"{alias}.tenant_id = %s AND false", (self.tenant_id,)
+        where, params = self.leads.sql()
+        return (f"{alias}.tenant_id = %s AND ({alias}.owner_id = %s OR EXISTS (SELECT 1 "
+                f"FROM leads WHERE leads.id = {alias}.lead_id AND leads.deleted_at IS NULL "
+                f"AND {where}))"), (self.tenant_id, self.leads.owner_id, *params)
 
 
 def lead_reachable(scope: Readable, lead_id: ColumnElement[Any]) -> ColumnElement[bool]:
@@ -173,8 +187,7 @@ def base_query(scope: OppScope, *, include_deleted: bool = False) -> Select[Any]
          .select_from(O)
          .join(S, (S.c.tenant_id == O.c.tenant_id) & (S.c.id == O.c.stage_id))
          .outerjoin(C, (C.c.tenant_id == O.c.tenant_id) & (C.c.id == O.c.customer_id))
-         .outerjoin(LEADS, (LEADS.c.tenant_id == O.c.tenant_id)
-                    & (LEADS.c.id == O.c.lead_id))
+         .outerjoin(LS, (LS.c.tenant_id == O.c.tenant_id) & (LS.c.id == O.c.lead_id))
          .where(*scope.where(), S.c.tenant_id == scope.tenant_id))
     if not include_deleted:
         q = q.where(O.c.deleted_at.is_(None))

@@ -191,3 +191,16 @@ class FollowUpBody(WriteModel):
                   "document", "message"] = "call"
     description: str | None = Field(default=None, max_length=20_000)
     attributes: JSONObject = Field(default_factory=dict)
+
+
+class OpportunityActivityCreate(WriteModel):
+    """An activity on the opportunity (the activity model of leads: a user type and its
+    attributes; completed unless ``scheduled_for`` is given)."""
+
+    type: Literal["call", "email", "meeting", "note", "task", "demo", "proposal",
+                  "document", "message"]
+    description: str | None = Field(default=None, max_length=20_000)
+    attributes: JSONObject = Field(default_factory=dict)
+    scheduled_for: Timestamp | None = None
+    completed_at: Timestamp | None = None
+    occurred_at: Timestamp | None = None

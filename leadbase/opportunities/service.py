@@ -102,7 +102,7 @@ def first_of(stages: list[dict[str, Any]], category: str) -> dict[str, Any] | No
     return next((s for s in stages if s["category"] == category), None)
 
 
-async def _lead(session: AsyncSession, ctx: Context, lead_id: uuid.UUID) -> dict[str, Any]:
+async def readable_lead(session: AsyncSession, ctx: Context, lead_id: uuid.UUID) -> dict[str, Any]:
     try:
         return await leads_service.get_lead(session, ctx=ctx, lead_id=lead_id)
     except NotFound:
@@ -161,7 +161,7 @@ async def create_opportunity(session: AsyncSession, *, ctx: Context,
     close-won / close-lost)."""
     values = body.model_dump(exclude={"stage"})
     if lead is None and body.lead_id is not None:
-        lead = await _lead(session, ctx, body.lead_id)
+        lead = await readable_lead(session, ctx, body.lead_id)
     if lead is not None:
         if body.lead_id is not None and body.lead_id != lead["id"]:
             raise invalid("OPPORTUNITY_LEAD_NOT_FOUND", "lead_id",
