@@ -30,7 +30,7 @@ from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import PageParams, page_params
 from leadbase.kit.schemas import from_row
 from leadbase.leads.schemas import LeadPage, LeadRead
-from leadbase.models.deals import CUSTOMER_KINDS
+from leadbase.models.deals import CUSTOMER_KINDS, OPPORTUNITY_STATUSES
 from leadbase.opportunities.schemas import OpportunityPage, OpportunityRead
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -150,15 +150,27 @@ async def customer_contacts(customer_id: uuid.UUID, scope: Scope, cursor: Cursor
 
 
 @router.get("/{customer_id}/opportunities", response_model=OpportunityPage)
-async def customer_opportunities(customer_id: uuid.UUID, scope: Scope,
-                                 cursor: Cursor = None, per_page: Limit = 25) -> Response:
-    """The customer's opportunities (those the caller may see), newest first."""
-    found = await service.opportunities(scope.session, ctx=scope.ctx,
-                                        customer_id=customer_id, cursor=cursor,
-                                        limit=per_page)
+async def customer_opportunities(
+    request: Request, customer_id: uuid.UUID, scope: Scope,
+    params: Annotated[PageParams, Depends(page_params)],
+    status: Annotated[str | None, Query(max_length=100,
+                                        description="open, won, lost (comma-separated)")
+                      ] = None,
+    sort: Annotated[str | None, Query(max_length=200, description=(
+        "As GET /opportunities (default -created_at)"))] = None,
+) -> Response:
+    """The customer's opportunities (those the caller may see), newest first unless
+    ``sort`` says otherwise; page or cursor pagination."""
+    statuses = _csv(status)
+    if any(s not in OPPORTUNITY_STATUSES for s in statuses):
+        raise _bad("status", "one of open, won, lost")
+    found = await service.opportunities(
+        scope.session, ctx=scope.ctx, customer_id=customer_id, statuses=statuses, sort=sort,
+        params=params, count_cap=request.app.state.settings.count_exact_limit)
     return json_response(OpportunityPage(
-        data=[OpportunityRead.model_validate(r) for r in found.rows], total=None, page=None,
-        per_page=per_page, next_cursor=found.next_cursor))
+        data=[OpportunityRead.model_validate(r) for r in found.rows], total=found.total,
+        page=params.page if params.cursor is None else None, per_page=params.per_page,
+        next_cursor=found.next_cursor))
 
 
 @router.get("/{customer_id}/timeline", response_model=TimelinePage)

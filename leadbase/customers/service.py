@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, tuple_
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.audit import service as audit
@@ -39,8 +39,8 @@ from leadbase.kit.errors import Forbidden, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
 from leadbase.kit.sorting import parse_sort
 from leadbase.leads.repository import readable
-from leadbase.opportunities import repository as opportunities_repository
-from leadbase.opportunities import service as opportunities_service
+from leadbase.opportunities import records as opportunity_records
+from leadbase.opportunities.records import OpportunityList, OpportunityQuery
 from leadbase.opportunities.repository import OpportunityFilter
 from leadbase.tenants import service as tenants_service
 from leadbase.users import repository as users_repository
@@ -252,19 +252,15 @@ async def contacts(session: AsyncSession, *, ctx: Context, customer_id: uuid.UUI
 
 
 async def opportunities(session: AsyncSession, *, ctx: Context, customer_id: uuid.UUID,
-                        cursor: str | None, limit: int) -> Keyset:
-    """The customer's live opportunities the caller may see, newest first (rows as
-    ``opportunities`` reads them)."""
+                        statuses: tuple[str, ...] = (), sort: str | None = None,
+                        params: PageParams, count_cap: int = 1000) -> OpportunityList:
+    """The customer's live opportunities the caller may see (the opportunities list,
+    its sorts and pagination; newest first unless told)."""
     await get_customer(session, ctx=ctx, customer_id=customer_id)
-    after = _after(cursor, "opportunities")
-    opps = opportunities_repository.O
-    rows = await opportunities_repository.page(
-        session, scope=opportunities_service.scope_of(ctx),
-        f=OpportunityFilter(customer_ids=(customer_id,)),
-        order=[opps.c.created_at.desc(), opps.c.id.desc()],
-        after=tuple_(opps.c.created_at, opps.c.id) < tuple_(*after) if after else None,
-        offset=0, limit=limit + 1)
-    return _keyset(rows, limit, "opportunities", ("created_at", "id"))
+    return await opportunity_records.list_opportunities(
+        session, ctx=ctx, sort=sort, params=params, count_cap=count_cap,
+        f=OpportunityQuery(OpportunityFilter(statuses=statuses,
+                                             customer_ids=(customer_id,))))
 
 
 async def timeline(session: AsyncSession, *, ctx: Context, customer_id: uuid.UUID,

@@ -60,9 +60,14 @@ async def test_contacts_opportunities_timeline(client: httpx.AsyncClient) -> Non
     assert {e["lead_id"] for e in mine_timeline["data"]} == {leads[1][0]["id"]}
     # bad input
     for sub in ("contacts", "opportunities", "timeline"):
-        for query in ("per_page=0", "per_page=101", "cursor=bad"):
+        for query in ("per_page=0", "per_page=201", "cursor=bad"):
             resp = await client.get(f"{url}/{sub}?{query}", headers=owner.headers)
             assert resp.status_code == 422, (sub, query)
+    for query in ("status=closed", "sort=salary"):
+        resp = await client.get(f"{url}/opportunities?{query}", headers=owner.headers)
+        assert resp.status_code == 422, query
+    won = (await client.get(f"{url}/opportunities?status=won", headers=owner.headers)).json()
+    assert won["data"] == [] and won["total"] == 0
     # a deleted contact leaves the list
     await client.delete(f"/api/v1/leads/{leads[0][0]['id']}", headers=owner.headers)
     left = (await client.get(f"{url}/contacts", headers=owner.headers)).json()
