@@ -11,7 +11,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
@@ -36,7 +47,9 @@ SORTABLE: dict[str, tuple[ColumnElement[Any], bool]] = {
     "number": (C.c.number, False),
 }
 ID_COLUMN = C.c.id
-SEARCH = func.lower(C.c.name + " " + func.coalesce(C.c.email, ""))
+# The expression of ix_customers_tenant_search, written out (bound parameters for its
+# literals would keep the planner from matching the index).
+SEARCH: ColumnElement[str] = literal_column("lower(customers.name || ' ' || coalesce(customers.email, ''))")
 WRITABLE = frozenset(c.name for c in C.c) - {"id", "tenant_id", "number", "created_at"}
 
 TIMELINE_COLUMNS = (A.c.id, A.c.type, A.c.lead_id, A.c.opportunity_id, A.c.description,
@@ -135,7 +148,7 @@ def _conditions(scope: Visible, f: CustomerFilter) -> list[ColumnElement[bool]]:
     if f.email_domains:
         conds.append(C.c.email_domain.in_(f.email_domains))
     if f.q:
-        conds.append(SEARCH.like("%" + escape_like(f.q.lower()) + "%"))
+        conds.append(SEARCH.like(bindparam("search", "%" + escape_like(f.q.lower()) + "%")))
     return conds
 
 
