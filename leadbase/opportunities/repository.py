@@ -360,6 +360,13 @@ async def stage_holds_opportunities(session: AsyncSession, *, tenant_id: uuid.UU
     return bool((await session.execute(q)).scalar())
 
 
+async def pipeline_holds_opportunities(session: AsyncSession, *, tenant_id: uuid.UUID,
+                                       pipeline_id: uuid.UUID) -> bool:
+    """Whether any opportunity (deleted ones too) is in the pipeline."""
+    q = select(exists().where(O.c.tenant_id == tenant_id, O.c.pipeline_id == pipeline_id))
+    return bool((await session.execute(q)).scalar())
+
+
 async def move_all(session: AsyncSession, *, tenant_id: uuid.UUID, from_stage_id: uuid.UUID,
                    to_stage_id: uuid.UUID, pipeline_id: uuid.UUID, now: datetime,
                    actor_user_id: uuid.UUID | None, reason: str) -> int:

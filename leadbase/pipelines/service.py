@@ -180,6 +180,10 @@ async def delete_pipeline(session: AsyncSession, *, ctx: Context, pipeline_id: u
                                              pipeline_id=pipeline_id):
         raise Conflict("The pipeline holds leads; move them first.",
                        code="PIPELINE_NOT_EMPTY")
+    if await opportunities_repository.pipeline_holds_opportunities(
+            session, tenant_id=ctx.tenant_id, pipeline_id=pipeline_id):
+        raise Conflict("The pipeline holds opportunities; move them first.",
+                       code="PIPELINE_NOT_EMPTY")
     now = datetime.now(UTC)
     await repository.update_pipeline(session, tenant_id=ctx.tenant_id, pipeline_id=pipeline_id,
                                      values={"deleted_at": now})
