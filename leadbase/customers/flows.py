@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.activities import service as activities
 from leadbase.audit import service as audit
-from leadbase.auth.context import Context
+from leadbase.auth.context import Context, system_context
 from leadbase.customers import conversion, keys, repository
 from leadbase.customers import service as customers_service
 from leadbase.customers.schemas import ConvertCustomer, ConvertOpportunity, ConvertRequest
@@ -39,7 +39,7 @@ from leadbase.kit.errors import Conflict, ValidationFailed
 from leadbase.leads import qualification
 from leadbase.leads import repository as leads_repository
 from leadbase.leads import service as leads_service
-from leadbase.leads.repository import Readable, readable
+from leadbase.leads.repository import readable
 from leadbase.opportunities import service as opportunities_service
 from leadbase.opportunities.schemas import OpportunityCreate
 
@@ -151,7 +151,7 @@ async def _opportunity(session: AsyncSession, ctx: Context, lead: dict[str, Any]
 async def _first(session: AsyncSession, ctx: Context, lead: dict[str, Any]) -> Conversion:
     """The result of the lead's conversion, read as the workspace sees it (the caller
     may read the lead, so its conversion is the caller's to see)."""
-    everything = Readable(ctx.tenant_id)
+    everything = readable(system_context(ctx.tenant_id))
     customer = await repository.get(session, scope=repository.visible(everything),
                                     customer_id=lead["customer_id"], include_deleted=True)
     assert customer is not None  # leads.customer_id: a customer of the workspace

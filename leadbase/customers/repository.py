@@ -49,7 +49,8 @@ SORTABLE: dict[str, tuple[ColumnElement[Any], bool]] = {
 ID_COLUMN = C.c.id
 # The expression of ix_customers_tenant_search, written out (bound parameters for its
 # literals would keep the planner from matching the index).
-SEARCH: ColumnElement[str] = literal_column("lower(customers.name || ' ' || coalesce(customers.email, ''))")
+SEARCH: ColumnElement[str] = literal_column(
+    "lower(customers.name || ' ' || coalesce(customers.email, ''))")
 WRITABLE = frozenset(c.name for c in C.c) - {"id", "tenant_id", "number", "created_at"}
 
 TIMELINE_COLUMNS = (A.c.id, A.c.type, A.c.lead_id, A.c.opportunity_id, A.c.description,
