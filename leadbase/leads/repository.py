@@ -31,10 +31,11 @@ from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.kit.ids import new_id
 from leadbase.leads.filters import LeadFilter
-from leadbase.models import Event, Lead, Stage
+from leadbase.models import Activity, Event, Lead, Stage
 
 T = table_of(Lead)
 E = table_of(Event)
+ACT = table_of(Activity)
 
 COLUMNS = (
     T.c.id, T.c.number, T.c.list_id, T.c.first_name, T.c.last_name, T.c.email, T.c.phone,
@@ -43,6 +44,9 @@ COLUMNS = (
     T.c.do_not_contact, T.c.consent, T.c.timezone, T.c.country, T.c.last_contacted_at,
     T.c.created_at, T.c.updated_at, T.c.deleted_at, T.c.version,
     T.c.pipeline_id, T.c.stage_id, T.c.stage_entered_at, T.c.last_activity_at,
+    # qualification and conversion (migrations 0021, 0023)
+    T.c.qualified_at, T.c.unqualified_reason, T.c.customer_id, T.c.converted_at,
+    T.c.converted_opportunity_id,
 )
 # The stage's code beside its id: one primary-key probe of the (small) stages table per
 # row, in the same statement (pipelines own the stages; see leadbase.pipelines).
@@ -339,3 +343,36 @@ def field_compare(code: str, op: str, value: Any, numeric: bool) -> ColumnElemen
     expr = field_value_expr(code, numeric)
     result: ColumnElement[bool] = expr >= value if op == "gte" else expr <= value
     return result
+
+
+async def with_merge(session: AsyncSession, *, scope: Readable, lead_id: uuid.UUID,
+                     for_update: bool = False) -> dict[str, Any] | None:
+    """The lead (deleted or not) in ``scope`` with ``merged_into_id`` (``for_update``: its
+    row locked until the transaction ends): what qualification and conversion decide
+    on."""
+    q = select(*READ_COLUMNS, T.c.merged_into_id).where(*scope.where(), T.c.id == lead_id)
+    if for_update:
+        q = q.with_for_update(of=T)
+    row = (await session.execute(q)).mappings().first()
+    return dict(row) if row else None
+
+
+async def unqualified_reasons(session: AsyncSession, *, leads: Readable, start: Any,
+                              end: Any, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """Unqualify decisions (``status_change`` entries to ``unqualified``) on the
+    timelines of the leads ``leads`` may read, in [start, end): the total and the count
+    per reason, most frequent first."""
+    reason = ACT.c.attributes["reason"].astext.label("reason")  # NULL: none given
+    conds = [ACT.c.tenant_id == leads.tenant_id, ACT.c.deleted_at.is_(None),
+             ACT.c.occurred_at >= start, ACT.c.occurred_at < end,
+             ACT.c.type == "status_change", ACT.c.attributes["to"].astext == "unqualified"]
+    if leads.own:
+        conds.append(ACT.c.lead_id.in_(select(T.c.id).where(*leads.where())))
+    grouped = (select(reason, func.count().label("count")).where(*conds)
+               .group_by(reason).subquery())
+    rows = (await session.execute(
+        select(grouped.c.reason, grouped.c.count, func.sum(grouped.c.count).over()
+               .label("total")).order_by(grouped.c.count.desc(), grouped.c.reason.nulls_last())
+        .limit(limit))).mappings().all()
+    total = int(rows[0]["total"]) if rows else 0
+    return total, [{"reason": r["reason"], "count": int(r["count"])} for r in rows]

@@ -89,6 +89,14 @@ class LeadRead(ReadModel):
     stage: str | None = Field(description="The stage's code")
     stage_entered_at: datetime | None
     last_activity_at: datetime | None
+    qualified_at: datetime | None = None
+    unqualified_reason: str | None = Field(default=None,
+                                           description="The reason of the last unqualify")
+    customer_id: uuid.UUID | None = Field(default=None,
+                                          description="The customer it was converted into")
+    converted_at: datetime | None = None
+    converted_opportunity_id: uuid.UUID | None = Field(
+        default=None, description="The opportunity its conversion created")
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None

@@ -46,6 +46,10 @@ class Customer(Base, TenantOwned, UserData):
               postgresql_where=LIVE),
         Index("ix_customers_tenant_owner", "tenant_id", "owner_id", text("created_at DESC"),
               postgresql_where=LIVE),
+        # GET /customers?q= (migration 0023)
+        Index("ix_customers_tenant_search", "tenant_id",
+              text("(lower(name || ' ' || coalesce(email, ''))) gin_trgm_ops"),
+              postgresql_using="gin", postgresql_where=LIVE),
     )
 
     kind: Mapped[str] = mapped_column(String(8), nullable=False, server_default="company")

@@ -196,3 +196,7 @@ class Lead(Base, TenantOwned, UserData):
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("leads.id", ondelete="SET NULL"))
     merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The opportunity its conversion created (migration 0023): a repeated convert
+    # answers the first result.
+    converted_opportunity_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("opportunities.id", ondelete="SET NULL"))

@@ -540,6 +540,40 @@ async def _assignment(w: World) -> None:
             assert resp.status_code == 403 and resp.json()["code"] == "ROLE_REQUIRED"
 
 
+async def _conversion(w: World) -> None:
+    """Qualification and conversion: another agent's lead is not found; the reasons
+    report counts the agent's own leads only."""
+    for lead_id in w.hidden:
+        for method, path, body in (("POST", "qualify", None),
+                                   ("POST", "unqualify", {"reason": "x"}),
+                                   ("GET", "can-convert", None), ("POST", "convert", {})):
+            resp = await w.call(method, f"{LEADS}/{lead_id}/{path}", json=body)
+            assert resp.status_code == 404 and resp.json()["code"] == "LEAD_NOT_FOUND"
+    theirs = await make_lead(w.client, w.owner, owner_id=str(w.other.user_id))
+    await w.client.post(f"{LEADS}/{theirs['id']}/unqualify", headers=w.owner.headers,
+                        json={"reason": "Not ours"})
+    report = (await w.call("GET", f"{LEADS}/unqualified-reasons")).json()
+    assert report["total"] == 0 and report["reasons"] == []
+
+
+async def _customer_views(w: World) -> None:
+    """A customer's timeline and opportunities shown to an agent hold its own leads'
+    entries and deals only (a colleague's contact of the same customer stays out)."""
+    customer = (await w.client.post("/api/v1/customers", headers=w.owner.headers, json={
+        "name": "Shared Co", "owner_id": str(w.agent.user_id)})).json()
+    theirs = await make_lead(w.client, w.owner, owner_id=str(w.other.user_id))
+    for lead in (w.mine, theirs):
+        resp = await w.client.post(f"{LEADS}/{lead['id']}/convert", headers=w.owner.headers,
+                                   json={"customer": {"id": customer["id"]},
+                                         "create_opportunity": True})
+        assert resp.status_code == 200, resp.text
+    url = f"/api/v1/customers/{customer['id']}"
+    for sub in ("timeline", "opportunities", "contacts"):
+        resp = await w.call("GET", f"{url}/{sub}")
+        assert resp.status_code == 200 and resp.json()["data"], resp.text
+        assert theirs["id"] not in resp.text, sub
+
+
 PROBES: dict[tuple[str, str], Probe] = {
     ("GET", f"{LEADS}/{{lead_id}}/score"): _scoring,
     ("POST", f"{LEADS}/{{lead_id}}/score"): _scoring,
@@ -595,6 +629,12 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("PATCH", f"{LEADS}/{{lead_id}}/listings/{{listing_id}}"): _listing_links,
     ("DELETE", f"{LEADS}/{{lead_id}}/listings/{{listing_id}}"): _listing_links,
     ("GET", "/api/v1/listings/{listing_id}/leads"): _listing_links,
+    **{("POST", f"{LEADS}/{{lead_id}}/{p}"): _conversion
+       for p in ("qualify", "unqualify", "convert")},
+    ("GET", f"{LEADS}/{{lead_id}}/can-convert"): _conversion,
+    ("GET", f"{LEADS}/unqualified-reasons"): _conversion,
+    ("GET", "/api/v1/customers/{customer_id}/timeline"): _customer_views,
+    ("GET", "/api/v1/customers/{customer_id}/opportunities"): _customer_views,
     ("GET", "/api/v1/tasks"): _tasks,
     ("POST", "/api/v1/tasks"): _tasks,
     ("GET", "/api/v1/tasks/{task_id}"): _tasks,
