@@ -28,6 +28,7 @@ from leadbase.config import Settings, get_settings
 from leadbase.db import migrate
 from leadbase.db.session import Database
 from leadbase.db.urls import libpq_url
+from leadbase.duplicates.endpoints import router as duplicates_router
 from leadbase.exports.endpoints import leads_router as leads_export_router
 from leadbase.exports.endpoints import router as exports_router
 from leadbase.fields.endpoints import router as fields_router
@@ -80,7 +81,9 @@ def api_router() -> APIRouter:
     # /leads/export and /leads/bulk before /leads/{id}, which would take them. Routes are
     # matched in order, one by one (~1 us each): the leads, the hot path, come first
     # (POST /leads matched in 23 us instead of 56).
-    for sub in (leads_export_router, bulk_router, leads_router, lead_timeline_router,
+    # /leads/duplicates (leadbase.duplicates) too.
+    for sub in (leads_export_router, bulk_router, duplicates_router,
+                leads_router, lead_timeline_router,
                 activities_router, auth_router, users_router,
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
                 sections_router, fields_router, codelists_router, audit_router,

@@ -1,0 +1,165 @@
+"""Duplicates and merges: duplicate scans and their groups, lead merges (kept for the
+30-day unmerge window), and the indexes candidate lookups and merges need.
+
+- ``lb_email_key(email)``: the email as one mailbox (lower case, ``+tag`` dropped, Gmail's
+  dots dropped and googlemail.com as gmail.com); ``lb_email_domain(email)``.
+- ``ix_leads_tenant_email_key`` and ``ix_leads_tenant_domain_last`` (email domain and last
+  name): the candidate lookups of one lead and the scan's blockings, by index. Similar
+  names are found with the existing trigram index ``ix_leads_tenant_search``
+  (``name <<% search_text``), so no second trigram index weighs on lead writes.
+- ``ix_activities_tenant_lead_deleted``, ``ix_opportunities_tenant_lead_deleted``: a
+  merge moves a lead's deleted activities and opportunities too (their live ones have
+  ``ix_activities_tenant_lead_time`` and ``ix_opportunities_tenant_lead``; tasks have
+  both halves already).
+- ``duplicate_scans`` (jobs), ``duplicate_groups`` (a scan's groups), ``lead_merges``
+  (what moved, the survivor's values before): under row-level security.
+
+Revision ID: 0025
+Revises: 0021
+Create Date: 2026-12-07 15:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+from leadbase.db import rls
+
+revision: str = '0025'
+down_revision: str | None = '0021'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+FUNCTIONS = """
+CREATE OR REPLACE FUNCTION lb_email_domain(email text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+AS $$ SELECT nullif(split_part(lower(email), '@', 2), '') $$;
+
+CREATE OR REPLACE FUNCTION lb_email_key(email text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+AS $$ SELECT CASE
+  WHEN split_part(lower(email), '@', 2) IN ('gmail.com', 'googlemail.com')
+  THEN replace(split_part(split_part(lower(email), '@', 1), '+', 1), '.', '') || '@gmail.com'
+  ELSE split_part(split_part(lower(email), '@', 1), '+', 1) || '@' || split_part(lower(email), '@', 2)
+END $$;
+"""
+
+LIVE = "deleted_at IS NULL"
+
+
+def upgrade() -> None:
+    op.execute(FUNCTIONS)
+    op.execute("CREATE INDEX ix_leads_tenant_email_key ON leads (tenant_id, lb_email_key(email)) "
+               "WHERE deleted_at IS NULL AND email IS NOT NULL")
+    op.execute("CREATE INDEX ix_leads_tenant_domain_last ON leads "
+               "(tenant_id, lb_email_domain(email), lower(last_name)) "
+               "WHERE deleted_at IS NULL AND email IS NOT NULL AND last_name IS NOT NULL")
+    op.create_index('ix_activities_tenant_lead_deleted', 'activities', ['tenant_id', 'lead_id'],
+                    postgresql_where=sa.text('deleted_at IS NOT NULL'))
+    op.create_index('ix_opportunities_tenant_lead_deleted', 'opportunities',
+                    ['tenant_id', 'lead_id'], postgresql_where=sa.text('deleted_at IS NOT NULL'))
+
+    op.create_table(
+        'duplicate_scans',
+        sa.Column('actor', postgresql.JSONB(astext_type=sa.Text()), server_default='{}',
+                  nullable=False),
+        sa.Column('total', sa.BigInteger(), nullable=True),
+        sa.Column('processed', sa.BigInteger(), server_default='0', nullable=False),
+        sa.Column('leads', sa.BigInteger(), nullable=True),
+        sa.Column('groups', sa.BigInteger(), server_default='0', nullable=False),
+        sa.Column('result', postgresql.JSONB(astext_type=sa.Text()), server_default='{}',
+                  nullable=False),
+        sa.Column('created_by', sa.UUID(), nullable=True),
+        sa.Column('status', sa.String(length=16), server_default='queued', nullable=False),
+        sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('error', sa.Text(), nullable=True),
+        sa.Column('number', sa.BigInteger(), server_default=sa.FetchedValue(), nullable=False),
+        sa.Column('tenant_id', sa.UUID(), nullable=False),
+        sa.Column('id', sa.UUID(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
+                  nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
+                  nullable=False),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'],
+                                name=op.f('fk_duplicate_scans_tenant_id_tenants'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_duplicate_scans')),
+    )
+    op.create_index('ix_duplicate_scans_tenant_created', 'duplicate_scans',
+                    ['tenant_id', sa.literal_column('created_at DESC'),
+                     sa.literal_column('id DESC')])
+    rls.protect("duplicate_scans")
+
+    op.create_table(
+        'duplicate_groups',
+        sa.Column('tenant_id', sa.UUID(), nullable=False),
+        sa.Column('scan_id', sa.UUID(), nullable=False),
+        sa.Column('score', sa.SmallInteger(), nullable=False),
+        sa.Column('reasons', postgresql.ARRAY(sa.Text()), nullable=False),
+        sa.Column('lead_ids', postgresql.ARRAY(sa.UUID()), nullable=False),
+        sa.Column('size', sa.SmallInteger(), nullable=False),
+        sa.Column('id', sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'],
+                                name=op.f('fk_duplicate_groups_tenant_id_tenants'),
+                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['scan_id'], ['duplicate_scans.id'],
+                                name=op.f('fk_duplicate_groups_scan_id_duplicate_scans'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_duplicate_groups')),
+    )
+    op.create_index('ix_duplicate_groups_tenant_scan_score', 'duplicate_groups',
+                    ['tenant_id', 'scan_id', sa.literal_column('score DESC'), 'id'])
+    rls.protect("duplicate_groups", numbered=False)
+
+    op.create_table(
+        'lead_merges',
+        sa.Column('survivor_id', sa.UUID(), nullable=False),
+        sa.Column('merged_ids', postgresql.ARRAY(sa.UUID()), nullable=False),
+        sa.Column('moved', postgresql.JSONB(astext_type=sa.Text()), server_default='{}',
+                  nullable=False),
+        sa.Column('before', postgresql.JSONB(astext_type=sa.Text()), server_default='{}',
+                  nullable=False),
+        sa.Column('after', postgresql.JSONB(astext_type=sa.Text()), server_default='{}',
+                  nullable=False),
+        sa.Column('actor_user_id', sa.UUID(), nullable=True),
+        sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('unmerged_ids', postgresql.ARRAY(sa.UUID()), server_default='{}',
+                  nullable=False),
+        sa.Column('unmerged_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('status', sa.String(length=12), server_default='merged', nullable=False),
+        sa.Column('number', sa.BigInteger(), server_default=sa.FetchedValue(), nullable=False),
+        sa.Column('tenant_id', sa.UUID(), nullable=False),
+        sa.Column('id', sa.UUID(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
+                  nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
+                  nullable=False),
+        sa.ForeignKeyConstraint(['survivor_id'], ['leads.id'],
+                                name=op.f('fk_lead_merges_survivor_id_leads'),
+                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['actor_user_id'], ['users.id'],
+                                name=op.f('fk_lead_merges_actor_user_id_users'),
+                                ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'],
+                                name=op.f('fk_lead_merges_tenant_id_tenants'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_lead_merges')),
+    )
+    op.create_index('ix_lead_merges_tenant_survivor', 'lead_merges',
+                    ['tenant_id', 'survivor_id', sa.literal_column('created_at DESC')])
+    rls.protect("lead_merges")
+
+
+def downgrade() -> None:
+    op.drop_table('lead_merges')
+    op.drop_table('duplicate_groups')
+    op.drop_table('duplicate_scans')
+    op.drop_index('ix_opportunities_tenant_lead_deleted', table_name='opportunities')
+    op.drop_index('ix_activities_tenant_lead_deleted', table_name='activities')
+    op.execute("DROP INDEX ix_leads_tenant_domain_last")
+    op.execute("DROP INDEX ix_leads_tenant_email_key")
+    op.execute("DROP FUNCTION lb_email_key(text)")
+    op.execute("DROP FUNCTION lb_email_domain(text)")
