@@ -5,6 +5,7 @@ groups (leadbase.duplicates.scan)."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,12 @@ def email_domain(email: str | None) -> str | None:
     return email.lower().rpartition("@")[2] or None
 
 
+def fold(value: str) -> str:
+    """Lower case, without accents or punctuation (rapidfuzz's processor after NFKD)."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return utils.default_process("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
 def full_name(lead: dict[str, Any]) -> str:
     return " ".join(p for p in (lead.get("first_name"), lead.get("last_name")) if p).strip()
 
@@ -74,20 +81,20 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> tuple[int, list[dict[str, A
         score += POINTS["same_phone"]
     na, nb = full_name(a), full_name(b)
     if na and nb:
-        sim = fuzz.token_sort_ratio(na, nb, processor=utils.default_process)
+        sim = fuzz.token_sort_ratio(na, nb, processor=fold)
         if sim >= NAME_CLOSE:
             reasons.append({"code": "similar_name", "similarity": round(sim / 100, 3)})
             score += NAME_POINTS[NAME_SAME if sim >= NAME_SAME else NAME_CLOSE]
     ca, cb = a.get("company"), b.get("company")
     if ca and cb:
-        sim = fuzz.token_set_ratio(ca, cb, processor=utils.default_process)
+        sim = fuzz.token_set_ratio(ca, cb, processor=fold)
         if sim >= COMPANY_CLOSE:
             reasons.append({"code": "similar_company", "similarity": round(sim / 100, 3)})
             score += POINTS["similar_company"]
     da = email_domain(a.get("email"))
     if (da and da not in FREE_DOMAINS and da == email_domain(b.get("email"))
             and a.get("last_name") and b.get("last_name")
-            and a["last_name"].casefold() == b["last_name"].casefold()):
+            and fold(a["last_name"]) == fold(b["last_name"])):
         reasons.append({"code": "same_domain_last_name"})
         score += POINTS["same_domain_last_name"]
     return min(score, 100), reasons

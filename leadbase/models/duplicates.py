@@ -11,7 +11,8 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, SmallInteger, St
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from leadbase.db.base import Base, Identified, TenantOwned
+from leadbase.db.base import Base, TenantOwned
+from leadbase.kit.ids import new_id
 from leadbase.models.exports import JobState
 
 
@@ -34,7 +35,7 @@ class DuplicateScan(Base, TenantOwned, JobState):
     result: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
 
 
-class DuplicateGroup(Base, Identified):
+class DuplicateGroup(Base):
     """Leads of a workspace that are likely one person, found by a scan; the groups of the
     last completed scan are the workspace's."""
 
@@ -44,6 +45,7 @@ class DuplicateGroup(Base, Identified):
               text("score DESC"), "id"),
     )
 
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=new_id)
     tenant_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
     scan_id: Mapped[uuid.UUID] = mapped_column(
