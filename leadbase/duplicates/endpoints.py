@@ -30,8 +30,9 @@ from leadbase.leads.schemas import LeadRead
 
 router = APIRouter(prefix="/leads", tags=["duplicates"])
 
-_MERGED: dict[int | str, dict[str, Any]] = {301: {"description": "The lead was merged into another (LEAD_MERGED, "
-                                "Location and merged_into name the survivor)"}}
+_MERGED: dict[int | str, dict[str, Any]] = {301: {
+    "description": "The lead was merged into another (LEAD_MERGED; Location and merged_into "
+                   "name the survivor)"}}
 
 
 def _merge_read(record: dict[str, Any]) -> MergeRead:

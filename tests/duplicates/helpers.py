@@ -70,7 +70,7 @@ async def snapshot(db: Database, tenant_id: uuid.UUID) -> dict[str, Any]:
                         for r in rows}
         for table in TABLES:
             out[table] = {str(r[0]): str(r[1]) for r in (await session.execute(text(
-                f"SELECT id, lead_id FROM {table} ORDER BY id"))).all()}  # noqa: S608
+                f"SELECT id, lead_id FROM {table} ORDER BY id"))).all()}
     return out
 
 

@@ -14,7 +14,7 @@ from leadbase.duplicates import merge, scan, service
 from leadbase.duplicates.schemas import MergeIn, UnmergeIn
 from leadbase.kit.errors import Conflict, NotFound, ValidationFailed
 from tests.duplicates.helpers import LEADS
-from tests.factories import add_member, make_lead, make_workspace
+from tests.factories import add_member, make_workspace
 
 
 async def _allow(client: httpx.AsyncClient, member, **fields: object) -> dict:  # type: ignore[no-untyped-def, type-arg]
