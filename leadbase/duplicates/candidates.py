@@ -30,6 +30,9 @@ MIN_SCORE = 25
 # The trigram lookup's threshold (strict word similarity of the name within search_text).
 NAME_THRESHOLD = 0.6
 PER_PROBE = 50
+# Name-only matches score at most 35: the few best are enough (each costs a recheck of
+# the trigram match on the heap row).
+NAME_PROBE = 20
 
 BRIEF = "id, number, first_name, last_name, email, phone, company, owner_id, created_at"
 
@@ -112,7 +115,7 @@ def lookups(scope: Readable, lead: dict[str, Any]) -> tuple[str, dict[str, Any]]
     where = _scope(scope) + " AND deleted_at IS NULL AND id <> %(id)s"
     probes = []
     params: dict[str, Any] = {"t": scope.tenant_id, "o": scope.owner_id, "id": lead["id"],
-                              "n": PER_PROBE}
+                              "n": PER_PROBE, "nn": NAME_PROBE}
     if lead.get("email"):
         probes.append(f"SELECT id FROM leads WHERE {where} AND email IS NOT NULL "
                       "AND lb_email_key(email) = lb_email_key(%(email)s) LIMIT %(n)s")
@@ -120,16 +123,16 @@ def lookups(scope: Readable, lead: dict[str, Any]) -> tuple[str, dict[str, Any]]
         domain = email_domain(lead["email"])
         if domain and domain not in FREE_DOMAINS and lead.get("last_name"):
             probes.append(f"SELECT id FROM leads WHERE {where} AND email IS NOT NULL "
-                          "AND last_name IS NOT NULL AND lb_email_domain(email) = %(domain)s "
-                          "AND lower(last_name) = lower(%(last)s) LIMIT %(n)s")
-            params.update(domain=domain, last=lead["last_name"])
+                          "AND last_name IS NOT NULL AND lb_domain_last(email, last_name) "
+                          "= lb_domain_last(%(email)s, %(last)s) LIMIT %(n)s")
+            params["last"] = lead["last_name"]
     if lead.get("phone"):
         probes.append(f"SELECT id FROM leads WHERE {where} AND phone = %(phone)s LIMIT %(n)s")
         params["phone"] = lead["phone"]
     name = full_name(lead)
     if len(name) >= 4:
         probes.append(f"SELECT id FROM leads WHERE {where} "
-                      "AND lower(lb_unaccent(%(name)s)) <<%% search_text LIMIT %(n)s")
+                      "AND lower(lb_unaccent(%(name)s)) <<%% search_text LIMIT %(nn)s")
         params["name"] = name
     if not probes:
         return "", params

@@ -3,7 +3,7 @@
 Set-based blockings, each one statement over the workspace's live leads in its own
 transaction with the job's progress: the same mailbox (``lb_email_key``), the same phone,
 the same email domain (not webmail) and last name, and similar names (trigram
-``similarity`` ≥ 0.6) within the same company. Blocks of more than ``MAX_BLOCK`` leads
+``similarity`` ≥ 0.6) within the same company and first three letters of the last name. Blocks of more than ``MAX_BLOCK`` leads
 (a shared info@ mailbox, a giant company) are skipped and counted. The blocks and pairs
 are joined into groups (union-find) in Python, scored by their reasons, and written
 replacing the workspace's previous groups. A cancelled scan stops before its next step."""
@@ -44,9 +44,10 @@ BLOCKINGS: list[tuple[str, str]] = [
      f"SELECT array_agg(id) AS ids, count(*) AS n FROM leads WHERE {LIVE} "
      "AND email IS NOT NULL AND last_name IS NOT NULL "
      "AND lb_email_domain(email) <> ALL(%(free)s) "
-     "GROUP BY lb_email_domain(email), lower(last_name) HAVING count(*) > 1"),
+     "GROUP BY lb_domain_last(email, last_name) HAVING count(*) > 1"),
     ("similar_name",
-     "WITH b AS MATERIALIZED (SELECT id, lower(company) AS c, "
+     "WITH b AS MATERIALIZED (SELECT id, lower(company) || chr(31) || "
+     "left(lower(lb_unaccent(coalesce(last_name, ''))), 3) AS c, "
      "lower(lb_unaccent(concat_ws(' ', first_name, last_name))) AS n FROM leads "
      f"WHERE {LIVE} AND company IS NOT NULL "
      "AND (first_name IS NOT NULL OR last_name IS NOT NULL)), "

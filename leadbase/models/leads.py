@@ -145,8 +145,8 @@ class Lead(Base, TenantOwned, UserData):
         # Duplicate candidates and scans (migration 0025, leadbase.duplicates).
         Index("ix_leads_tenant_email_key", "tenant_id", text("lb_email_key(email)"),
               postgresql_where=text("deleted_at IS NULL AND email IS NOT NULL")),
-        Index("ix_leads_tenant_domain_last", "tenant_id", text("lb_email_domain(email)"),
-              text("lower(last_name)"),
+        Index("ix_leads_tenant_domain_last", "tenant_id",
+              text("lb_domain_last(email, last_name)"),
               postgresql_where=text("deleted_at IS NULL AND email IS NOT NULL "
                                     "AND last_name IS NOT NULL")),
     )

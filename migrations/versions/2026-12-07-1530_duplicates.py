@@ -2,7 +2,9 @@
 30-day unmerge window), and the indexes candidate lookups and merges need.
 
 - ``lb_email_key(email)``: the email as one mailbox (lower case, ``+tag`` dropped, Gmail's
-  dots dropped and googlemail.com as gmail.com); ``lb_email_domain(email)``.
+  dots dropped and googlemail.com as gmail.com); ``lb_email_domain(email)``,
+  ``lb_domain_last(email, last_name)``; LEAKPROOF, with pg_trgm's strict word similarity
+  operators, so that they use their indexes under row-level security.
 - ``ix_leads_tenant_email_key`` and ``ix_leads_tenant_domain_last`` (email domain and last
   name): the candidate lookups of one lead and the scan's blockings, by index. Similar
   names are found with the existing trigram index ``ix_leads_tenant_search``
@@ -32,29 +34,68 @@ down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# PL/pgSQL, not SQL: an SQL function would be inlined into calls of lower() and
+# split_part(), which are not LEAKPROOF, and under row-level security a condition that is
+# not LEAKPROOF cannot use an index (see migration 0005).
 FUNCTIONS = """
-CREATE OR REPLACE FUNCTION lb_email_domain(email text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-AS $$ SELECT nullif(split_part(lower(email), '@', 2), '') $$;
-
 CREATE OR REPLACE FUNCTION lb_email_key(email text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-AS $$ SELECT CASE
-  WHEN split_part(lower(email), '@', 2) IN ('gmail.com', 'googlemail.com')
-  THEN replace(split_part(split_part(lower(email), '@', 1), '+', 1), '.', '') || '@gmail.com'
-  ELSE split_part(split_part(lower(email), '@', 1), '+', 1) || '@' || split_part(lower(email), '@', 2)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT
+AS $$
+DECLARE
+    e text := lower(email);
+    local text := split_part(split_part(e, '@', 1), '+', 1);
+    domain text := split_part(e, '@', 2);
+BEGIN
+    IF domain IN ('gmail.com', 'googlemail.com') THEN
+        RETURN replace(local, '.', '') || '@gmail.com';
+    END IF;
+    RETURN local || '@' || domain;
 END $$;
+
+CREATE OR REPLACE FUNCTION lb_email_domain(email text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT
+AS $$ BEGIN RETURN nullif(split_part(lower(email), '@', 2), ''); END $$;
+
+CREATE OR REPLACE FUNCTION lb_domain_last(email text, last_name text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT
+AS $$ BEGIN RETURN split_part(lower(email), '@', 2) || chr(31) || lower(last_name); END $$;
 """
+# They raise no error that depends on a row's value (nor do pg_trgm's strict word
+# similarity operators, used by the candidates' name probe on ix_leads_tenant_search).
+LEAKPROOF = (
+    "lb_email_key(text)",
+    "lb_email_domain(text)",
+    "lb_domain_last(text, text)",
+    "strict_word_similarity_op(text, text)",
+    "strict_word_similarity_commutator_op(text, text)",
+)
+
+
+def _leakproof(on: bool) -> None:
+    statements = " ".join(f"ALTER FUNCTION {fn} {'LEAKPROOF' if on else 'NOT LEAKPROOF'};"
+                          for fn in LEAKPROOF)
+    op.execute(f"""
+DO $$
+BEGIN
+    {statements}
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE WARNING 'leadbase: could not mark the duplicate lookups LEAKPROOF (needs a '
+        'superuser); duplicate candidates under row-level security will not use their indexes';
+END
+$$
+""")
+
 
 LIVE = "deleted_at IS NULL"
 
 
 def upgrade() -> None:
     op.execute(FUNCTIONS)
+    _leakproof(True)
     op.execute("CREATE INDEX ix_leads_tenant_email_key ON leads (tenant_id, lb_email_key(email)) "
                "WHERE deleted_at IS NULL AND email IS NOT NULL")
     op.execute("CREATE INDEX ix_leads_tenant_domain_last ON leads "
-               "(tenant_id, lb_email_domain(email), lower(last_name)) "
+               "(tenant_id, lb_domain_last(email, last_name)) "
                "WHERE deleted_at IS NULL AND email IS NOT NULL AND last_name IS NOT NULL")
     op.create_index('ix_activities_tenant_lead_deleted', 'activities', ['tenant_id', 'lead_id'],
                     postgresql_where=sa.text('deleted_at IS NOT NULL'))
@@ -161,5 +202,7 @@ def downgrade() -> None:
     op.drop_index('ix_activities_tenant_lead_deleted', table_name='activities')
     op.execute("DROP INDEX ix_leads_tenant_domain_last")
     op.execute("DROP INDEX ix_leads_tenant_email_key")
+    _leakproof(False)
+    op.execute("DROP FUNCTION lb_domain_last(text, text)")
     op.execute("DROP FUNCTION lb_email_key(text)")
     op.execute("DROP FUNCTION lb_email_domain(text)")
