@@ -10,8 +10,9 @@ each beside a baseline measured in the same run. It prints figures; it is not a 
 Data: the loader's CRM-shaped leads (``bench.loader``) in workspace A, then in SQL every
 50th lead is turned into a duplicate of the lead before it (by number), in turn: the same
 mailbox written differently (``ANA.Lopez+dup@``), the same phone with no email, or a
-typo in the first name at the same company and email domain. Lead #3 gets 1,000
-activities (for the merge). The data set is reused across runs (``open_database``).
+typo in the first name at the same company and email domain. Lead #4 gets 1,000
+activities (for the merge); 10% of the leads a note and 2% a task (background rows). The
+data set is reused across runs (``open_database``).
 
 Measured:
 - candidates: ``GET /api/v1/leads/{id}/duplicates`` for planted and ordinary leads at
@@ -53,7 +54,7 @@ from bench.server import ApiServer, sign_in  # noqa: E402
 from leadbase.db import migrate  # noqa: E402
 from leadbase.duplicates.candidates import FREE_DOMAINS  # noqa: E402
 
-DATA_FORMAT = "duplicates-1"
+DATA_FORMAT = "duplicates-2"
 MERGE_ACTIVITIES = 1000
 
 # Every 50th lead (number % 50 = 8) becomes a duplicate of the lead before it.
@@ -73,6 +74,17 @@ FROM (SELECT l.*, (l.number / 50) %% 3 AS k FROM leads l
         AND l.phone IS NOT NULL) s
 WHERE d.tenant_id = %(t)s AND d.number = s.number + 1
 """
+# Background rows, so that the merge's UPDATEs find #4's among many: a note on 10% of the
+# leads, a task on 2%.
+_BACKGROUND_SQL = [
+    "INSERT INTO activities (id, tenant_id, lead_id, type, attributes, occurred_at, "
+    "completed_at) SELECT gen_random_uuid(), tenant_id, id, 'note', "
+    "'{\"content\": \"x\"}'::jsonb, created_at, created_at FROM leads "
+    "WHERE tenant_id = %(t)s AND number %% 10 = 1",
+    "INSERT INTO tasks (id, tenant_id, lead_id, title, position) SELECT gen_random_uuid(), "
+    "tenant_id, id, 'Call back', number FROM leads WHERE tenant_id = %(t)s "
+    "AND number %% 50 = 2",
+]
 _ACTIVITIES_SQL = """
 INSERT INTO activities (id, tenant_id, lead_id, type, attributes, occurred_at, completed_at)
 SELECT gen_random_uuid(), %(t)s, l.id, 'note', '{"content": "bench"}'::jsonb,
@@ -106,8 +118,10 @@ def plant(url: str, tenant: str) -> int:
         cur = conn.execute(_PLANT_SQL, {"t": tenant})
         planted = cur.rowcount
         conn.execute(_ACTIVITIES_SQL, {"t": tenant, "n": MERGE_ACTIVITIES})
-        conn.execute("VACUUM (ANALYZE) leads")
-        conn.execute("VACUUM (ANALYZE) activities")
+        for sql in _BACKGROUND_SQL:
+            conn.execute(sql, {"t": tenant})
+        for table in ("leads", "activities", "tasks"):
+            conn.execute(f"VACUUM (ANALYZE) {table}")
     return planted
 
 
@@ -199,11 +213,20 @@ _BASELINES = [
 ]
 
 
-async def scan_job(api: ApiServer, token: str, url: str, tenant: str) -> None:
+async def _run_scan(url: str, tenant: str, scan_id: uuid.UUID) -> tuple[str, float]:
     from leadbase.config import Settings
     from leadbase.db.session import Database
     from leadbase.duplicates import scan
 
+    db = Database(url, Settings(database_url=url))
+    t = time.perf_counter()
+    status = await scan.run_scan(db, tenant_id=uuid.UUID(tenant), scan_id=scan_id)
+    job_s = time.perf_counter() - t
+    await db.dispose()
+    return status, job_s
+
+
+def scan_job(api: ApiServer, token: str, url: str, tenant: str) -> None:
     out("== the workspace scan (POST /api/v1/leads/duplicates/scan, the job run here)")
     with httpx.Client(base_url=api.base, timeout=60,
                       headers={"authorization": f"Bearer {token}"}) as client:
@@ -213,11 +236,7 @@ async def scan_job(api: ApiServer, token: str, url: str, tenant: str) -> None:
         r = client.post("/api/v1/leads/duplicates/scan")
         assert r.status_code == 202, r.text
         scan_id = uuid.UUID(r.json()["id"])
-        db = Database(url, Settings(database_url=url))
-        t = time.perf_counter()
-        status = await scan.run_scan(db, tenant_id=uuid.UUID(tenant), scan_id=scan_id)
-        job_s = time.perf_counter() - t
-        await db.dispose()
+        status, job_s = asyncio.run(_run_scan(url, tenant, scan_id))
         done = client.get(f"/api/v1/leads/duplicates/scans/{scan_id}").json()
         page = client.get("/api/v1/leads/duplicates?per_page=5").json()
     base_s = 0.0
@@ -236,7 +255,7 @@ async def scan_job(api: ApiServer, token: str, url: str, tenant: str) -> None:
         f"{page['data'][0]['reasons'] if page['data'] else None}")
 
 
-async def merges(args: argparse.Namespace, api: ApiServer, token: str, url: str,
+def merges(args: argparse.Namespace, api: ApiServer, token: str, url: str,
                  tenant: str, pair: dict[int, str]) -> None:
     out(f"== merge of a lead with {MERGE_ACTIVITIES:,} activities (POST /leads/{{id}}/merge), "
         f"{args.merges} rounds, each undone by an unmerge")
@@ -254,8 +273,17 @@ async def merges(args: argparse.Namespace, api: ApiServer, token: str, url: str,
             r = client.post(f"/api/v1/leads/{survivor}/unmerge", json={})
             undo_s.append(time.perf_counter() - t)
             assert r.status_code == 200, r.text
+    from leadbase.duplicates.repository import _MOVE_LISTINGS_SQL, MOVED_TABLES, _move_sql
+
     bare = []
     with psycopg.connect(url) as conn:
+        params = {"t": tenant, "s": survivor, "o": [other]}
+        for table, deleted in [*MOVED_TABLES.items(), ("lead_listings", None)]:
+            sql = _MOVE_LISTINGS_SQL if deleted is None else _move_sql(table, deleted)
+            plan = [r[0] for r in conn.execute(("EXPLAIN " + sql).encode(), params)]
+            scans = [p.strip().split("  (")[0].lstrip("-> ") for p in plan if "Scan" in p]
+            out(f"  plan of the move of {table}: {'; '.join(scans)}")
+        conn.rollback()
         for _ in range(args.merges):
             t = time.perf_counter()
             conn.execute("UPDATE activities SET lead_id = %s WHERE tenant_id = %s "
@@ -307,9 +335,9 @@ def main() -> int:
         meter = CpuMeter(api.proc.pid if api.proc else None, postmaster_pid(url))
         asyncio.run(candidates(args, api, token, url, tenant, ids, meter))
         out()
-        asyncio.run(scan_job(api, token, url, tenant))
+        scan_job(api, token, url, tenant)
         out()
-        asyncio.run(merges(args, api, token, url, tenant, pair))
+        merges(args, api, token, url, tenant, pair)
         out(f"load average {os.getloadavg()[0]:.2f} at the end")
         return 0
     finally:
