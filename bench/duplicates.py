@@ -17,7 +17,7 @@ data set is reused across runs (``open_database``).
 Measured:
 - candidates: ``GET /api/v1/leads/{id}/duplicates`` for planted and ordinary leads at
   concurrency 16 (target p99 <= 100 ms), beside psycopg running the same statements (the
-  lead's row, then the union of the indexed probes with the trigram threshold);
+  lead's row, then the union of the indexed probes);
 - the scan: ``POST /api/v1/leads/duplicates/scan`` then the job run in this process
   (``leadbase.duplicates.scan.run_scan``, what the worker runs), beside a bare
   ``SELECT count(*) FROM (... GROUP BY ...)`` per blocking on psycopg;
@@ -179,8 +179,6 @@ async def candidates(args: argparse.Namespace, api: ApiServer, token: str, url: 
             lead = await cur.fetchone()
             assert lead is not None
             sql, params = cand.lookups(scope, lead)
-            await cur.execute("SELECT set_config('pg_trgm.strict_word_similarity_threshold', "
-                              "%s, false)", (str(cand.NAME_THRESHOLD),))
             if sql:
                 await cur.execute(sql.encode(), params)
                 await cur.fetchall()

@@ -1,7 +1,6 @@
 """Duplicate candidates of one lead: found by indexed lookups (the same mailbox, the same
-phone, the same email domain and last name, a similar name through the trigram index on
-``search_text``), then scored in Python with rapidfuzz. The same scoring serves the scans'
-groups (leadbase.duplicates.scan)."""
+phone, the same email domain and last name, a name that sounds the same: Double
+Metaphone, ``lb_name_key``), then scored in Python with rapidfuzz."""
 
 from __future__ import annotations
 
@@ -27,11 +26,8 @@ NAME_CLOSE, NAME_SAME = 85.0, 95.0  # rapidfuzz token_sort_ratio
 NAME_POINTS = {NAME_CLOSE: 25, NAME_SAME: 35}
 COMPANY_CLOSE = 90.0
 MIN_SCORE = 25
-# The trigram lookup's threshold (strict word similarity of the name within search_text).
-NAME_THRESHOLD = 0.6
 PER_PROBE = 50
-# Name-only matches score at most 35: the few best are enough (each costs a recheck of
-# the trigram match on the heap row).
+# Name-only matches score at most 35: a few are enough (a common name has thousands).
 NAME_PROBE = 20
 
 BRIEF = "id, number, first_name, last_name, email, phone, company, owner_id, created_at"
@@ -129,11 +125,12 @@ def lookups(scope: Readable, lead: dict[str, Any]) -> tuple[str, dict[str, Any]]
     if lead.get("phone"):
         probes.append(f"SELECT id FROM leads WHERE {where} AND phone = %(phone)s LIMIT %(n)s")
         params["phone"] = lead["phone"]
-    name = full_name(lead)
-    if len(name) >= 4:
+    if lead.get("first_name") or lead.get("last_name"):
         probes.append(f"SELECT id FROM leads WHERE {where} "
-                      "AND lower(lb_unaccent(%(name)s)) <<%% search_text LIMIT %(nn)s")
-        params["name"] = name
+                      "AND (first_name IS NOT NULL OR last_name IS NOT NULL) "
+                      "AND lb_name_key(first_name, last_name) "
+                      "= lb_name_key(%(first)s, %(last)s) LIMIT %(nn)s")
+        params.update(first=lead.get("first_name"), last=lead.get("last_name"))
     if not probes:
         return "", params
     union = " UNION ".join(f"({p})" for p in probes)
@@ -147,10 +144,7 @@ async def find(session: AsyncSession, *, scope: Readable, lead: dict[str, Any],
     sql, params = lookups(scope, lead)
     if not sql:
         return []
-    # The trigram probe's threshold for this transaction, in the same round trip.
-    _, rows = await raw.fetch_each(session, [
-        ("SELECT set_config('pg_trgm.strict_word_similarity_threshold', %s, true)",
-         (str(NAME_THRESHOLD),)), (sql, params)])
+    rows = await raw.fetch_all(session, sql, params)
     return rank(lead, rows, limit)
 
 

@@ -3,14 +3,16 @@
 Set-based blockings, each one statement over the workspace's live leads in its own
 transaction with the job's progress: the same mailbox (``lb_email_key``), the same phone,
 the same email domain (not webmail) and last name, and similar names (trigram
-``similarity`` ≥ 0.6) within the same company and first three letters of the last name. Blocks of more than ``MAX_BLOCK`` leads
-(a shared info@ mailbox, a giant company) are skipped and counted. The blocks and pairs
+``similarity`` ≥ 0.6) within blocks of the same company and first three letters of the
+last name. Blocks of more than ``MAX_BLOCK`` leads (a shared info@ mailbox; name blocks:
+``MAX_COMPANY_BLOCK``) are skipped and counted. The blocks and pairs
 are joined into groups (union-find) in Python, scored by their reasons, and written
 replacing the workspace's previous groups. A cancelled scan stops before its next step."""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -158,9 +160,10 @@ async def run_scan(db: Database, *, tenant_id: uuid.UUID, scan_id: uuid.UUID) ->
 async def _walk(db: Database, tenant_id: uuid.UUID,
                 scan_id: uuid.UUID) -> tuple[str, dict[str, Any], int]:
     groups = _Groups()
-    result: dict[str, Any] = {"skipped_blocks": {}, "pairs": {}}
+    result: dict[str, Any] = {"skipped_blocks": {}, "pairs": {}, "step_seconds": {}}
     leads = 0
     for done, (reason, sql) in enumerate(BLOCKINGS, start=1):
+        started = time.perf_counter()
         async with db.transaction(tenant_id) as session:
             if done == 1:
                 counted = await raw.fetch_row(session, "SELECT count(*) FROM leads WHERE "
@@ -176,10 +179,12 @@ async def _walk(db: Database, tenant_id: uuid.UUID,
                 continue
             groups.join(row["ids"], reason)
             used += 1
+        result["step_seconds"][reason] = round(time.perf_counter() - started, 3)
         result["skipped_blocks"][reason] = skipped
         result["pairs"][reason] = used
         if not await _step(db, tenant_id, scan_id, {"processed": done, "leads": leads}):
             return "cancelled", result, 0
+    started = time.perf_counter()
     found = groups.groups()
     large = [g for g in found if len(g[0]) > MAX_GROUP]
     kept = [g for g in found if len(g[0]) <= MAX_GROUP]
@@ -190,6 +195,7 @@ async def _walk(db: Database, tenant_id: uuid.UUID,
         if scan is None or scan["status"] != "running":
             return "cancelled", result, 0
         await write_groups(session, tenant_id=tenant_id, scan_id=scan_id, groups=kept)
+    result["step_seconds"]["groups"] = round(time.perf_counter() - started, 3)
     return "completed", result, len(kept)
 
 
