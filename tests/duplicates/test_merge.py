@@ -181,3 +181,34 @@ async def test_merge_of_a_thousand_activities(client: httpx.AsyncClient, db: Dat
     resp = await _merge(client, owner, a["id"], [b["id"]])
     assert resp.status_code == 200, resp.text
     assert resp.json()["merge"]["moved"]["activities"] == 1000
+
+
+async def test_owners_stages_and_later_edits(client: httpx.AsyncClient, db: Database) -> None:
+    """Leads of different owners and stages: the counters stay exact through merge and
+    unmerge; a value changed on the survivor after the merge is not undone."""
+    owner = await make_workspace(client)
+    agent = await add_member(client, owner, "agent")
+    a = await make_lead(client, owner, company="Old")
+    b = await make_lead(client, agent, company="New", job_title="VP")
+    resp = await client.post(f"{LEADS}/{b['id']}/stage", headers=owner.headers,
+                             json={"stage": "contacted"})
+    assert resp.status_code == 200, resp.text
+    await stage_counts_exact(db, owner.tenant_id)
+    resp = await _merge(client, owner, a["id"], [b["id"]],
+                        keep={"owner_id": b["id"], "company": b["id"]})
+    assert resp.status_code == 200, resp.text
+    merged = resp.json()["lead"]
+    assert merged["owner_id"] == str(agent.user_id) and merged["company"] == "New"
+    assert merged["stage"] == a["stage"] and merged["job_title"] == "VP"
+    await stage_counts_exact(db, owner.tenant_id)
+    resp = await client.patch(f"{LEADS}/{a['id']}", headers=owner.headers,
+                              json={"job_title": "Chief"})
+    assert resp.status_code == 200, resp.text
+    resp = await client.post(f"{LEADS}/{a['id']}/unmerge", headers=owner.headers)
+    assert resp.status_code == 200, resp.text
+    back = resp.json()
+    assert back["owner_id"] is None and back["company"] == "Old"
+    assert back["job_title"] == "Chief"  # changed since the merge: kept
+    restored = (await client.get(f"{LEADS}/{b['id']}", headers=owner.headers)).json()
+    assert restored["stage"] == "contacted" and restored["owner_id"] == str(agent.user_id)
+    await stage_counts_exact(db, owner.tenant_id)
