@@ -4,6 +4,7 @@ Metaphone, ``lb_name_key``), then scored in Python with rapidfuzz."""
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,7 @@ def email_domain(email: str | None) -> str | None:
     return email.lower().rpartition("@")[2] or None
 
 
+@functools.lru_cache(maxsize=65536)  # names and companies repeat: fold each once
 def fold(value: str) -> str:
     """Lower case, without accents or punctuation (rapidfuzz's processor after NFKD)."""
     decomposed = unicodedata.normalize("NFKD", value)

@@ -34,20 +34,27 @@ def _source(table: str, deleted: bool) -> str:
     return f"{base} AND deleted_at IS NULL UNION ALL {base} AND deleted_at IS NOT NULL"
 
 
+def _moving(table: str, source: str) -> str:
+    """Move the rows ``source`` selects (``id, lead_id``) to the survivor; the rows moved
+    with the lead they came from. The UPDATE finds them by primary key
+    (``id = ANY(ARRAY(...))``), never by a join the planner could make a hash join over
+    the whole table."""
+    return (f"WITH src AS MATERIALIZED ({source}), moved AS (UPDATE {table} SET lead_id = "
+            "%(s)s WHERE tenant_id = %(t)s AND id = ANY(ARRAY(SELECT id FROM src)) "
+            "RETURNING id) SELECT src.lead_id, src.id FROM src JOIN moved USING (id)")
+
+
 def _move_sql(table: str, deleted: bool) -> str:
-    return (f"UPDATE {table} t SET lead_id = %(s)s FROM ({_source(table, deleted)}) src "
-            "WHERE t.tenant_id = %(t)s AND t.id = src.id RETURNING src.lead_id, t.id")
+    return _moving(table, _source(table, deleted))
 
 
 # A listing interest moves unless the survivor (or an earlier one of the merged leads)
 # already has one for that listing: (tenant_id, lead_id, listing_id) is unique.
-_MOVE_LISTINGS_SQL = (
-    "UPDATE lead_listings t SET lead_id = %(s)s FROM ("
+_MOVE_LISTINGS_SQL = _moving("lead_listings", (
     "SELECT DISTINCT ON (listing_id) id, lead_id FROM lead_listings "
     "WHERE tenant_id = %(t)s AND lead_id = ANY(%(o)s) AND listing_id NOT IN ("
     "SELECT listing_id FROM lead_listings WHERE tenant_id = %(t)s AND lead_id = %(s)s) "
-    "ORDER BY listing_id, array_position(%(o)s, lead_id), created_at, id) src "
-    "WHERE t.tenant_id = %(t)s AND t.id = src.id RETURNING src.lead_id, t.id")
+    "ORDER BY listing_id, array_position(%(o)s, lead_id), created_at, id"))
 
 _LOCK_SQL = (f"SELECT {RETURNING}, merged_into_id, merged_at FROM leads "
              "WHERE {scope} AND id = ANY(%s) ORDER BY id FOR UPDATE")
