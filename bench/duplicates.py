@@ -192,6 +192,16 @@ async def candidates(args: argparse.Namespace, api: ApiServer, token: str, url: 
         f"{len(res.latencies) / res.wall:,.0f}/s API, {len(rl) / rw:,.0f}/s raw)  "
         "target p99 <= 100 ms")
     out(f"  planted leads with candidates: {found} of {len(ids[:200:2])} sampled")
+    # One at a time: the cost of a request without the queueing of 16 on the machine's cores.
+    client = LoopbackClient(api.base, {"authorization": f"Bearer {token}"})
+    n1 = min(300, args.requests)
+    one = await drive(client, "candidates c=1", make, requests=n1, concurrency=1,
+                      duration=args.duration, meter=meter)
+    await client.close()
+    rl1, _ = await RawRunner(url, tenant, 1).run(n1, raw_work)
+    a1, r1 = pct(one.latencies, 0.99), pct(rl1, 0.99)
+    out(f"  concurrency 1: p99 API {a1:6.1f} ms   raw {r1:6.1f} ms   API/raw {a1 / r1:5.2f}   "
+        f"(p50 API {pct(one.latencies, 0.5):5.1f} ms, raw {pct(rl1, 0.5):5.1f} ms)")
 
 
 _BASELINES = [

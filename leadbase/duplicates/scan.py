@@ -199,8 +199,17 @@ async def _walk(db: Database, tenant_id: uuid.UUID,
     return "completed", result, len(kept)
 
 
-_INSERT_GROUP = ("INSERT INTO duplicate_groups (id, tenant_id, scan_id, score, reasons, "
-                 "lead_ids, size) VALUES (%s, %s, %s, %s, %s, %s, %s)")
+# One statement for all the groups: arrays of arrays differ in length, so each group's
+# leads and reasons travel as array literals, cast in SQL.
+_INSERT_GROUPS = (
+    "INSERT INTO duplicate_groups (id, tenant_id, scan_id, score, reasons, lead_ids, size) "
+    "SELECT g.id, %(t)s, %(s)s, g.score, g.reasons::text[], g.leads::uuid[], g.size "
+    "FROM unnest(%(ids)s::uuid[], %(scores)s::smallint[], %(reasons)s::text[], "
+    "%(leads)s::text[], %(sizes)s::smallint[]) AS g(id, score, reasons, leads, size)")
+
+
+def _literal(values: list[Any]) -> str:
+    return "{" + ",".join(str(v) for v in values) + "}"
 
 
 async def write_groups(session: AsyncSession, *, tenant_id: uuid.UUID, scan_id: uuid.UUID,
@@ -208,8 +217,10 @@ async def write_groups(session: AsyncSession, *, tenant_id: uuid.UUID, scan_id: 
     """The scan's groups, replacing those of the workspace's earlier scans."""
     await raw.execute(session, "DELETE FROM duplicate_groups WHERE tenant_id = %s "
                       "AND scan_id <> %s", (tenant_id, scan_id))
-    conn = await raw.connection(session)
-    async with conn.cursor() as cur:
-        await cur.executemany(_INSERT_GROUP.encode(), [
-            (new_id(), tenant_id, scan_id, group_score(reasons), sorted(reasons), ids, len(ids))
-            for ids, reasons in groups])
+    for start in range(0, len(groups), 10_000):
+        part = groups[start:start + 10_000]
+        await raw.execute(session, _INSERT_GROUPS, {
+            "t": tenant_id, "s": scan_id, "ids": [new_id() for _ in part],
+            "scores": [group_score(reasons) for _, reasons in part],
+            "reasons": [_literal(sorted(reasons)) for _, reasons in part],
+            "leads": [_literal(ids) for ids, _ in part], "sizes": [len(ids) for ids, _ in part]})
