@@ -31,6 +31,7 @@ from leadbase.customers.endpoints import router as customers_router
 from leadbase.db import migrate
 from leadbase.db.session import Database
 from leadbase.db.urls import libpq_url
+from leadbase.duplicates.endpoints import router as duplicates_router
 from leadbase.exports.endpoints import leads_router as leads_export_router
 from leadbase.exports.endpoints import router as exports_router
 from leadbase.fields.endpoints import router as fields_router
@@ -87,7 +88,9 @@ def api_router() -> APIRouter:
     # Conversion's /leads/unqualified-reasons before /leads/{lead_id}.
     for sub in (conversion_leads_router, customers_router, conversion_router):
         router.include_router(sub)
-    for sub in (leads_export_router, bulk_router, leads_router, lead_timeline_router,
+    # /leads/duplicates (leadbase.duplicates) too.
+    for sub in (leads_export_router, bulk_router, duplicates_router,
+                leads_router, lead_timeline_router,
                 activities_router, auth_router, users_router,
                 apikeys_router, workspaces_router, exports_router, imports_router, lists_router,
                 sections_router, fields_router, codelists_router, audit_router,

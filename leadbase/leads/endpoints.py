@@ -77,8 +77,10 @@ async def list_leads(
 
 @router.get("/{lead_id}", response_model=LeadRead)
 async def get_lead(lead_id: uuid.UUID, scope: Scope, include_deleted: bool = False) -> Response:
+    """One lead. A lead merged into another answers 301 to the survivor (problem+json
+    with ``merged_into``)."""
     lead = await service.get_lead(scope.session, ctx=scope.ctx, lead_id=lead_id,
-                                  include_deleted=include_deleted)
+                                  include_deleted=include_deleted, merged="redirect")
     return json_response(_read(lead), headers={"ETag": etag(lead["version"])})
 
 

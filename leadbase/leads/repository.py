@@ -276,6 +276,15 @@ def get_statement(scope: Readable, lead_id: uuid.UUID, *, include_deleted: bool 
     return sql, (lead_id, *params)
 
 
+async def merged_into(session: AsyncSession, *, scope: Readable,
+                      lead_id: uuid.UUID) -> uuid.UUID | None:
+    """The lead a lead of ``scope`` was merged into (None: not merged; leadbase.duplicates)."""
+    where, params = scope.sql()
+    row = await raw.fetch_row(session, "SELECT merged_into_id FROM leads WHERE id = %s AND "
+                              + where + " AND merged_into_id IS NOT NULL", (lead_id, *params))
+    return row[0] if row else None
+
+
 async def find_duplicate(
     session: AsyncSession, *, tenant_id: uuid.UUID, email: str | None, phone: str | None,
     exclude_id: uuid.UUID | None = None,

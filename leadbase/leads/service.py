@@ -17,7 +17,7 @@ from leadbase.auth.context import Context
 from leadbase.events import outbox
 from leadbase.fields import values as field_values
 from leadbase.kit.checks import check_version, require_changes
-from leadbase.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from leadbase.kit.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams, decode_cursor, encode_cursor
 from leadbase.kit.schemas import from_row, json_size_error
 from leadbase.kit.sorting import parse_sort
@@ -37,6 +37,23 @@ def lead_not_found() -> NotFound:
 
 
 _not_found = lead_not_found
+
+
+async def _missing(session: AsyncSession, ctx: Context, lead_id: uuid.UUID,
+                   merged: str | None) -> AppError:
+    """The error for a lead not found: for a lead merged into another (leadbase.duplicates),
+    a 301 to the survivor (``merged="redirect"``, reads) or 409 ``LEAD_MERGED``
+    (``"conflict"``, writes), both naming ``merged_into``; otherwise 404."""
+    target = None if merged is None else await repository.merged_into(
+        session, scope=readable(ctx), lead_id=lead_id)
+    if target is None:
+        return _not_found()
+    extra = {"merged_into": str(target)}
+    if merged == "redirect":
+        return AppError("The lead was merged into another.", code="LEAD_MERGED", status=301,
+                        extra=extra, headers={"Location": f"/api/v1/leads/{target}"})
+    return Conflict("The lead was merged into another: change that one, or unmerge it.",
+                    code="LEAD_MERGED", extra=extra)
 
 
 def event_payload(lead: dict[str, Any]) -> dict[str, Any]:
@@ -174,18 +191,21 @@ async def _merge(session: AsyncSession, ctx: Context, lead_id: uuid.UUID,
 
 
 async def get_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
-                   include_deleted: bool = False, for_update: bool = False) -> dict[str, Any]:
+                   include_deleted: bool = False, for_update: bool = False,
+                   merged: str | None = None) -> dict[str, Any]:
+    """The lead; 404 when missing (``merged``: see :func:`_missing`)."""
     lead = await repository.get(session, scope=readable(ctx), lead_id=lead_id,
                                 include_deleted=include_deleted, for_update=for_update)
     if lead is None:
-        raise _not_found()
+        raise await _missing(session, ctx, lead_id, merged)
     return lead
 
 
 async def update_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
                       body: LeadUpdate, expected_version: int | None,
                       on_duplicate: OnDuplicate = "error") -> dict[str, Any]:
-    current = await get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
+    current = await get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True,
+                             merged="conflict")
     patch = body.model_dump(exclude_unset=True)
     require_changes(patch)
     return await _apply_update(session, ctx, current, patch, expected_version=expected_version,
@@ -252,7 +272,8 @@ async def delete_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID
         current = await get_lead(session, ctx=ctx, lead_id=lead_id, include_deleted=True,
                                  for_update=True)
     else:
-        current = await get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
+        current = await get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True,
+                                 merged="conflict")
     check_version(current, expected_version, what="lead")
     if purge:
         await repository.purge(session, scope=readable(ctx), lead_id=lead_id)
@@ -277,6 +298,8 @@ async def restore_lead(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUI
                              for_update=True)
     if current["deleted_at"] is None:
         raise Conflict("The lead is not deleted.", code="LEAD_NOT_DELETED")
+    if await repository.merged_into(session, scope=readable(ctx), lead_id=lead_id):
+        raise await _missing(session, ctx, lead_id, "conflict")  # unmerge brings it back
     # Its list must still exist (a deleted list takes no lead back).
     await field_values.schema_for(session, tenant_id=ctx.tenant_id, list_id=current["list_id"])
     if on_duplicate != "allow":

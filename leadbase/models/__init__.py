@@ -9,6 +9,7 @@ from leadbase.models.assignment import (
 )
 from leadbase.models.audit import AuditEntry, Event, IdempotencyKey
 from leadbase.models.deals import Customer, Opportunity, OpportunityStageChange
+from leadbase.models.duplicates import DuplicateGroup, DuplicateScan, LeadMerge
 from leadbase.models.exports import BulkJob, ExportJob
 from leadbase.models.fields import (
     CodeList,
@@ -53,6 +54,8 @@ __all__ = [
     "CodeList",
     "CodeListItem",
     "Customer",
+    "DuplicateGroup",
+    "DuplicateScan",
     "Event",
     "ExportJob",
     "FieldDefinition",
@@ -64,6 +67,7 @@ __all__ = [
     "LeadFieldKey",
     "LeadList",
     "LeadListing",
+    "LeadMerge",
     "LeadPrediction",
     "Listing",
     "Opportunity",

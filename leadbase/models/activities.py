@@ -36,6 +36,9 @@ class Activity(Base, TenantOwned, UserData):
         Index("ix_activities_tenant_opportunity_time", "tenant_id", "opportunity_id",
               text("occurred_at DESC"), text("id DESC"),
               postgresql_where=text("deleted_at IS NULL AND opportunity_id IS NOT NULL")),
+        # A merge moves a lead's deleted entries too (migration 0025).
+        Index("ix_activities_tenant_lead_deleted", "tenant_id", "lead_id",
+              postgresql_where=text("deleted_at IS NOT NULL")),
         CheckConstraint("lead_id IS NOT NULL OR opportunity_id IS NOT NULL",
                         name="lead_or_opportunity"),
     )

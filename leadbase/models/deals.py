@@ -91,6 +91,8 @@ class Opportunity(Base, TenantOwned, UserData):
         Index("ix_opportunities_tenant_stale", "tenant_id", "last_activity_at",
               postgresql_where=text("deleted_at IS NULL AND status = 'open'")),
         Index("ix_opportunities_tenant_lead", "tenant_id", "lead_id", postgresql_where=LIVE),
+        Index("ix_opportunities_tenant_lead_deleted", "tenant_id", "lead_id",
+              postgresql_where=text("deleted_at IS NOT NULL")),  # merges (migration 0025)
         Index("ix_opportunities_tenant_customer", "tenant_id", "customer_id",
               postgresql_where=LIVE),
     )

@@ -142,6 +142,17 @@ class Lead(Base, TenantOwned, UserData):
               postgresql_where=text("customer_id IS NOT NULL")),
         Index("ix_leads_tenant_merged_into", "tenant_id", "merged_into_id",
               postgresql_where=text("merged_into_id IS NOT NULL")),
+        # Duplicate candidates and scans (migration 0025, leadbase.duplicates).
+        Index("ix_leads_tenant_email_key", "tenant_id", text("lb_email_key(email)"),
+              postgresql_where=text("deleted_at IS NULL AND email IS NOT NULL")),
+        Index("ix_leads_tenant_name_key", "tenant_id",
+              text("lb_name_key(first_name, last_name)"),
+              postgresql_where=text("deleted_at IS NULL AND (first_name IS NOT NULL "
+                                    "OR last_name IS NOT NULL)")),
+        Index("ix_leads_tenant_domain_last", "tenant_id",
+              text("lb_domain_last(email, last_name)"),
+              postgresql_where=text("deleted_at IS NULL AND email IS NOT NULL "
+                                    "AND last_name IS NOT NULL")),
     )
 
     list_id: Mapped[uuid.UUID] = mapped_column(

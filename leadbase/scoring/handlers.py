@@ -24,7 +24,10 @@ RESCORE_JOB = "scoring_rescore"
 UNSCORED = frozenset({"notes", "metadata"})
 EVENTS = ("lead.created", "lead.updated", "lead.stage_changed", "activity.created",
           "activity.updated", "activity.deleted", "task.created", "task.updated",
-          "task.deleted")
+          "task.deleted",
+          # The survivor of a merge got the merged leads' activities and tasks (and an
+          # unmerge took them back): leadbase.duplicates.
+          "lead.merged", "lead.unmerged")
 _HAS_SCORING = ("SELECT EXISTS (SELECT 1 FROM scoring_models WHERE tenant_id = %(t)s) "
                 "OR EXISTS (SELECT 1 FROM scoring_predictors WHERE tenant_id = %(t)s "
                 "AND status = 'accepted')")

@@ -11,6 +11,7 @@ from leadbase.assignment.jobs import blueprint as assignment_blueprint
 from leadbase.bulk.jobs import blueprint as bulk_blueprint
 from leadbase.config import Settings
 from leadbase.db.session import Database
+from leadbase.duplicates.jobs import blueprint as duplicates_blueprint
 from leadbase.exports.jobs import blueprint as exports_blueprint
 from leadbase.fields.jobs import blueprint as fields_blueprint
 from leadbase.imports import pool as imports_pool
@@ -50,6 +51,7 @@ def build_app(libpq: str) -> procrastinate.App:
     app.add_tasks_from(pipelines_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(scoring_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(assignment_blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(duplicates_blueprint, namespace=NAMESPACE)
     quiet_periodic_runs(app)
     _built = (libpq, app)
     return app

@@ -574,6 +574,31 @@ async def _customer_views(w: World) -> None:
         assert theirs["id"] not in resp.text, sub
 
 
+async def _duplicates(w: World) -> None:
+    """Candidates are among the agent's own leads (another agent's lead with the same
+    phone is never offered); merges and unmerges of another agent's leads are 404; the
+    workspace's groups and scans need a manager."""
+    twin = await w.client.post(f"{LEADS}?on_duplicate=allow", headers=w.agent.headers,
+                               json={"first_name": "Twin", "phone": w.theirs["phone"]})
+    assert twin.status_code == 201, twin.text
+    found = await w.call("GET", f"{LEADS}/{twin.json()['id']}/duplicates")
+    assert found.status_code == 200 and found.json()["data"] == []
+    for lead_id in w.hidden:
+        resp = await w.call("GET", f"{LEADS}/{lead_id}/duplicates")
+        assert resp.status_code == 404 and resp.json()["code"] == "LEAD_NOT_FOUND"
+        for a, b in ((w.mine["id"], lead_id), (lead_id, w.mine["id"])):
+            resp = await w.call("POST", f"{LEADS}/{a}/merge", json={"other_ids": [b]})
+            assert resp.status_code == 404 and resp.json()["code"] == "LEAD_NOT_FOUND"
+        resp = await w.call("POST", f"{LEADS}/{lead_id}/unmerge", json={})
+        assert resp.status_code == 404
+    scan = f"{LEADS}/duplicates/scans/{uuid.uuid4()}"
+    for method, url in (("GET", f"{LEADS}/duplicates"), ("POST", f"{LEADS}/duplicates/scan"),
+                        ("GET", f"{LEADS}/duplicates/scans"), ("GET", scan),
+                        ("POST", f"{scan}/cancel")):
+        resp = await w.call(method, url)
+        assert resp.status_code == 403 and resp.json()["code"] == "ROLE_REQUIRED", url
+
+
 PROBES: dict[tuple[str, str], Probe] = {
     ("GET", f"{LEADS}/{{lead_id}}/score"): _scoring,
     ("POST", f"{LEADS}/{{lead_id}}/score"): _scoring,
@@ -587,6 +612,12 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", f"{LEADS}/{{lead_id}}/auto-advance"): _auto_advance,
     ("DELETE", "/api/v1/segments/{segment_id}/members/{lead_id}"): _segments,
     ("GET", LEADS): _list,
+    **{route: _duplicates for route in (
+        ("GET", f"{LEADS}/{{lead_id}}/duplicates"), ("POST", f"{LEADS}/{{lead_id}}/merge"),
+        ("POST", f"{LEADS}/{{lead_id}}/unmerge"), ("GET", f"{LEADS}/duplicates"),
+        ("POST", f"{LEADS}/duplicates/scan"), ("GET", f"{LEADS}/duplicates/scans"),
+        ("GET", f"{LEADS}/duplicates/scans/{{scan_id}}"),
+        ("POST", f"{LEADS}/duplicates/scans/{{scan_id}}/cancel"))},
     ("POST", LEADS): _create,
     ("GET", f"{LEADS}/{{lead_id}}"): _get,
     ("PATCH", f"{LEADS}/{{lead_id}}"): _patch,
