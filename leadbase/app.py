@@ -48,6 +48,7 @@ from leadbase.middleware import (
     RequestContextMiddleware,
     ServerErrorMiddleware,
 )
+from leadbase.opportunities.endpoints import router as opportunities_router
 from leadbase.pipelines.advance.endpoints import leads_router as advance_leads_router
 from leadbase.pipelines.advance.endpoints import router as advance_router
 from leadbase.pipelines.endpoints import leads_router as pipeline_leads_router
@@ -87,7 +88,8 @@ def api_router() -> APIRouter:
                 pipeline_leads_router, pipelines_router, advance_leads_router, advance_router,
                 listings_router, lead_listings_router, tasks_router, listing_tasks_router,
                 rules_router, segments_router, scoring_router, scoring_leads_router,
-                assignment_router, assignment_leads_router, assignment_users_router):
+                assignment_router, assignment_leads_router, assignment_users_router,
+                opportunities_router):
         router.include_router(sub)
     return router
 

@@ -18,8 +18,9 @@ from leadbase.activities.types import SYSTEM_TYPES
 from leadbase.db import raw
 from leadbase.kit.ids import new_id
 from leadbase.leads.repository import Readable
+from leadbase.opportunities.repository import OppScope
 
-_COLUMNS = ("id, number, type, lead_id, description, attributes, occurred_at, "
+_COLUMNS = ("id, number, type, lead_id, opportunity_id, description, attributes, occurred_at, "
             "scheduled_for, completed_at, author_user_id AS author_id, task_id, listing_id, "
             "created_at, updated_at, version")
 _A_COLUMNS = ", ".join(f"a.{c.strip()}" for c in _COLUMNS.split(","))
@@ -46,16 +47,18 @@ def _touch(touch: str = _GIVEN, lead: str = "%(lead)s") -> str:
 _INSERT = (
     "WITH ins AS (INSERT INTO activities (id, tenant_id, lead_id, type, description, "
     "attributes, occurred_at, scheduled_for, completed_at, author_user_id, task_id, "
-    "listing_id) VALUES (%(id)s, %(t)s, %(lead)s, %(type)s, %(description)s, "
-    "%(attributes)s, %(occurred_at)s, %(scheduled_for)s, %(completed_at)s, %(author)s, "
-    "%(task)s, %(listing)s) RETURNING " + _COLUMNS + "), "
+    "listing_id, opportunity_id) VALUES (%(id)s, %(t)s, %(lead)s, %(type)s, "
+    "%(description)s, %(attributes)s, %(occurred_at)s, %(scheduled_for)s, "
+    "%(completed_at)s, %(author)s, %(task)s, %(listing)s, %(opportunity)s) RETURNING "
+    + _COLUMNS + "), "
     "touch AS (" + _touch() + ") SELECT * FROM ins"
 )
 _INSERT_SYSTEM = (
     "WITH ins AS (INSERT INTO activities (id, tenant_id, lead_id, type, description, "
-    "attributes, occurred_at, completed_at, author_user_id, task_id, listing_id) "
+    "attributes, occurred_at, completed_at, author_user_id, task_id, listing_id, "
+    "opportunity_id) "
     "SELECT e.id, %(t)s, %(lead)s, e.type, e.description, e.attributes, " + _NOW + ", "
-    + _NOW + ", %(author)s, %(task)s, %(listing)s "
+    + _NOW + ", %(author)s, %(task)s, %(listing)s, %(opportunity)s "
     "FROM unnest(%(ids)s::uuid[], %(types)s::text[], %(descriptions)s::text[], "
     "%(attrs)s::jsonb[]) AS e(id, type, description, attributes) RETURNING id), "
     "touch AS (" + _touch(_NOW) + ") SELECT count(*) FROM ins"
@@ -64,16 +67,17 @@ _INSERT_SYSTEM = (
 
 _INSERT_ENTRY = (
     "INSERT INTO activities (id, tenant_id, lead_id, type, description, attributes, "
-    "occurred_at, completed_at, author_user_id, task_id, listing_id) VALUES (%(id)s, %(t)s, "
-    "%(lead)s, %(type)s, %(description)s, %(attributes)s, " + _NOW + ", " + _NOW + ", "
-    "%(author)s, %(task)s, %(listing)s)"
+    "occurred_at, completed_at, author_user_id, task_id, listing_id, opportunity_id) "
+    "VALUES (%(id)s, %(t)s, %(lead)s, %(type)s, %(description)s, %(attributes)s, " + _NOW
+    + ", " + _NOW + ", %(author)s, %(task)s, %(listing)s, %(opportunity)s)"
 )
 
 
 def entry_only_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, type: str,
                          attributes: dict[str, Any], description: str | None,
                          author_user_id: uuid.UUID | None, occurred_at: datetime | None,
-                         task_id: uuid.UUID | None = None, listing_id: uuid.UUID | None = None
+                         task_id: uuid.UUID | None = None, listing_id: uuid.UUID | None = None,
+                         opportunity_id: uuid.UUID | None = None
                          ) -> tuple[uuid.UUID, raw.Statement]:
     """One completed entry's INSERT alone, for a ``raw.pipeline`` of a caller that updates
     the lead in the same transaction and moves its ``last_activity_at`` with that write
@@ -83,15 +87,24 @@ def entry_only_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, type: str,
         "id": entry_id, "t": tenant_id, "lead": lead_id, "type": type,
         "description": description, "attributes": raw.jsonb(attributes),
         "touch": occurred_at, "author": author_user_id, "task": task_id,
-        "listing": listing_id})
+        "listing": listing_id, "opportunity": opportunity_id})
 
 
-def _reachable(scope: Readable, alias: str = "a") -> tuple[str, tuple[Any, ...]]:
+def _reachable(scope: Readable, alias: str = "a",
+               opportunities: bool = True) -> tuple[str, tuple[Any, ...]]:
     """The lead of ``alias`` is live and in ``scope`` (the readable set's own SQL: its
-    unqualified columns are the subquery's, the lead's)."""
+    unqualified columns are the subquery's, the lead's); with ``opportunities``, an entry
+    of an opportunity without a lead is reachable when its opportunity is (the
+    opportunities' visibility, :class:`leadbase.opportunities.repository.OppScope`)."""
     where, params = scope.sql()
-    return (f"EXISTS (SELECT 1 FROM leads WHERE leads.id = {alias}.lead_id AND "
-            f"leads.deleted_at IS NULL AND {where})"), params
+    lead = (f"EXISTS (SELECT 1 FROM leads WHERE leads.id = {alias}.lead_id AND "
+            f"leads.deleted_at IS NULL AND {where})")
+    if not opportunities:
+        return lead, params
+    opp_where, opp_params = OppScope(scope).sql("o")
+    return (f"({lead} OR ({alias}.lead_id IS NULL AND EXISTS (SELECT 1 FROM opportunities "
+            f"o WHERE o.id = {alias}.opportunity_id AND o.deleted_at IS NULL AND "
+            f"{opp_where})))"), (*params, *opp_params)
 
 
 async def lead_reachable(session: AsyncSession, *, scope: Readable,
@@ -126,7 +139,7 @@ async def insert(session: AsyncSession, *, tenant_id: uuid.UUID, values: dict[st
         "occurred_at": values["occurred_at"], "scheduled_for": values.get("scheduled_for"),
         "completed_at": values.get("completed_at"), "author": values.get("author_user_id"),
         "task": values.get("task_id"), "listing": values.get("listing_id"),
-        "touch": touch, "contact": contact})
+        "opportunity": values.get("opportunity_id"), "touch": touch, "contact": contact})
     assert row is not None
     return row
 
@@ -135,7 +148,8 @@ async def insert_system(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id:
                         entries: list[tuple[str, dict[str, Any], str | None]],
                         author_user_id: uuid.UUID | None, occurred_at: datetime | None,
                         task_id: uuid.UUID | None = None,
-                        listing_id: uuid.UUID | None = None) -> list[uuid.UUID]:
+                        listing_id: uuid.UUID | None = None,
+                        opportunity_id: uuid.UUID | None = None) -> list[uuid.UUID]:
     """Completed system entries ``(type, attributes, description)`` of one lead, in one
     statement with the lead's ``last_activity_at`` (``occurred_at`` None: the
     transaction's time)."""
@@ -143,7 +157,7 @@ async def insert_system(session: AsyncSession, *, tenant_id: uuid.UUID, lead_id:
     await raw.execute(session, *system_statement(
         tenant_id=tenant_id, lead_id=lead_id, ids=ids, entries=entries,
         author_user_id=author_user_id, occurred_at=occurred_at, task_id=task_id,
-        listing_id=listing_id))
+        listing_id=listing_id, opportunity_id=opportunity_id))
     return ids
 
 
@@ -151,13 +165,15 @@ def system_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, ids: list[uuid
                      entries: list[tuple[str, dict[str, Any], str | None]],
                      author_user_id: uuid.UUID | None, occurred_at: datetime | None,
                      task_id: uuid.UUID | None = None,
-                     listing_id: uuid.UUID | None = None) -> raw.Statement:
+                     listing_id: uuid.UUID | None = None,
+                     opportunity_id: uuid.UUID | None = None) -> raw.Statement:
     """:func:`insert_system` as a statement, to send in a round trip with others."""
     return _INSERT_SYSTEM, {
         "t": tenant_id, "lead": lead_id, "ids": ids, "types": [e[0] for e in entries],
         "descriptions": [e[2] for e in entries],
         "attrs": [raw.jsonb(e[1]) for e in entries], "author": author_user_id,
-        "task": task_id, "listing": listing_id, "touch": occurred_at, "contact": None}
+        "task": task_id, "listing": listing_id, "opportunity": opportunity_id,
+        "touch": occurred_at, "contact": None}
 
 
 _INSERT_SYSTEM_MANY = (
@@ -190,14 +206,14 @@ async def insert_completed(
     session: AsyncSession, *, tenant_id: uuid.UUID, lead_id: uuid.UUID, type: str,
     attributes: dict[str, Any], description: str | None, author_user_id: uuid.UUID | None,
     occurred_at: datetime | None = None, task_id: uuid.UUID | None = None,
-    listing_id: uuid.UUID | None = None,
+    listing_id: uuid.UUID | None = None, opportunity_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """One completed entry, and the lead's ``last_activity_at``."""
     (activity_id,) = await insert_system(
         session, tenant_id=tenant_id, lead_id=lead_id,
         entries=[(type, attributes, description)], author_user_id=author_user_id,
         occurred_at=occurred_at, task_id=task_id,
-        listing_id=listing_id)
+        listing_id=listing_id, opportunity_id=opportunity_id)
     return activity_id
 
 
@@ -236,9 +252,23 @@ async def soft_delete(session: AsyncSession, *, tenant_id: uuid.UUID,
 
 
 def _filters(scope: Readable, f: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """The conditions of ``f``. ``f["opportunity_scope"]`` (an ``OppScope``): the
+    activities of the opportunities it reaches (``f["opportunity_id"]``: of that one,
+    which the caller has read), instead of the leads' readable set."""
     reach, reach_params = _reachable(scope)
+    if f.get("opportunity_id"):
+        reach, reach_params = "true", ()
+    elif f.get("opportunity_scope") is not None:
+        opp_where, reach_params = f["opportunity_scope"].sql("o")
+        reach = ("EXISTS (SELECT 1 FROM opportunities o WHERE o.id = a.opportunity_id AND "
+                 f"o.deleted_at IS NULL AND {opp_where})")
     conds = ["a.tenant_id = %(t)s", "a.deleted_at IS NULL"]
     params: dict[str, Any] = {"t": scope.tenant_id}
+    if f.get("opportunity_id"):
+        conds.append("a.opportunity_id = %(opp)s")
+        params["opp"] = f["opportunity_id"]
+    elif f.get("opportunity_scope") is not None:
+        conds.append("a.opportunity_id IS NOT NULL")
     if f.get("types"):
         conds.append("a.type = ANY(%(types)s)")
         params["types"] = f["types"]
@@ -279,12 +309,15 @@ async def list_page(session: AsyncSession, *, scope: Readable, f: dict[str, Any]
     return await raw.fetch_all(session, sql, params)
 
 
-async def upcoming_page(session: AsyncSession, *, scope: Readable, user_id: uuid.UUID,
+async def upcoming_page(session: AsyncSession, *, scope: Readable, user_id: uuid.UUID | None,
                         until: datetime | None, after: list[Any] | None,
-                        limit: int) -> list[dict[str, Any]]:
-    """Scheduled, open activities of ``user_id`` (the author), soonest first (overdue
-    ones first of all)."""
-    conds, params = _filters(scope, {"author_id": user_id, "state": "scheduled"})
+                        limit: int, opportunity_scope: OppScope | None = None
+                        ) -> list[dict[str, Any]]:
+    """Scheduled, open activities of ``user_id`` (the author; None: anyone's), soonest
+    first (overdue ones first of all); with ``opportunity_scope`` those of the
+    opportunities it reaches."""
+    conds, params = _filters(scope, {"author_id": user_id, "state": "scheduled",
+                                     "opportunity_scope": opportunity_scope})
     conds.append("a.scheduled_for IS NOT NULL")
     if until is not None:
         conds.append("a.scheduled_for <= %(until)s")
@@ -314,7 +347,7 @@ async def task_counts(session: AsyncSession, *, scope: Readable, user_id: uuid.U
                       start: datetime, end: datetime) -> tuple[int, int]:
     """Tasks assigned to ``user_id``: completed in [start, end), and open now with a due
     date before ``end`` (overdue included) or none (the tasks table, plain SQL)."""
-    reach, reach_params = _reachable(scope, "k")
+    reach, reach_params = _reachable(scope, "k", opportunities=False)
     row = await raw.fetch_row(session, (
         "SELECT count(*) FILTER (WHERE k.status = 'completed' AND k.completed_at >= %s "
         "AND k.completed_at < %s), count(*) FILTER (WHERE k.status = 'open' AND "

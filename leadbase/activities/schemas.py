@@ -14,7 +14,10 @@ from leadbase.kit.schemas import JSONObject, Page, ReadModel, Timestamp, WriteMo
 
 class ActivityCreate(WriteModel):
     type: UserType
-    lead_id: uuid.UUID
+    lead_id: uuid.UUID | None = Field(default=None, description=(
+        "The lead it is about (one of lead_id and opportunity_id is required)"))
+    opportunity_id: uuid.UUID | None = Field(default=None, description=(
+        "The opportunity it is about; its lead (if any) is the activity's lead"))
     description: str | None = Field(default=None, max_length=20_000)
     attributes: JSONObject = Field(default_factory=dict,
                                    description="The type's attributes (see the types)")
@@ -45,7 +48,8 @@ class ActivityRead(ReadModel):
     id: uuid.UUID
     number: int
     type: str
-    lead_id: uuid.UUID
+    lead_id: uuid.UUID | None
+    opportunity_id: uuid.UUID | None = None
     description: str | None
     attributes: dict[str, Any]
     occurred_at: datetime

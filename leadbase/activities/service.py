@@ -35,6 +35,7 @@ from leadbase.kit.errors import Forbidden, NotFound, ValidationFailed
 from leadbase.kit.ids import new_id
 from leadbase.kit.pagination import decode_cursor, encode_cursor
 from leadbase.leads.repository import readable
+from leadbase.opportunities import repository as opportunities_repository
 
 # A completed activity may be dated this far ahead of the server's clock (clock skew).
 FUTURE_SKEW = timedelta(minutes=5)
@@ -46,16 +47,17 @@ async def log_system(
     session: AsyncSession, ctx: Context, *, lead_id: uuid.UUID, type: str,
     attributes: dict[str, Any], description: str | None = None,
     occurred_at: datetime | None = None, task_id: uuid.UUID | None = None,
-    listing_id: uuid.UUID | None = None,
+    listing_id: uuid.UUID | None = None, opportunity_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """A completed system entry on ``lead_id``'s timeline, by the context's actor. The
-    caller has checked that the lead is readable by ``ctx``."""
+    """A completed system entry on ``lead_id``'s timeline, by the context's actor (about
+    ``opportunity_id`` when given). The caller has checked that the lead is readable by
+    ``ctx``."""
     if type not in SYSTEM_TYPES:
         raise ValueError(f"not a system activity type: {type!r}")
     return await repository.insert_completed(
         session, tenant_id=ctx.tenant_id, lead_id=lead_id, type=type, attributes=attributes,
         description=description, author_user_id=ctx.actor_user_id, occurred_at=occurred_at,
-        task_id=task_id, listing_id=listing_id)
+        task_id=task_id, listing_id=listing_id, opportunity_id=opportunity_id)
 
 
 def system_entry(ctx: Context, *, lead_id: uuid.UUID, type: str, attributes: dict[str, Any],
@@ -121,6 +123,22 @@ async def log_lead_changes(session: AsyncSession, ctx: Context, *, lead_id: uuid
                                        occurred_at=None)
 
 
+async def _opportunity_lead(session: AsyncSession, ctx: Context,
+                            opportunity_id: uuid.UUID,
+                            lead_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The lead of an opportunity ``ctx`` reaches (404 ``OPPORTUNITY_NOT_FOUND``
+    otherwise); a ``lead_id`` sent beside it must be that lead."""
+    # Imported here: the opportunities service writes timeline entries through this one.
+    from leadbase.opportunities import service as opportunities_service
+
+    opportunity = await opportunities_service.get_opportunity(
+        session, ctx=ctx, opportunity_id=opportunity_id)
+    if lead_id is not None and lead_id != opportunity["lead_id"]:
+        raise invalid("lead_id", "not the lead of the opportunity")
+    found: uuid.UUID | None = opportunity["lead_id"]
+    return found
+
+
 def _not_found() -> NotFound:
     return NotFound("Activity not found.", code="ACTIVITY_NOT_FOUND")
 
@@ -168,13 +186,20 @@ def _clocks(row: dict[str, Any], now: datetime) -> tuple[datetime, datetime | No
 
 async def create(session: AsyncSession, *, ctx: Context,
                  body: ActivityCreate) -> dict[str, Any]:
+    """An activity about a lead the caller reads, or about an opportunity it reaches (the
+    opportunity's lead, if any, becomes the activity's: its timeline shows it)."""
     scope = readable(ctx)
     values = body.model_dump()
     values["attributes"] = types.validate_attributes(body.type, body.attributes)
-    if not await repository.lead_reachable(session, scope=scope, lead_id=body.lead_id):
+    if body.opportunity_id is not None:
+        values["lead_id"] = await _opportunity_lead(session, ctx, body.opportunity_id,
+                                                    body.lead_id)
+    elif body.lead_id is None:
+        raise invalid("lead_id", "lead_id or opportunity_id is required")
+    elif not await repository.lead_reachable(session, scope=scope, lead_id=body.lead_id):
         raise lead_not_found()
     task_ok, listing_ok = await repository.references_exist(
-        session, tenant_id=ctx.tenant_id, lead_id=body.lead_id, task_id=body.task_id,
+        session, tenant_id=ctx.tenant_id, lead_id=values["lead_id"], task_id=body.task_id,
         listing_id=body.listing_id)
     if not task_ok:
         raise invalid("task_id", "no such task of this lead", code="TASK_NOT_FOUND")
@@ -188,9 +213,14 @@ async def create(session: AsyncSession, *, ctx: Context,
     touch, contact = _clocks(values, now)
     row = await repository.insert(session, tenant_id=ctx.tenant_id, values=values,
                                   touch=touch, contact=contact)
+    if row["opportunity_id"] is not None:
+        await opportunities_repository.touch(session, tenant_id=ctx.tenant_id,
+                                             opportunity_id=row["opportunity_id"], at=touch)
     await audit.record(session, ctx=ctx, action="activity.created", entity_type="activity",
                        entity_id=row["id"], changes={"type": row["type"],
-                                                     "lead_id": str(row["lead_id"])},
+                                                     "lead_id": _str(row["lead_id"]),
+                                                     "opportunity_id":
+                                                         _str(row["opportunity_id"])},
                        event=outbox.event(tenant_id=ctx.tenant_id, type="activity.created",
                                           entity_type="activity", entity_id=row["id"],
                                           payload=_payload(row)))
@@ -247,6 +277,9 @@ async def update(session: AsyncSession, *, ctx: Context, activity_id: uuid.UUID,
     touch, contact = _clocks(after, now)
     row = await repository.update(session, tenant_id=ctx.tenant_id, activity_id=activity_id,
                                   values=changed, touch=touch, contact=contact)
+    if row["opportunity_id"] is not None:
+        await opportunities_repository.touch(session, tenant_id=ctx.tenant_id,
+                                             opportunity_id=row["opportunity_id"], at=touch)
     fields = sorted(changed)
     await audit.record(session, ctx=ctx, action="activity.updated", entity_type="activity",
                        entity_id=activity_id, changes={"fields": fields},
@@ -268,7 +301,9 @@ async def delete(session: AsyncSession, *, ctx: Context, activity_id: uuid.UUID,
                        event=outbox.event(tenant_id=ctx.tenant_id, type="activity.deleted",
                                           entity_type="activity", entity_id=activity_id,
                                           payload={"id": str(activity_id),
-                                                   "lead_id": str(current["lead_id"])}))
+                                                   "lead_id": _str(current["lead_id"]),
+                                                   "opportunity_id":
+                                                       _str(current["opportunity_id"])}))
 
 
 def paged(rows: list[dict[str, Any]], limit: int, sort: str,

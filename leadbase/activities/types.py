@@ -3,7 +3,8 @@
 Every activity has a ``type`` and an ``attributes`` object whose keys depend on the type.
 People log the *user* types (``call``, ``email``, ``meeting``, ``note``, ``task``,
 ``demo``, ``proposal``, ``document``, ``message``); the system writes the *system* types
-(``stage_change``, ``status_change``, ``assignment``, ``task_event``, ``system``), which
+(``stage_change``, ``status_change``, ``assignment``, ``task_event``, ``system``,
+``opportunity_event``), which
 the API never creates, changes or deletes.
 
 Durations carry their unit in their name (``duration_seconds`` for calls,
@@ -100,7 +101,7 @@ USER_TYPES: dict[str, type[Attributes]] = {
     "demo": Demo, "proposal": Proposal, "document": Document, "message": Message,
 }
 SYSTEM_TYPES = frozenset({"stage_change", "status_change", "assignment", "task_event",
-                          "system"})
+                          "system", "opportunity_event"})
 ALL_TYPES = frozenset(USER_TYPES) | SYSTEM_TYPES
 UserType = Literal["call", "email", "meeting", "note", "task", "demo", "proposal",
                    "document", "message"]

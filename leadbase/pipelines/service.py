@@ -29,6 +29,7 @@ from leadbase.events import outbox
 from leadbase.kit.checks import check_version, found, require_changes
 from leadbase.kit.errors import Conflict, NotFound, ValidationFailed
 from leadbase.kit.pagination import PageParams
+from leadbase.opportunities import repository as opportunities_repository
 from leadbase.pipelines import repository
 from leadbase.pipelines.repository import moves
 from leadbase.pipelines.schemas import (
@@ -179,6 +180,10 @@ async def delete_pipeline(session: AsyncSession, *, ctx: Context, pipeline_id: u
                                              pipeline_id=pipeline_id):
         raise Conflict("The pipeline holds leads; move them first.",
                        code="PIPELINE_NOT_EMPTY")
+    if await opportunities_repository.pipeline_holds_opportunities(
+            session, tenant_id=ctx.tenant_id, pipeline_id=pipeline_id):
+        raise Conflict("The pipeline holds opportunities; move them first.",
+                       code="PIPELINE_NOT_EMPTY")
     now = datetime.now(UTC)
     await repository.update_pipeline(session, tenant_id=ctx.tenant_id, pipeline_id=pipeline_id,
                                      values={"deleted_at": now})
@@ -240,6 +245,11 @@ async def update_stage(session: AsyncSession, *, ctx: Context, pipeline_id: uuid
             raise Conflict("The code of a stage that holds or held leads stays as it is.",
                            code="STAGE_CODE_IN_USE",
                            errors=[{"field": "code", "message": "in use"}])
+    if "category" in changed and await opportunities_repository.stage_holds_opportunities(
+            session, tenant_id=ctx.tenant_id, stage_id=stage_id):
+        raise Conflict("The category of a stage that holds opportunities stays as it is "
+                       "(their status follows it).", code="STAGE_CATEGORY_IN_USE",
+                       errors=[{"field": "category", "message": "in use"}])
     try:
         await repository.update_stage(session, tenant_id=ctx.tenant_id, stage_id=stage_id,
                                       values=changed)
@@ -293,7 +303,23 @@ async def delete_stage(session: AsyncSession, *, ctx: Context, pipeline_id: uuid
     if holds and target is None:
         raise Conflict("The stage holds leads: name the stage they move to (move_to).",
                        code="STAGE_NOT_EMPTY")
+    deals = await opportunities_repository.stage_holds_opportunities(
+        session, tenant_id=ctx.tenant_id, stage_id=stage_id)
+    if deals and target is None:
+        raise Conflict("The stage holds opportunities: name the stage they move to "
+                       "(move_to).", code="STAGE_NOT_EMPTY")
+    if deals and target is not None and target["category"] != stage["category"]:
+        raise ValidationFailed("The stage's opportunities move to a stage of the same "
+                               f"category ({stage['category']}).", code="INVALID_MOVE_TO",
+                               errors=[{"field": "move_to",
+                                        "message": "another category"}])
     now = datetime.now(UTC)
+    moved_deals = 0
+    if deals and target is not None:
+        moved_deals = await opportunities_repository.move_all(
+            session, tenant_id=ctx.tenant_id, from_stage_id=stage_id,
+            to_stage_id=target["id"], pipeline_id=pipeline_id, now=now,
+            actor_user_id=ctx.actor_user_id, reason=f"stage {stage['code']} deleted")
     if holds and target is not None:
         moved = await moves.move_all(session, tenant_id=ctx.tenant_id,
                                      from_pipeline_id=pipeline_id, from_stage_id=stage_id,
@@ -309,9 +335,11 @@ async def delete_stage(session: AsyncSession, *, ctx: Context, pipeline_id: uuid
     row = await get_pipeline(session, ctx=ctx, pipeline_id=pipeline_id)
     await audit.record(session, ctx=ctx, action="pipeline.stage_deleted",
                        entity_type="pipeline", entity_id=pipeline_id,
-                       changes={"stage_id": str(stage_id), "moved": moved},
+                       changes={"stage_id": str(stage_id), "moved": moved,
+                                "moved_opportunities": moved_deals},
                        event=outbox.event(tenant_id=ctx.tenant_id, type="pipeline.updated",
                                           entity_type="pipeline", entity_id=pipeline_id,
                                           payload={**_payload(row), "deleted_stage_id":
-                                                   str(stage_id), "moved_leads": moved}))
+                                                   str(stage_id), "moved_leads": moved,
+                                                   "moved_opportunities": moved_deals}))
     return row

@@ -1,0 +1,1 @@
+"""Opportunities (deals): create, read, list, change, stage moves, close and reopen."""
