@@ -1,0 +1,233 @@
+"""SQL of the opportunity views: the pipeline view's and the forecast's sums, the pages of
+opportunities behind them, the stale list and the closed history of a stage.
+
+Sums come from the tables the triggers of migration 0024 keep (``opportunity_stage_sums``,
+``opportunity_month_sums``: shard rows, summed here) for callers that see the whole
+workspace; an agent's sums are counted from its own opportunities (the counters know
+owners, not which leads an agent may read). Both give the same columns per group: ``n``,
+``value``, ``weighted100`` (the sum of value x effective probability, x 100: exact
+NUMERIC; the probability of an opportunity without its own is its stage's as it is now).
+
+Every statement is ``(sql, params)`` for the raw driver (``raw.fetch_each``: the reads of
+a view go in one round trip); the benchmark runs the same statements as its baseline.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from leadbase.db import raw
+from leadbase.opportunities.repository import OppScope, nest
+
+ZERO = uuid.UUID(int=0)
+
+# An opportunity as ``OpportunityRead`` reads it (``repository.nest`` shapes the row).
+ROW = (
+    "o.id, o.number, o.name, o.customer_id, o.lead_id, o.pipeline_id, o.stage_id, "
+    "o.stage_entered_at, o.status, o.value, o.currency, o.probability AS own_probability, "
+    "o.expected_close_date, o.owner_id, o.source, o.notes, o.closed_at, o.close_date, "
+    "o.actual_value, o.lost_reason, o.competitor, o.close_notes, o.reopened_at, "
+    "o.reopen_reason, o.last_activity_at, o.metadata, o.created_at, o.updated_at, "
+    "o.deleted_at, o.version, s.code AS stage, s.name AS stage_name, "
+    "s.category AS stage_category, s.probability AS stage_probability, "
+    "coalesce(o.probability, s.probability) AS probability, "
+    "round(o.value * coalesce(o.probability, s.probability) / 100, 2) AS weighted_value, "
+    "cu.name AS cu__name, cu.kind AS cu__kind, le.first_name AS le__first_name, "
+    "le.last_name AS le__last_name, le.email AS le__email, le.company AS le__company, "
+    "le.owner_id AS le__owner_id")
+JOINS = ("JOIN pipeline_stages s ON s.tenant_id = o.tenant_id AND s.id = o.stage_id "
+         "LEFT JOIN customers cu ON cu.tenant_id = o.tenant_id AND cu.id = o.customer_id "
+         "LEFT JOIN leads le ON le.tenant_id = o.tenant_id AND le.id = o.lead_id")
+TOUCHED = "greatest(o.last_activity_at, o.stage_entered_at)"
+_OPEN = "o.status = 'open' AND o.deleted_at IS NULL"
+
+
+def shape(row: dict[str, Any]) -> dict[str, Any]:
+    return nest(row)
+
+
+def _owner(owner_id: uuid.UUID | None, column: str) -> tuple[str, tuple[Any, ...]]:
+    return (f" AND {column} = %s", (owner_id,)) if owner_id is not None else ("", ())
+
+
+def _stages(stage_ids: list[uuid.UUID] | None, column: str) -> tuple[str, tuple[Any, ...]]:
+    return (f" AND {column} = ANY(%s)", (stage_ids,)) if stage_ids is not None else ("", ())
+
+
+# ------------------------------------------------------------------ pipeline view
+
+def stage_sums_statement(scope: OppScope, stage_ids: list[uuid.UUID],
+                         owner_id: uuid.UUID | None) -> raw.Statement:
+    """Per (stage, currency) of the stages: ``n``, ``value``, ``weighted100``."""
+    if scope.leads.own:
+        where, params = scope.sql("o")
+        own, oparams = _owner(owner_id, "o.owner_id")
+        return ("SELECT o.stage_id, o.currency, count(*) AS n, sum(o.value) AS value, "
+                "sum(o.value * coalesce(o.probability, s.probability)) AS weighted100 "
+                "FROM opportunities o JOIN pipeline_stages s ON s.tenant_id = o.tenant_id "
+                f"AND s.id = o.stage_id WHERE {where} AND o.stage_id = ANY(%s) "
+                f"AND o.deleted_at IS NULL{own} GROUP BY 1, 2",
+                (*params, stage_ids, *oparams))
+    own, oparams = _owner(owner_id, "c.owner_key")
+    return ("SELECT c.stage_id, c.currency, sum(c.n)::bigint AS n, sum(c.value) AS value, "
+            "sum(c.weighted_set) + sum(c.value_default) * min(s.probability) AS weighted100 "
+            "FROM opportunity_stage_sums c JOIN pipeline_stages s "
+            "ON s.tenant_id = c.tenant_id AND s.id = c.stage_id "
+            f"WHERE c.tenant_id = %s AND c.stage_id = ANY(%s){own} "
+            "GROUP BY 1, 2 HAVING sum(c.n) <> 0",
+            (scope.tenant_id, stage_ids, *oparams))
+
+
+def _stage_page_sql(where: str, own: str, after: bool) -> str:
+    return (f"SELECT {ROW} FROM opportunities o {JOINS} WHERE {where} "
+            f"AND o.stage_id = %s AND o.deleted_at IS NULL{own}"
+            + (" AND (o.created_at, o.id) < (%s, %s)" if after else "")
+            + " ORDER BY o.created_at DESC, o.id DESC LIMIT %s")
+
+
+def first_pages_statement(scope: OppScope, stage_ids: list[uuid.UUID],
+                          owner_id: uuid.UUID | None, limit: int) -> raw.Statement:
+    """The newest ``limit`` opportunities of each stage (a LATERAL per stage on
+    ``ix_opportunities_tenant_stage``), with ``k`` the stage's place in ``stage_ids``."""
+    where, params = scope.sql("o")
+    own, oparams = _owner(owner_id, "o.owner_id")
+    inner = _stage_page_sql(where, own, after=False).replace("o.stage_id = %s",
+                                                             "o.stage_id = st.id")
+    return (f"SELECT r.* FROM unnest(%s::uuid[]) WITH ORDINALITY AS st(id, k) "
+            f"CROSS JOIN LATERAL ({inner}) AS r ORDER BY st.k",
+            (stage_ids, *params, *oparams, limit))
+
+
+def stage_page_statement(scope: OppScope, stage_id: uuid.UUID, owner_id: uuid.UUID | None,
+                         after: tuple[datetime, uuid.UUID] | None,
+                         limit: int) -> raw.Statement:
+    where, params = scope.sql("o")
+    own, oparams = _owner(owner_id, "o.owner_id")
+    keys: tuple[Any, ...] = after if after is not None else ()
+    return (_stage_page_sql(where, own, after is not None),
+            (*params, stage_id, *oparams, *keys, limit))
+
+
+# ------------------------------------------------------------------ forecast
+
+_MONTH = "date_trunc('month', o.expected_close_date::timestamp)::date"
+
+
+def month_sums_statement(scope: OppScope, end: date, owner_id: uuid.UUID | None,
+                         stage_ids: list[uuid.UUID] | None) -> raw.Statement:
+    """Open opportunities per (month of the expected close, currency) for the months before
+    ``end`` (all of them: the overdue ones too) and without a date (``close_month``
+    NULL): ``close_month``, ``currency``, ``n``, ``value``, ``weighted100``."""
+    if scope.leads.own:
+        where, params = scope.sql("o")
+        own, oparams = _owner(owner_id, "o.owner_id")
+        stg, sparams = _stages(stage_ids, "o.stage_id")
+        return (f"SELECT {_MONTH} AS close_month, o.currency, count(*) AS n, "
+                "sum(o.value) AS value, "
+                "sum(o.value * coalesce(o.probability, s.probability)) AS weighted100 "
+                "FROM opportunities o JOIN pipeline_stages s ON s.tenant_id = o.tenant_id "
+                f"AND s.id = o.stage_id WHERE {where} AND {_OPEN} "
+                f"AND (o.expected_close_date < %s OR o.expected_close_date IS NULL)"
+                f"{own}{stg} GROUP BY 1, 2", (*params, end, *oparams, *sparams))
+    own, oparams = _owner(owner_id, "m.owner_key")
+    stg, sparams = _stages(stage_ids, "m.stage_id")
+    return ("SELECT nullif(m.close_month, 'infinity') AS close_month, m.currency, "
+            "sum(m.n)::bigint AS n, sum(m.value) AS value, "
+            "sum(m.weighted_set + m.value_default * s.probability) AS weighted100 "
+            "FROM opportunity_month_sums m JOIN pipeline_stages s "
+            "ON s.tenant_id = m.tenant_id AND s.id = m.stage_id "
+            "WHERE m.tenant_id = %s AND (m.close_month < %s OR m.close_month = 'infinity')"
+            f"{own}{stg} GROUP BY 1, 2 HAVING sum(m.n) <> 0",
+            (scope.tenant_id, end, *oparams, *sparams))
+
+
+def _month_page_sql(where: str, own: str, stg: str, after: bool) -> str:
+    return (f"SELECT {ROW} FROM opportunities o {JOINS} WHERE {where} AND {_OPEN} "
+            "AND o.expected_close_date >= %s AND o.expected_close_date < %s" + own + stg
+            + (" AND (o.expected_close_date, o.id) > (%s, %s)" if after else "")
+            + " ORDER BY o.expected_close_date, o.id LIMIT %s")
+
+
+def month_first_pages_statement(scope: OppScope, bounds: list[tuple[date, date]],
+                                owner_id: uuid.UUID | None,
+                                stage_ids: list[uuid.UUID] | None,
+                                limit: int) -> raw.Statement:
+    """The first ``limit`` open opportunities expected to close in each ``[lo, hi)`` of
+    ``bounds`` (soonest first; a LATERAL per period on ``ix_opportunities_tenant_close``),
+    with ``period_start`` the period's ``lo``."""
+    where, params = scope.sql("o")
+    own, oparams = _owner(owner_id, "o.owner_id")
+    stg, sparams = _stages(stage_ids, "o.stage_id")
+    inner = (_month_page_sql(where, own, stg, after=False)
+             .replace("o.expected_close_date >= %s AND o.expected_close_date < %s",
+                      "o.expected_close_date >= mo.lo AND o.expected_close_date < mo.hi"))
+    return ("SELECT mo.lo AS period_start, r.* FROM unnest(%s::date[], %s::date[]) "
+            f"WITH ORDINALITY AS mo(lo, hi, k) CROSS JOIN LATERAL ({inner}) AS r "
+            "ORDER BY mo.k", ([b[0] for b in bounds], [b[1] for b in bounds], *params,
+                              *oparams, *sparams, limit))
+
+
+def month_page_statement(scope: OppScope, lo: date, hi: date, owner_id: uuid.UUID | None,
+                         stage_ids: list[uuid.UUID] | None,
+                         after: tuple[date, uuid.UUID] | None, limit: int) -> raw.Statement:
+    where, params = scope.sql("o")
+    own, oparams = _owner(owner_id, "o.owner_id")
+    stg, sparams = _stages(stage_ids, "o.stage_id")
+    keys: tuple[Any, ...] = after if after is not None else ()
+    return (_month_page_sql(where, own, stg, after is not None),
+            (*params, lo, hi, *oparams, *sparams, *keys, limit))
+
+
+def deal_stages_statement(tenant_id: uuid.UUID,
+                          pipeline_id: uuid.UUID | None) -> raw.Statement:
+    """The live stages of the workspace's deal pipelines (or of one)."""
+    sql = ("SELECT s.id FROM pipeline_stages s JOIN pipelines p ON p.tenant_id = s.tenant_id "
+           "AND p.id = s.pipeline_id WHERE s.tenant_id = %s AND p.kind = 'deal' "
+           "AND s.deleted_at IS NULL AND p.deleted_at IS NULL")
+    if pipeline_id is None:
+        return sql, (tenant_id,)
+    return sql + " AND p.id = %s", (tenant_id, pipeline_id)
+
+
+# ------------------------------------------------------------------ stale
+
+def stale_page_statement(scope: OppScope, before: datetime, owner_id: uuid.UUID | None,
+                         after: tuple[datetime, uuid.UUID] | None,
+                         limit: int) -> raw.Statement:
+    """Open opportunities last touched before ``before``, least recently touched first
+    (``ix_opportunities_tenant_touched``)."""
+    where, params = scope.sql("o")
+    own, oparams = _owner(owner_id, "o.owner_id")
+    keys: tuple[Any, ...] = after if after is not None else ()
+    return (f"SELECT {ROW}, {TOUCHED} AS touched_at FROM opportunities o {JOINS} "
+            f"WHERE {where} AND {_OPEN} AND {TOUCHED} < %s{own}"
+            + (f" AND ({TOUCHED}, o.id) > (%s, %s)" if after is not None else "")
+            + f" ORDER BY {TOUCHED}, o.id LIMIT %s",
+            (*params, before, *oparams, *keys, limit))
+
+
+def stale_count_statement(scope: OppScope, before: datetime,
+                          owner_id: uuid.UUID | None) -> raw.Statement:
+    where, params = scope.sql("o")
+    own, oparams = _owner(owner_id, "o.owner_id")
+    return (f"SELECT count(*) AS n FROM opportunities o WHERE {where} AND {_OPEN} "
+            f"AND {TOUCHED} < %s{own}", (*params, before, *oparams))
+
+
+# ------------------------------------------------------------------ history
+
+async def closed_through(session: Any, *, tenant_id: uuid.UUID, pipeline_id: uuid.UUID,
+                         stage_id: uuid.UUID) -> tuple[int, int]:
+    """(won, lost): the workspace's live closed opportunities of the pipeline that entered
+    ``stage_id`` at some time (a stage change into it; their creation writes the first)."""
+    row = await raw.fetch_one(
+        session, "SELECT count(*) FILTER (WHERE o.status = 'won') AS won, "
+        "count(*) FILTER (WHERE o.status = 'lost') AS lost FROM opportunities o "
+        "WHERE o.tenant_id = %s AND o.pipeline_id = %s AND o.deleted_at IS NULL "
+        "AND o.status IN ('won', 'lost') AND EXISTS (SELECT 1 FROM opportunity_stage_changes c "
+        "WHERE c.tenant_id = %s AND c.to_stage_id = %s AND c.opportunity_id = o.id)",
+        (tenant_id, pipeline_id, tenant_id, stage_id))
+    assert row is not None
+    return int(row["won"]), int(row["lost"])
