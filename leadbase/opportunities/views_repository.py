@@ -56,28 +56,64 @@ def _stages(stage_ids: list[uuid.UUID] | None, column: str) -> tuple[str, tuple[
     return (f" AND {column} = ANY(%s)", (stage_ids,)) if stage_ids is not None else ("", ())
 
 
+def _others_of_my_leads(scope: OppScope) -> tuple[str, tuple[Any, ...]]:
+    """An agent's opportunities that the counters do not file under it: those of its leads
+    owned by someone else (or no one), as a FROM item ``o`` (``ix_opportunities_tenant_lead``
+    from its leads)."""
+    me = scope.leads.owner_id
+    where, params = scope.leads.sql()
+    return ("(SELECT * FROM opportunities x WHERE x.tenant_id = %s AND x.deleted_at IS NULL "
+            "AND x.owner_id IS DISTINCT FROM %s AND x.lead_id IN (SELECT leads.id FROM leads "
+            f"WHERE {where} AND leads.deleted_at IS NULL)) AS o",
+            (scope.tenant_id, me, *params))
+
+
+def _kept_owner(scope: OppScope, owner_id: uuid.UUID | None,
+                column: str) -> tuple[str, tuple[Any, ...]]:
+    """The counters' owner condition: an agent's own key (and ``owner_id`` if given)."""
+    sql_, params = _owner(owner_id, column)
+    if scope.leads.own:
+        sql_, params = sql_ + f" AND {column} = %s", (*params, scope.leads.owner_id)
+    return sql_, params
+
+
+def _sums(kept: raw.Statement, counted: raw.Statement | None, keys: str) -> raw.Statement:
+    """The counters' groups, plus for an agent the groups counted from the opportunities of
+    its leads that others own, summed again."""
+    if counted is None:
+        return kept
+    return (f"SELECT {keys}, sum(n)::bigint AS n, sum(value) AS value, "
+            f"sum(weighted100) AS weighted100 FROM ({kept[0]} UNION ALL {counted[0]}) AS u "
+            "GROUP BY 1, 2 HAVING sum(n) <> 0", (*kept[1], *counted[1]))
+
+
 # ------------------------------------------------------------------ pipeline view
 
 def stage_sums_statement(scope: OppScope, stage_ids: list[uuid.UUID],
                          owner_id: uuid.UUID | None) -> raw.Statement:
-    """Per (stage, currency) of the stages: ``n``, ``value``, ``weighted100``."""
-    if scope.leads.own:
-        where, params = scope.sql("o")
-        own, oparams = _owner(owner_id, "o.owner_id")
-        return ("SELECT o.stage_id, o.currency, count(*) AS n, sum(o.value) AS value, "
-                "sum(o.value * coalesce(o.probability, s.probability)) AS weighted100 "
-                "FROM opportunities o JOIN pipeline_stages s ON s.tenant_id = o.tenant_id "
-                f"AND s.id = o.stage_id WHERE {where} AND o.stage_id = ANY(%s) "
-                f"AND o.deleted_at IS NULL{own} GROUP BY 1, 2",
-                (*params, stage_ids, *oparams))
-    own, oparams = _owner(owner_id, "c.owner_key")
-    return ("SELECT c.stage_id, c.currency, sum(c.n)::bigint AS n, sum(c.value) AS value, "
+    """Per (stage, currency) of the stages: ``n``, ``value``, ``weighted100``. From the
+    counters (``opportunity_stage_sums``); an agent's: its own key's counters and a count
+    of the opportunities of its leads that others own."""
+    if scope.leads.own and scope.leads.owner_id is None:
+        return ("SELECT NULL::uuid AS stage_id, NULL AS currency, 0 AS n, 0 AS value, "
+                "0 AS weighted100 WHERE false", ())
+    own, oparams = _kept_owner(scope, owner_id, "c.owner_key")
+    kept = ("SELECT c.stage_id, c.currency, sum(c.n)::bigint AS n, sum(c.value) AS value, "
             "sum(c.weighted_set) + sum(c.value_default) * min(s.probability) AS weighted100 "
             "FROM opportunity_stage_sums c JOIN pipeline_stages s "
             "ON s.tenant_id = c.tenant_id AND s.id = c.stage_id "
             f"WHERE c.tenant_id = %s AND c.stage_id = ANY(%s){own} "
-            "GROUP BY 1, 2 HAVING sum(c.n) <> 0",
-            (scope.tenant_id, stage_ids, *oparams))
+            "GROUP BY 1, 2 HAVING sum(c.n) <> 0", (scope.tenant_id, stage_ids, *oparams))
+    counted = None
+    if scope.leads.own:
+        source, params = _others_of_my_leads(scope)
+        own, oparams = _owner(owner_id, "o.owner_id")
+        counted = ("SELECT o.stage_id, o.currency, count(*) AS n, sum(o.value) AS value, "
+                   "sum(o.value * coalesce(o.probability, s.probability)) AS weighted100 "
+                   f"FROM {source} JOIN pipeline_stages s ON s.tenant_id = o.tenant_id "
+                   f"AND s.id = o.stage_id WHERE o.stage_id = ANY(%s){own} GROUP BY 1, 2",
+                   (*params, stage_ids, *oparams))
+    return _sums(kept, counted, "stage_id, currency")
 
 
 def _stage_page_sql(where: str, own: str, after: bool) -> str:
@@ -119,28 +155,37 @@ def month_sums_statement(scope: OppScope, end: date, owner_id: uuid.UUID | None,
                          stage_ids: list[uuid.UUID] | None) -> raw.Statement:
     """Open opportunities per (month of the expected close, currency) for the months before
     ``end`` (all of them: the overdue ones too) and without a date (``close_month``
-    NULL): ``close_month``, ``currency``, ``n``, ``value``, ``weighted100``."""
+    NULL): ``close_month``, ``currency``, ``n``, ``value``, ``weighted100``. From the
+    counters (``opportunity_month_sums``), summed per stage before the stage's probability
+    weighs them; an agent's as in :func:`stage_sums_statement`."""
+    if scope.leads.own and scope.leads.owner_id is None:
+        return ("SELECT NULL::date AS close_month, NULL AS currency, 0 AS n, 0 AS value, "
+                "0 AS weighted100 WHERE false", ())
+    own, oparams = _kept_owner(scope, owner_id, "m.owner_key")
+    stg, sparams = _stages(stage_ids, "m.stage_id")
+    kept = ("SELECT nullif(g.close_month, 'infinity') AS close_month, g.currency, "
+            "sum(g.n)::bigint AS n, sum(g.value) AS value, "
+            "sum(g.weighted_set + g.value_default * s.probability) AS weighted100 "
+            "FROM (SELECT m.close_month, m.currency, m.stage_id, sum(m.n) AS n, "
+            "sum(m.value) AS value, sum(m.value_default) AS value_default, "
+            "sum(m.weighted_set) AS weighted_set FROM opportunity_month_sums m "
+            "WHERE m.tenant_id = %s AND (m.close_month < %s OR m.close_month = 'infinity')"
+            f"{own}{stg} GROUP BY 1, 2, 3) g JOIN pipeline_stages s "
+            "ON s.tenant_id = %s AND s.id = g.stage_id GROUP BY 1, 2 HAVING sum(g.n) <> 0",
+            (scope.tenant_id, end, *oparams, *sparams, scope.tenant_id))
+    counted = None
     if scope.leads.own:
-        where, params = scope.sql("o")
+        source, params = _others_of_my_leads(scope)
         own, oparams = _owner(owner_id, "o.owner_id")
         stg, sparams = _stages(stage_ids, "o.stage_id")
-        return (f"SELECT {_MONTH} AS close_month, o.currency, count(*) AS n, "
-                "sum(o.value) AS value, "
-                "sum(o.value * coalesce(o.probability, s.probability)) AS weighted100 "
-                "FROM opportunities o JOIN pipeline_stages s ON s.tenant_id = o.tenant_id "
-                f"AND s.id = o.stage_id WHERE {where} AND {_OPEN} "
-                f"AND (o.expected_close_date < %s OR o.expected_close_date IS NULL)"
-                f"{own}{stg} GROUP BY 1, 2", (*params, end, *oparams, *sparams))
-    own, oparams = _owner(owner_id, "m.owner_key")
-    stg, sparams = _stages(stage_ids, "m.stage_id")
-    return ("SELECT nullif(m.close_month, 'infinity') AS close_month, m.currency, "
-            "sum(m.n)::bigint AS n, sum(m.value) AS value, "
-            "sum(m.weighted_set + m.value_default * s.probability) AS weighted100 "
-            "FROM opportunity_month_sums m JOIN pipeline_stages s "
-            "ON s.tenant_id = m.tenant_id AND s.id = m.stage_id "
-            "WHERE m.tenant_id = %s AND (m.close_month < %s OR m.close_month = 'infinity')"
-            f"{own}{stg} GROUP BY 1, 2 HAVING sum(m.n) <> 0",
-            (scope.tenant_id, end, *oparams, *sparams))
+        counted = (f"SELECT {_MONTH} AS close_month, o.currency, count(*) AS n, "
+                   "sum(o.value) AS value, "
+                   "sum(o.value * coalesce(o.probability, s.probability)) AS weighted100 "
+                   f"FROM {source} JOIN pipeline_stages s ON s.tenant_id = o.tenant_id "
+                   f"AND s.id = o.stage_id WHERE {_OPEN} "
+                   "AND (o.expected_close_date < %s OR o.expected_close_date IS NULL)"
+                   f"{own}{stg} GROUP BY 1, 2", (*params, end, *oparams, *sparams))
+    return _sums(kept, counted, "close_month, currency")
 
 
 def _month_page_sql(where: str, own: str, stg: str, after: bool) -> str:
