@@ -173,13 +173,6 @@ async def pipelined(conn: psycopg.AsyncConnection[Any], statements: list[Any]) -
     return [await cur.fetchall() for cur in cursors]
 
 
-_PIPELINE = ("SELECT id, kind, name FROM pipelines WHERE tenant_id = %s AND deleted_at IS NULL "
-             "AND kind = 'deal' AND is_default")
-_STAGES = ("SELECT id, pipeline_id, code, name, position, probability, category "
-           "FROM pipeline_stages WHERE tenant_id = %s AND pipeline_id = %s "
-           "AND deleted_at IS NULL ORDER BY position")
-
-
 def _line(name: str, api: tuple[list[float], float], raw: tuple[list[float], float]) -> None:
     (al, aw), (rl, rw) = api, raw
     a, r = pct(al, 0.99), pct(rl, 0.99)
@@ -220,13 +213,11 @@ async def measure(args: argparse.Namespace, api: ApiServer, token: str, agent: t
     def pipeline_work(scope: OppScope) -> Callable[[psycopg.AsyncConnection[Any]],
                                                    Awaitable[None]]:
         async def work(conn: psycopg.AsyncConnection[Any]) -> None:
-            pipe = await (await conn.execute(_PIPELINE, (tid,))).fetchone()
-            assert pipe is not None
-            stages = await (await conn.execute(_STAGES, (tid, pipe[0]))).fetchall()
-            ids = [s[0] for s in stages]
-            await pipelined(conn, [sql.stage_sums_statement(scope, ids, None),
-                                   sql.first_pages_statement(scope, ids, None, 21),
-                                   ("SELECT currency FROM tenants WHERE id = %s", (tid,))])
+            stages = sql.PipelineStages(tid, None)
+            await pipelined(conn, [sql.pipeline_statement(stages), sql.stages_statement(stages),
+                                   sql.stage_sums_statement(scope, stages, None),
+                                   ("SELECT currency FROM tenants WHERE id = %s", (tid,)),
+                                   sql.first_pages_statement(scope, stages, None, 21)])
         return work
 
     out("== pipeline view (GET /api/v1/opportunities/pipeline, 20 deals per stage)")

@@ -106,19 +106,20 @@ async def pipeline_view(session: AsyncSession, *, ctx: Context,
                         per_page: int = 20) -> dict[str, Any]:
     """Per stage of the deal pipeline (default: the workspace's default one), in order: its
     sums and its newest ``per_page`` opportunities with a cursor; the totals."""
-    pipe = await service.resolve_pipeline(session, ctx, pipeline_id)
     scope = service.scope_of(ctx)
-    stage_ids = [s["id"] for s in pipe["stages"]]
-    statements = [sql.stage_sums_statement(scope, stage_ids, owner_id)]
+    stages = sql.PipelineStages(ctx.tenant_id, pipeline_id)
+    statements = [sql.pipeline_statement(stages), sql.stages_statement(stages),
+                  sql.stage_sums_statement(scope, stages, owner_id),
+                  ("SELECT currency FROM tenants WHERE id = %s", (ctx.tenant_id,))]
     if per_page > 0:
-        statements.append(sql.first_pages_statement(scope, stage_ids, owner_id, per_page + 1))
-    if currency is None:
-        statements.append(("SELECT currency FROM tenants WHERE id = %s", (ctx.tenant_id,)))
-    results = await raw.fetch_each(session, statements)
-    sums = results[0]
-    pages = results[1] if per_page > 0 else []
-    if currency is None:
-        currency = results[-1][0]["currency"] if results[-1] else "USD"
+        statements.append(sql.first_pages_statement(scope, stages, owner_id, per_page + 1))
+    found, stage_rows, sums, ws, *pages_of = await raw.fetch_each(session, statements)
+    if not found or found[0]["kind"] != "deal" or not stage_rows:
+        await service.resolve_pipeline(session, ctx, pipeline_id)  # its error
+        raise service.invalid("PIPELINE_NOT_FOUND", "pipeline_id", "not a deal pipeline")
+    pipe = {**found[0], "stages": stage_rows}
+    pages = pages_of[0] if pages_of else []
+    currency = currency or (ws[0]["currency"] if ws else "USD")
     per_stage: dict[uuid.UUID, _Acc] = {}
     totals = _Acc()
     for r in sums:

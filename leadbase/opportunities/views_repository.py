@@ -15,6 +15,7 @@ a view go in one round trip); the benchmark runs the same statements as its base
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -89,7 +90,50 @@ def _sums(kept: raw.Statement, counted: raw.Statement | None, keys: str) -> raw.
 
 # ------------------------------------------------------------------ pipeline view
 
-def stage_sums_statement(scope: OppScope, stage_ids: list[uuid.UUID],
+@dataclass(frozen=True)
+class PipelineStages:
+    """The live stages of a pipeline (``pipeline_id`` None: the workspace's default deal
+    pipeline), named in SQL so that a view's reads need not wait for them."""
+
+    tenant_id: uuid.UUID
+    pipeline_id: uuid.UUID | None
+
+    def ref(self) -> tuple[str, tuple[Any, ...]]:
+        if self.pipeline_id is not None:
+            return "%s::uuid", (self.pipeline_id,)
+        return ("(SELECT id FROM pipelines WHERE tenant_id = %s AND kind = 'deal' "
+                "AND is_default AND deleted_at IS NULL)", (self.tenant_id,))
+
+
+Stages = list[uuid.UUID] | PipelineStages
+
+
+def _stage_source(stages: Stages) -> tuple[str, tuple[Any, ...]]:
+    """The stages as rows (id, position)."""
+    if isinstance(stages, list):
+        return ("SELECT u.id, u.k AS position FROM unnest(%s::uuid[]) WITH ORDINALITY "
+                "AS u(id, k)", (stages,))
+    ref, params = stages.ref()
+    return ("SELECT id, position FROM pipeline_stages WHERE tenant_id = %s "
+            f"AND pipeline_id = {ref} AND deleted_at IS NULL", (stages.tenant_id, *params))
+
+
+def pipeline_statement(stages: PipelineStages) -> raw.Statement:
+    """The pipeline (its id, name and kind), if live."""
+    ref, params = stages.ref()
+    return ("SELECT id, name, kind FROM pipelines WHERE tenant_id = %s "
+            f"AND deleted_at IS NULL AND id = {ref}", (stages.tenant_id, *params))
+
+
+def stages_statement(stages: PipelineStages) -> raw.Statement:
+    """Its live stages in order."""
+    ref, params = stages.ref()
+    return ("SELECT id, pipeline_id, code, name, position, probability, category "
+            f"FROM pipeline_stages WHERE tenant_id = %s AND pipeline_id = {ref} "
+            "AND deleted_at IS NULL ORDER BY position", (stages.tenant_id, *params))
+
+
+def stage_sums_statement(scope: OppScope, stages: Stages,
                          owner_id: uuid.UUID | None) -> raw.Statement:
     """Per (stage, currency) of the stages: ``n``, ``value``, ``weighted100``. From the
     counters (``opportunity_stage_sums``); an agent's: its own key's counters and a count
@@ -97,13 +141,15 @@ def stage_sums_statement(scope: OppScope, stage_ids: list[uuid.UUID],
     if scope.leads.own and scope.leads.owner_id is None:
         return ("SELECT NULL::uuid AS stage_id, NULL AS currency, 0 AS n, 0 AS value, "
                 "0 AS weighted100 WHERE false", ())
+    src, stage_params = _stage_source(stages)
     own, oparams = _kept_owner(scope, owner_id, "c.owner_key")
     kept = ("SELECT c.stage_id, c.currency, sum(c.n)::bigint AS n, sum(c.value) AS value, "
             "sum(c.weighted_set) + sum(c.value_default) * min(s.probability) AS weighted100 "
             "FROM opportunity_stage_sums c JOIN pipeline_stages s "
             "ON s.tenant_id = c.tenant_id AND s.id = c.stage_id "
-            f"WHERE c.tenant_id = %s AND c.stage_id = ANY(%s){own} "
-            "GROUP BY 1, 2 HAVING sum(c.n) <> 0", (scope.tenant_id, stage_ids, *oparams))
+            f"WHERE c.tenant_id = %s AND c.stage_id IN (SELECT id FROM ({src}) AS z){own} "
+            "GROUP BY 1, 2 HAVING sum(c.n) <> 0",
+            (scope.tenant_id, *stage_params, *oparams))
     counted = None
     if scope.leads.own:
         source, params = _others_of_my_leads(scope)
@@ -111,8 +157,8 @@ def stage_sums_statement(scope: OppScope, stage_ids: list[uuid.UUID],
         counted = ("SELECT o.stage_id, o.currency, count(*) AS n, sum(o.value) AS value, "
                    "sum(o.value * coalesce(o.probability, s.probability)) AS weighted100 "
                    f"FROM {source} JOIN pipeline_stages s ON s.tenant_id = o.tenant_id "
-                   f"AND s.id = o.stage_id WHERE o.stage_id = ANY(%s){own} GROUP BY 1, 2",
-                   (*params, stage_ids, *oparams))
+                   f"AND s.id = o.stage_id WHERE o.stage_id IN (SELECT id FROM ({src}) AS z)"
+                   f"{own} GROUP BY 1, 2", (*params, *stage_params, *oparams))
     return _sums(kept, counted, "stage_id, currency")
 
 
@@ -123,17 +169,17 @@ def _stage_page_sql(where: str, own: str, after: bool) -> str:
             + " ORDER BY o.created_at DESC, o.id DESC LIMIT %s")
 
 
-def first_pages_statement(scope: OppScope, stage_ids: list[uuid.UUID],
+def first_pages_statement(scope: OppScope, stages: Stages,
                           owner_id: uuid.UUID | None, limit: int) -> raw.Statement:
     """The newest ``limit`` opportunities of each stage (a LATERAL per stage on
-    ``ix_opportunities_tenant_stage``), with ``k`` the stage's place in ``stage_ids``."""
+    ``ix_opportunities_tenant_stage``), in stage order."""
     where, params = scope.sql("o")
     own, oparams = _owner(owner_id, "o.owner_id")
     inner = _stage_page_sql(where, own, after=False).replace("o.stage_id = %s",
                                                              "o.stage_id = st.id")
-    return (f"SELECT r.* FROM unnest(%s::uuid[]) WITH ORDINALITY AS st(id, k) "
-            f"CROSS JOIN LATERAL ({inner}) AS r ORDER BY st.k",
-            (stage_ids, *params, *oparams, limit))
+    src, stage_params = _stage_source(stages)
+    return (f"SELECT r.* FROM ({src}) AS st CROSS JOIN LATERAL ({inner}) AS r "
+            "ORDER BY st.position", (*stage_params, *params, *oparams, limit))
 
 
 def stage_page_statement(scope: OppScope, stage_id: uuid.UUID, owner_id: uuid.UUID | None,
