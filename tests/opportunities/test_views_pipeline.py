@@ -166,6 +166,12 @@ async def test_agents_see_their_own_and_their_leads(client: httpx.AsyncClient,
     async with db.transaction(owner.tenant_id) as session:
         body = await views.pipeline_view(session, ctx=ctx_of(agent))
     assert body["totals"]["value"] == Decimal("30.00")
+    # The forecast counts the same two (both without an expected close date).
+    forecast = (await client.get(f"{BASE}/forecast", headers=agent.headers)).json()
+    assert forecast["undated"]["count"] == 2 and forecast["undated"]["value"] == "30.00"
+    narrowed = (await client.get(f"{VIEW}?owner_id={owner.user_id}", headers=agent.headers)
+                ).json()
+    assert narrowed["totals"]["count"] == 1 and narrowed["totals"]["value"] == "20.00"
     everything = (await client.get(VIEW, headers=viewer.headers)).json()
     assert everything["totals"]["count"] == 3 and everything["totals"]["value"] == "70.00"
     # Another workspace sees none of them, and not its pipeline.
