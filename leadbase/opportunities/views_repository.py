@@ -162,11 +162,18 @@ def stage_sums_statement(scope: OppScope, stages: Stages,
     return _sums(kept, counted, "stage_id, currency")
 
 
+def _joined(inner: str, order: str) -> str:
+    """The rows of ``inner`` (a page of ``opportunities o``, limited first) with their
+    stage, customer and lead joined: the joins touch the page's rows only."""
+    return f"SELECT {ROW} FROM ({inner}) AS o {JOINS} ORDER BY {order}"
+
+
 def _stage_page_sql(where: str, own: str, after: bool) -> str:
-    return (f"SELECT {ROW} FROM opportunities o {JOINS} WHERE {where} "
-            f"AND o.stage_id = %s AND o.deleted_at IS NULL{own}"
-            + (" AND (o.created_at, o.id) < (%s, %s)" if after else "")
-            + " ORDER BY o.created_at DESC, o.id DESC LIMIT %s")
+    order = "o.created_at DESC, o.id DESC"
+    return _joined(f"SELECT o.* FROM opportunities o WHERE {where} "
+                   f"AND o.stage_id = %s AND o.deleted_at IS NULL{own}"
+                   + (" AND (o.created_at, o.id) < (%s, %s)" if after else "")
+                   + f" ORDER BY {order} LIMIT %s", order)
 
 
 def first_pages_statement(scope: OppScope, stages: Stages,
@@ -235,10 +242,12 @@ def month_sums_statement(scope: OppScope, end: date, owner_id: uuid.UUID | None,
 
 
 def _month_page_sql(where: str, own: str, stg: str, after: bool) -> str:
-    return (f"SELECT {ROW} FROM opportunities o {JOINS} WHERE {where} AND {_OPEN} "
-            "AND o.expected_close_date >= %s AND o.expected_close_date < %s" + own + stg
-            + (" AND (o.expected_close_date, o.id) > (%s, %s)" if after else "")
-            + " ORDER BY o.expected_close_date, o.id LIMIT %s")
+    order = "o.expected_close_date, o.id"
+    return _joined(f"SELECT o.* FROM opportunities o WHERE {where} AND {_OPEN} "
+                   "AND o.expected_close_date >= %s AND o.expected_close_date < %s"
+                   + own + stg
+                   + (" AND (o.expected_close_date, o.id) > (%s, %s)" if after else "")
+                   + f" ORDER BY {order} LIMIT %s", order)
 
 
 def month_first_pages_statement(scope: OppScope, bounds: list[tuple[date, date]],
@@ -246,7 +255,7 @@ def month_first_pages_statement(scope: OppScope, bounds: list[tuple[date, date]]
                                 stage_ids: list[uuid.UUID] | None,
                                 limit: int) -> raw.Statement:
     """The first ``limit`` open opportunities expected to close in each ``[lo, hi)`` of
-    ``bounds`` (soonest first; a LATERAL per period on ``ix_opportunities_tenant_close``),
+    ``bounds`` (soonest first; a LATERAL per period on ``ix_opportunities_tenant_close_id``),
     with ``period_start`` the period's ``lo``."""
     where, params = scope.sql("o")
     own, oparams = _owner(owner_id, "o.owner_id")
@@ -271,17 +280,6 @@ def month_page_statement(scope: OppScope, lo: date, hi: date, owner_id: uuid.UUI
             (*params, lo, hi, *oparams, *sparams, *keys, limit))
 
 
-def deal_stages_statement(tenant_id: uuid.UUID,
-                          pipeline_id: uuid.UUID | None) -> raw.Statement:
-    """The live stages of the workspace's deal pipelines (or of one)."""
-    sql = ("SELECT s.id FROM pipeline_stages s JOIN pipelines p ON p.tenant_id = s.tenant_id "
-           "AND p.id = s.pipeline_id WHERE s.tenant_id = %s AND p.kind = 'deal' "
-           "AND s.deleted_at IS NULL AND p.deleted_at IS NULL")
-    if pipeline_id is None:
-        return sql, (tenant_id,)
-    return sql + " AND p.id = %s", (tenant_id, pipeline_id)
-
-
 # ------------------------------------------------------------------ stale
 
 def stale_page_statement(scope: OppScope, before: datetime, owner_id: uuid.UUID | None,
@@ -292,10 +290,12 @@ def stale_page_statement(scope: OppScope, before: datetime, owner_id: uuid.UUID 
     where, params = scope.sql("o")
     own, oparams = _owner(owner_id, "o.owner_id")
     keys: tuple[Any, ...] = after if after is not None else ()
-    return (f"SELECT {ROW}, {TOUCHED} AS touched_at FROM opportunities o {JOINS} "
-            f"WHERE {where} AND {_OPEN} AND {TOUCHED} < %s{own}"
-            + (f" AND ({TOUCHED}, o.id) > (%s, %s)" if after is not None else "")
-            + f" ORDER BY {TOUCHED}, o.id LIMIT %s",
+    order = f"{TOUCHED}, o.id"
+    inner = (f"SELECT o.* FROM opportunities o WHERE {where} AND {_OPEN} "
+             f"AND {TOUCHED} < %s{own}"
+             + (f" AND ({TOUCHED}, o.id) > (%s, %s)" if after is not None else "")
+             + f" ORDER BY {order} LIMIT %s")
+    return (_joined(inner, order).replace(" FROM (", f", {TOUCHED} AS touched_at FROM (", 1),
             (*params, before, *oparams, *keys, limit))
 
 

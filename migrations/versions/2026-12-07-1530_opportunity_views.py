@@ -12,6 +12,10 @@
   the forecast read them instead of scanning the opportunities.
 - **Stale** ``ix_opportunities_tenant_touched``: open live opportunities by when they were
   last touched (``greatest(last_activity_at, stage_entered_at)``), oldest first.
+- **Forecast pages** ``ix_opportunities_tenant_close_id``: open live opportunities by
+  expected close and id, the keyset of a month's page (a month's first page reads its
+  first rows instead of sorting the month's first day's by id; 0021's
+  ``ix_opportunities_tenant_close`` without ``id`` could go).
 - **History** ``ix_opportunities_tenant_closed``: the closed live opportunities of a
   pipeline with their status (probability from history; an index-only scan).
 
@@ -172,11 +176,13 @@ def upgrade() -> None:
     for sql in _TRIGGERS:
         op.execute(sql)
     op.create_index('ix_opportunities_tenant_touched', 'opportunities', ['tenant_id', sa.literal_column('greatest(last_activity_at, stage_entered_at)'), 'id'], unique=False, postgresql_where=sa.text("deleted_at IS NULL AND status = 'open'"))
+    op.create_index('ix_opportunities_tenant_close_id', 'opportunities', ['tenant_id', 'expected_close_date', 'id'], unique=False, postgresql_where=sa.text("deleted_at IS NULL AND status = 'open'"))
     op.create_index('ix_opportunities_tenant_closed', 'opportunities', ['tenant_id', 'pipeline_id', 'id'], unique=False, postgresql_include=['status'], postgresql_where=sa.text("deleted_at IS NULL AND status IN ('won', 'lost')"))
 
 
 def downgrade() -> None:
     op.drop_index('ix_opportunities_tenant_closed', table_name='opportunities')
+    op.drop_index('ix_opportunities_tenant_close_id', table_name='opportunities')
     op.drop_index('ix_opportunities_tenant_touched', table_name='opportunities')
     for name in ('delete', 'update', 'insert'):
         op.execute(f"DROP TRIGGER lb_opportunity_sums_{name} ON opportunities")
