@@ -107,6 +107,18 @@ def _reachable(scope: Readable, alias: str = "a",
             f"{opp_where})))"), (*params, *opp_params)
 
 
+async def readable_leads(session: AsyncSession, *, scope: Readable,
+                         lead_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``lead_ids`` are live leads in ``scope``."""
+    if not lead_ids:
+        return set()
+    where, params = scope.sql()
+    rows = await raw.fetch_all(session, f"SELECT id FROM leads WHERE id = ANY(%s) AND "
+                                        f"{where} AND deleted_at IS NULL",
+                               (lead_ids, *params))
+    return {r["id"] for r in rows}
+
+
 async def lead_reachable(session: AsyncSession, *, scope: Readable,
                          lead_id: uuid.UUID) -> bool:
     where, params = scope.sql()

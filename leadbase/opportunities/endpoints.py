@@ -20,6 +20,7 @@ from starlette.responses import Response
 from leadbase.activities import service as activities_service
 from leadbase.activities.endpoints import Cursor, PerPage
 from leadbase.activities.schemas import ActivityPage, ActivityRead
+from leadbase.auth.context import Context
 from leadbase.auth.deps import IfMatch, Scope
 from leadbase.kit.errors import ValidationFailed
 from leadbase.kit.http import etag, json_response
@@ -93,12 +94,13 @@ async def opportunity_query(
         close_from=close_from, close_to=close_to), stages=_csv(stage))
 
 
-def _read(row: dict[str, Any]) -> OpportunityRead:
-    return OpportunityRead.model_validate(row)
+def _read(ctx: Context, row: dict[str, Any]) -> OpportunityRead:
+    return OpportunityRead.model_validate(service.presented(ctx, row))
 
 
-def _one(row: dict[str, Any], status: int = 200, **headers: str) -> Response:
-    return json_response(_read(row), status, headers={"ETag": etag(row["version"]), **headers})
+def _one(ctx: Context, row: dict[str, Any], status: int = 200, **headers: str) -> Response:
+    return json_response(_read(ctx, row), status,
+                         headers={"ETag": etag(row["version"]), **headers})
 
 
 def _activities(rows: list[dict[str, Any]], per_page: int, next_cursor: str | None
@@ -121,7 +123,7 @@ async def create_opportunity(request: Request, body: OpportunityCreate,
 
     async def work() -> Response:
         row = await service.create_opportunity(scope.session, ctx=scope.ctx, body=body)
-        return _one(row, 201, Location=f"/api/v1/opportunities/{row['id']}")
+        return _one(scope.ctx, row, 201, Location=f"/api/v1/opportunities/{row['id']}")
 
     return await idempotent(request, scope.session, scope.ctx.tenant_id,
                             request.app.state.settings.idempotency_ttl_seconds, work)
@@ -137,7 +139,7 @@ async def list_opportunities(
         scope.session, ctx=scope.ctx, f=f, sort=sort, params=params,
         count_cap=request.app.state.settings.count_exact_limit)
     return json_response(OpportunityPage(
-        data=[_read(r) for r in found.rows], total=found.total,
+        data=[_read(scope.ctx, r) for r in found.rows], total=found.total,
         page=params.page if params.cursor is None else None, per_page=params.per_page,
         next_cursor=found.next_cursor))
 
@@ -160,7 +162,7 @@ async def get_opportunity(opportunity_id: uuid.UUID, scope: Scope,
     row = await service.get_opportunity(scope.session, ctx=scope.ctx,
                                         opportunity_id=opportunity_id,
                                         include_deleted=include_deleted)
-    return _one(row)
+    return _one(scope.ctx, row)
 
 
 @router.patch(ONE, response_model=OpportunityRead,
@@ -173,7 +175,7 @@ async def update_opportunity(opportunity_id: uuid.UUID, body: OpportunityUpdate,
     row = await records.update_opportunity(scope.session, ctx=scope.ctx,
                                            opportunity_id=opportunity_id, body=body,
                                            expected_version=if_match)
-    return _one(row)
+    return _one(scope.ctx, row)
 
 
 @router.delete(ONE, status_code=204)
@@ -195,7 +197,7 @@ async def move_stage(opportunity_id: uuid.UUID, body: StageMoveBody, scope: Scop
                                           opportunity_id=opportunity_id, body=body,
                                           expected_version=if_match)
     return json_response(StageMoveResult(
-        opportunity=_read(row),
+        opportunity=_read(scope.ctx, row),
         change=OpportunityStageChangeRead.model_validate(change) if change else None),
         headers={"ETag": etag(row["version"])})
 
@@ -220,7 +222,7 @@ async def close_won(opportunity_id: uuid.UUID, body: CloseWonBody, scope: Scope,
     into the pipeline's won stage."""
     row = await stages.close_won(scope.session, ctx=scope.ctx, opportunity_id=opportunity_id,
                                  body=body, expected_version=if_match)
-    return _one(row)
+    return _one(scope.ctx, row)
 
 
 @router.post(ONE + "/close-lost", response_model=OpportunityRead,
@@ -231,7 +233,7 @@ async def close_lost(opportunity_id: uuid.UUID, body: CloseLostBody, scope: Scop
     row = await stages.close_lost(scope.session, ctx=scope.ctx,
                                   opportunity_id=opportunity_id, body=body,
                                   expected_version=if_match)
-    return _one(row)
+    return _one(scope.ctx, row)
 
 
 @router.post(ONE + "/reopen", response_model=OpportunityRead,
@@ -242,7 +244,7 @@ async def reopen(opportunity_id: uuid.UUID, body: ReopenBody, scope: Scope,
     closed from."""
     row = await stages.reopen(scope.session, ctx=scope.ctx, opportunity_id=opportunity_id,
                               body=body, expected_version=if_match)
-    return _one(row)
+    return _one(scope.ctx, row)
 
 
 @router.get(ONE + "/activities", response_model=ActivityPage)

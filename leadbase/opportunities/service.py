@@ -59,6 +59,22 @@ def scope_of(ctx: Context) -> OppScope:
     return OppScope(readable(ctx))
 
 
+def presented(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` as ``ctx`` may see it: an agent's own opportunity whose lead it may not
+    read (another agent's) names no lead (``lead_id`` and ``lead`` null). The service's
+    rows are unmasked; every face presents them through this."""
+    if lead_hidden(ctx, row):
+        return {**row, "lead_id": None, "lead": None}
+    return row
+
+
+def lead_hidden(ctx: Context, row: dict[str, Any]) -> bool:
+    """Whether the opportunity's lead is out of ``ctx``'s readable set."""
+    lead = row.get("lead")
+    return (ctx.sees_only_own_leads and row["lead_id"] is not None
+            and (lead is None or lead["owner_id"] != ctx.actor_user_id))
+
+
 def event_payload(row: dict[str, Any]) -> dict[str, Any]:
     return OpportunityRead.model_validate(row).model_dump(
         mode="json", exclude={"customer", "lead"})

@@ -390,6 +390,49 @@ async def _tasks(w: World) -> None:
     assert still.json()["version"] == 1 and still.json()["title"] == "Call theirs"
 
 
+async def _opportunities(w: World) -> None:
+    """Opportunities: an agent reaches its own and those of its own leads; another
+    agent's lead is never named, not even on a deal the agent was given."""
+    base = "/api/v1/opportunities"
+    made = {}
+    for name, member, lead in (("theirs", w.other, w.theirs), ("mine", w.agent, w.mine)):
+        resp = await w.client.post(base, headers=member.headers, json={
+            "name": f"Deal {name}", "value": "10", "lead_id": lead["id"]})
+        assert resp.status_code == 201, resp.text
+        made[name] = resp.json()["id"]
+    given = (await w.client.post(base, headers=w.owner.headers, json={
+        "name": "Given", "value": "5", "lead_id": w.theirs["id"],
+        "owner_id": str(w.agent.user_id)})).json()["id"]
+    for query in ("", f"lead_id={w.theirs['id']}", "q=Deal", f"owner_id={w.other.user_id}"):
+        body = (await w.call("GET", f"{base}?{query}")).json()
+        assert {o["id"] for o in body["data"]} <= {made["mine"], given}, query
+    got = (await w.call("GET", f"{base}/{given}")).json()
+    assert got["lead_id"] is None
+    theirs = made["theirs"]
+    for method, path, kw in (("GET", "", {}), ("PATCH", "", {"json": {"name": "x"}}),
+                             ("DELETE", "", {}), ("POST", "/stage", {"json": {"stage": "x"}}),
+                             ("POST", "/close-won", {"json": {}}),
+                             ("POST", "/close-lost", {"json": {"reason": "x"}}),
+                             ("POST", "/reopen", {"json": {"reason": "x"}}),
+                             ("GET", "/activities", {}),
+                             ("POST", "/activities", {"json": {"type": "note", "attributes":
+                                                               {"content": "x"}}}),
+                             ("POST", "/follow-ups", {"json": {
+                                 "type": "call", "scheduled_for": "2031-01-01T00:00:00Z"}})):
+        resp = await w.call(method, f"{base}/{theirs}{path}", **kw)
+        assert resp.status_code == 404, (method, path, resp.text)
+    for lead_id in w.hidden:
+        resp = await w.call("POST", base, json={"name": "x", "value": "1", "lead_id": lead_id})
+        assert resp.status_code == 422 and resp.json()["code"] == "OPPORTUNITY_LEAD_NOT_FOUND"
+        resp = await w.call("PATCH", f"{base}/{made['mine']}", json={"lead_id": lead_id})
+        assert resp.status_code == 422
+    await w.call("POST", f"{base}/{given}/follow-ups", json={
+        "type": "call", "scheduled_for": "2031-01-01T00:00:00Z"})
+    await w.call("GET", f"{base}/activities/upcoming")
+    await w.call("GET", f"{base}/{given}/activities")
+    await w.call("POST", f"{base}/{given}/stage", json={"stage": "proposal"})
+
+
 async def _autos(w: World) -> None:
     """The autos profile: its leads are tasks about leads; an agent reaches those about
     their own leads only (403 UNAUTHORIZED_LEAD_ACCESS for another agent's)."""
@@ -558,6 +601,18 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("PATCH", "/api/v1/tasks/{task_id}"): _tasks,
     ("POST", "/api/v1/tasks/{task_id}/move"): _tasks,
     ("GET", "/api/v1/listings/{listing_id}/tasks"): _tasks,
+    **{route: _opportunities for route in (
+        ("GET", "/api/v1/opportunities"), ("POST", "/api/v1/opportunities"),
+        ("GET", "/api/v1/opportunities/{opportunity_id}"),
+        ("PATCH", "/api/v1/opportunities/{opportunity_id}"),
+        ("POST", "/api/v1/opportunities/{opportunity_id}/stage"),
+        ("POST", "/api/v1/opportunities/{opportunity_id}/close-won"),
+        ("POST", "/api/v1/opportunities/{opportunity_id}/close-lost"),
+        ("POST", "/api/v1/opportunities/{opportunity_id}/reopen"),
+        ("GET", "/api/v1/opportunities/{opportunity_id}/activities"),
+        ("POST", "/api/v1/opportunities/{opportunity_id}/activities"),
+        ("POST", "/api/v1/opportunities/{opportunity_id}/follow-ups"),
+        ("GET", "/api/v1/opportunities/activities/upcoming"))},
     **{route: _autos for route in (
         ("GET", AUTOS), ("GET", f"{AUTOS}/{{id}}"), ("PATCH", f"{AUTOS}/{{id}}"),
         ("DELETE", f"{AUTOS}/{{id}}"), ("PATCH", f"{AUTOS}/{{id}}/order"),

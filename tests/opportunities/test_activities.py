@@ -120,3 +120,34 @@ async def test_an_opportunity_without_a_lead(client: httpx.AsyncClient) -> None:
     assert resp.status_code == 403
     listed = (await client.get(f"{ACTIVITIES}?per_page=50", headers=owner.headers)).json()
     assert entry["id"] in {a["id"] for a in listed["data"]}
+
+
+async def test_an_agents_deal_on_a_colleagues_lead(client: httpx.AsyncClient) -> None:
+    """A manager gave the agent a deal of a colleague's lead: the agent works the deal,
+    and never sees the lead (lead_id null on the deal and on its activities)."""
+    owner = await make_workspace(client, "Opp colleague lead")
+    agent = await add_member(client, owner, "agent")
+    colleague = await add_member(client, owner, "agent")
+    lead = await make_lead(client, owner, owner_id=str(colleague.user_id))
+    opp = await make_opportunity(client, owner, lead_id=lead["id"],
+                                 owner_id=str(agent.user_id))
+    got = await client.get(f"{BASE}/{opp['id']}", headers=agent.headers)
+    assert got.status_code == 200 and got.json()["lead_id"] is None
+    assert got.json()["lead"] is None and lead["id"] not in got.text
+    listed = await client.get(BASE, headers=agent.headers)
+    assert opp["id"] in listed.text and lead["id"] not in listed.text
+    moved = await client.post(f"{BASE}/{opp['id']}/stage", headers=agent.headers,
+                              json={"stage": "proposal"})
+    assert moved.status_code == 200 and lead["id"] not in moved.text
+    follow = await client.post(f"{BASE}/{opp['id']}/follow-ups", headers=agent.headers, json={
+        "scheduled_for": "2031-02-01T09:00:00Z", "type": "call", "description": "ring"})
+    assert follow.status_code == 201 and follow.json()["lead_id"] is None
+    for url in (f"{BASE}/{opp['id']}/activities", f"{BASE}/activities/upcoming"):
+        resp = await client.get(url, headers=agent.headers)
+        assert follow.json()["id"] in resp.text and lead["id"] not in resp.text, url
+    assert (await client.get(f"{ACTIVITIES}/{follow.json()['id']}",
+                             headers=agent.headers)).status_code == 404
+    seen = await client.get(f"{ACTIVITIES}/{follow.json()['id']}", headers=colleague.headers)
+    assert seen.status_code == 200 and seen.json()["lead_id"] == lead["id"]
+    full = (await client.get(f"{BASE}/{opp['id']}", headers=owner.headers)).json()
+    assert full["lead_id"] == lead["id"]

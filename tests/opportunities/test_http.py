@@ -200,3 +200,12 @@ async def test_list_filters_sorts_cursor(client: httpx.AsyncClient) -> None:
     assert seen == [a["id"], b["id"], c["id"]]
     first = (await client.get(f"{BASE}?per_page=2", headers=owner.headers)).json()
     assert first["total"] == 3 and first["next_cursor"]
+
+
+async def test_only_uuids_are_ids(client: httpx.AsyncClient) -> None:
+    owner = await make_workspace(client, "Opp ids")
+    resp = await client.get(f"{BASE}/not-an-id", headers=owner.headers)
+    assert resp.status_code == 404  # not a 422 of /{id}: other routes stay free
+    resp = await client.get(f"{BASE}/00000000-0000-0000-0000-000000000000",
+                            headers=owner.headers)
+    assert resp.status_code == 404 and resp.json()["code"] == "OPPORTUNITY_NOT_FOUND"
