@@ -213,7 +213,7 @@ def parse_month(value: str) -> date | None:
         return None
     try:
         year, month = value.split("-")
-        if len(year) != 4 or len(month) != 2:
+        if len(year) != 4 or len(month) != 2 or not (year + month).isdigit() or year == "9999":
             raise ValueError(value)
         return date(int(year), int(month), 1)
     except ValueError:

@@ -111,7 +111,7 @@ async def test_forecast_month_pages_and_time_zone(client: httpx.AsyncClient,
     assert sorted(ids) == sorted(m["id"] for m in made) and len(ids) == 5
     overdue = await client.get(f"{FORECAST}/months/overdue", headers=owner.headers)
     assert overdue.status_code == 200 and overdue.json()["data"] == []
-    for bad in ("2026-13", "soon", "26-01"):
+    for bad in ("2026-13", "soon", "26-01", "9999-12", "0000-01", "-123-1", "2026-+1"):
         resp = await client.get(f"{FORECAST}/months/{bad}", headers=owner.headers)
         assert resp.status_code == 422 and resp.json()["code"] == "INVALID_MONTH"
     wrong = await client.get(f"{FORECAST}/months/{month_start(today, 1):%Y-%m}?cursor="
