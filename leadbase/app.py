@@ -53,6 +53,7 @@ from leadbase.middleware import (
     ServerErrorMiddleware,
 )
 from leadbase.opportunities.endpoints import router as opportunities_router
+from leadbase.opportunities.view_endpoints import router as opportunity_views_router
 from leadbase.pipelines.advance.endpoints import leads_router as advance_leads_router
 from leadbase.pipelines.advance.endpoints import router as advance_router
 from leadbase.pipelines.endpoints import leads_router as pipeline_leads_router
@@ -98,7 +99,7 @@ def api_router() -> APIRouter:
                 listings_router, lead_listings_router, tasks_router, listing_tasks_router,
                 rules_router, segments_router, scoring_router, scoring_leads_router,
                 assignment_router, assignment_leads_router, assignment_users_router,
-                opportunities_router):
+                opportunity_views_router, opportunities_router):
         router.include_router(sub)
     return router
 
