@@ -73,19 +73,19 @@ def _field_errors(exc: AppError) -> list[dict[str, str]]:
     return out
 
 
-def message_of(request: Request, exc: AppError) -> str:
-    if exc.status == 401:
+def message_of(request: Request, exc: AppError, status: int) -> str:
+    if status == 401:
         return "Invalid or expired token"
-    if exc.status == 429:
+    if status == 429:
         retry = exc.headers.get("Retry-After", "60")
         return f"Rate limit exceeded. Try again in {retry} seconds"
-    if exc.status == 404 and exc.code in ids.NOT_FOUND_KINDS:
+    if status == 404 and exc.code in ids.NOT_FOUND_KINDS:
         kind = ids.NOT_FOUND_KINDS[exc.code]
         raw = ids.named(request, kind)
         if exc.detail.startswith(ids.LABEL[kind] + " ") and exc.detail.endswith(" not found"):
             return exc.detail  # already in the document's words
         return f"{ids.LABEL[kind]} {raw} not found" if raw else f"{ids.LABEL[kind]} not found"
-    if exc.status == 422 and exc.errors:
+    if status == 400 and exc.errors:
         return INVALID
     return exc.detail
 
@@ -93,12 +93,11 @@ def message_of(request: Request, exc: AppError) -> str:
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     status = 400 if exc.status == 422 else exc.status
-    errors = _field_errors(exc) if status == 400 else None
-    if exc.code in ("OWNER_NOT_FOUND",) and status == 400:
-        status = 404  # an agent id that names nobody of the workspace
-        errors = None
-    return respond(status, message_of(request, exc), code=exc.code,
-                   errors=errors if status == 400 else None, headers=exc.headers)
+    if exc.code == "OWNER_NOT_FOUND":
+        status = 404  # an agent id that names nobody of the workspace who can own leads
+    return respond(status, message_of(request, exc, status), code=exc.code,
+                   errors=_field_errors(exc) if status == 400 else None,
+                   headers=exc.headers)
 
 
 def _loc(loc: tuple[Any, ...]) -> str:

@@ -170,7 +170,7 @@ async def test_delete_lead(client: httpx.AsyncClient) -> None:
 # Leads: scoring ---------------------------------------------------------------------------
 
 async def test_calculate_score(client: httpx.AsyncClient) -> None:
-    w, lead, names = await world_with_lead(client)
+    w, _lead, names = await world_with_lead(client)
     await scoring_model(client, w.owner)
     body = check(await send(client, "Calculate Score", w.owner, names), "Calculate Score")
     assert body == {"score": 80}
@@ -224,7 +224,7 @@ async def test_recalculate_all_scores(client: httpx.AsyncClient) -> None:
 # Leads: assignment ------------------------------------------------------------------------
 
 async def test_assign_lead(client: httpx.AsyncClient) -> None:
-    w, lead, names = await world_with_lead(client)
+    w, _lead, names = await world_with_lead(client)
     names["agent_123"] = agent_id(w.agent2)
     body = check(await send(client, "Assign Lead", w.manager, names), "Assign Lead")
     assert set(body) == LEAD_KEYS and body["assignedToId"] == agent_id(w.agent2)
@@ -242,7 +242,7 @@ async def test_auto_assign_lead(client: httpx.AsyncClient) -> None:
 
 
 async def test_reassign_lead(client: httpx.AsyncClient) -> None:
-    w, lead, names = await world_with_lead(client)
+    w, _lead, names = await world_with_lead(client)
     body = check(await send(client, "Reassign Lead", w.manager, names), "Reassign Lead")
     assert body["assignedToId"] == agent_id(w.agent2)
     again = await send(client, "Reassign Lead", w.manager, names)  # from agent_1: no more
@@ -250,7 +250,7 @@ async def test_reassign_lead(client: httpx.AsyncClient) -> None:
 
 
 async def test_get_unassigned_leads(client: httpx.AsyncClient) -> None:
-    w, assigned, names = await world_with_lead(client)
+    w, _assigned, names = await world_with_lead(client)
     free = await make_lead(client, w.owner)
     body = check(await send(client, "Get Unassigned Leads", w.owner, names),
                  "Get Unassigned Leads")
@@ -443,7 +443,7 @@ async def test_log_demo(client: httpx.AsyncClient) -> None:
 async def test_log_proposal(client: httpx.AsyncClient) -> None:
     """The document logs a proposal on an opportunity: that waits for the opportunities
     service (400 naming ``opportunityId``); on a lead it is logged."""
-    w, lead, names = await world_with_lead(client)
+    w, lead, _names = await world_with_lead(client)
     resp = await send(client, "Log Proposal", w.owner, {"opp_xxx": "opp_" + "0" * 32})
     assert resp.status_code == 400 and resp.json()["errors"][0]["field"] == "opportunityId"
     body = await ok(client, "POST", "/activities/log-proposal", w.owner,
