@@ -144,3 +144,16 @@ async def test_429_as_documented(tmp_path: Path, db: Database) -> None:
     assert 1 <= retry <= 60
     assert body["message"] == f"Rate limit exceeded. Try again in {retry} seconds"
     assert set(body) == set(ERRORS[429]) | {"code"}
+
+
+async def test_served_at_the_root_when_asked(tmp_path: Path, db: Database) -> None:
+    app = create_app(make_settings(tmp_path, root_profile="crm"), database=db,
+                     run_worker=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://test") as c:
+        w = await make_world(c)
+        lead = await ok(c, "POST", "/leads", w.owner, {"firstName": "Root"}, expect=201)
+        got = await c.get(f"/leads/{lead['id']}", headers=w.owner.headers)
+        assert got.status_code == 200 and got.json()["firstName"] == "Root"
+        assert_error(await c.get("/leads"), 401, "Invalid or expired token")
+        assert (await c.get("/api/v1/leads", headers=w.owner.headers)).status_code == 200
