@@ -13,6 +13,7 @@ from leadbase.compat.crm.leads import DEFAULT_LIMIT, Limit, Page, agent_id, lead
 from leadbase.compat.crm.schemas import AssignBody, LeadOut, LeadPage, ReassignBody
 from leadbase.kit.idempotency import idempotent
 from leadbase.leads.filters import LeadFilter
+from leadbase.users import service as users
 
 router = APIRouter(prefix="/leads", tags=["assignment"])
 
@@ -72,6 +73,7 @@ async def unassigned_leads(request: Request, scope: Scope, page: Page = 1,
 async def leads_by_agent(request: Request, agentId: str, scope: Scope, page: Page = 1,
                          limit: Limit = DEFAULT_LIMIT) -> Response:
     """The agent's leads, newest first, paged as ``GET /leads`` (an agent: only their
-    own)."""
+    own). An id of nobody in the workspace: 404."""
     owner = ids.resolve(request, "agent", agentId)
+    await users.get_user(scope.session, ctx=scope.ctx, user_id=owner)  # 404: nobody's id
     return await page_of(request, scope, LeadFilter(owner_id=str(owner)), page, limit)

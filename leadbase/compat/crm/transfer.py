@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from starlette.responses import Response, StreamingResponse
 
-from leadbase.auth.deps import ManagerScope, Scope
+from leadbase.auth.deps import ManagerScope, RequestScope, Scope
 from leadbase.bulk import service as bulk
 from leadbase.bulk.schemas import BulkChanges, BulkRequest
 from leadbase.compat.crm import ids, limits, views
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/leads", tags=["import/export"])
 ERRORS_SHOWN = 100  # row errors an import answers (the rest: /api/v1/imports/{id}/errors)
 
 
-async def _result(db: Database, scope: Any, job: dict[str, Any]) -> Response:
+async def _result(db: Database, scope: RequestScope, job: dict[str, Any]) -> Response:
     if job["status"] == "completed":
         async with db.transaction(scope.ctx.tenant_id) as session:
             _, rows = await imports.list_errors(session, ctx=scope.ctx, job_id=job["id"],

@@ -84,7 +84,9 @@ async def test_404_as_documented(client: httpx.AsyncClient) -> None:
                           (f"/activities/act_{'1' * 32}", f"Activity act_{'1' * 32} not found"),
                           ("/activities/lead_1", "Activity lead_1 not found"),
                           (f"/activities/timeline/lead/{NOWHERE}", f"Lead {NOWHERE} not found"),
-                          ("/leads/assignment/by-agent/agent_9", "Agent agent_9 not found")):
+                          ("/leads/assignment/by-agent/agent_9", "Agent agent_9 not found"),
+                          (f"/leads/assignment/by-agent/agent_{'3' * 32}",
+                           f"Agent agent_{'3' * 32} not found")):
         assert_error(await call(client, "GET", path, w.owner), 404, message)
     assert_error(await call(client, "PUT", f"/leads/{NOWHERE}", w.owner, {"notes": "x"}),
                  404, f"Lead {NOWHERE} not found")
