@@ -24,6 +24,7 @@ from leadbase.auth.tokens import TokenIssuer
 from leadbase.bulk.endpoints import router as bulk_router
 from leadbase.codelists.endpoints import router as codelists_router
 from leadbase.compat import mount_profiles
+from leadbase.compat.crm.app import IMPORT_PATH as CRM_IMPORT
 from leadbase.config import Settings, get_settings
 from leadbase.customers.conversion_endpoints import leads_router as conversion_leads_router
 from leadbase.customers.conversion_endpoints import settings_router as conversion_router
@@ -171,8 +172,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     mount_profiles(app)
     # The multipart overhead of an upload (boundaries, form fields) is small: 1 MB spare.
     upload = (settings.import_max_upload_bytes + 1024 * 1024, "IMPORT_TOO_LARGE")
+    overrides = {"/api/v1/imports": upload, CRM_IMPORT: upload}
+    if (settings.root_profile or "").strip().lower() == "crm":
+        overrides["/leads/import"] = upload
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes,
-                       overrides={"/api/v1/imports": upload})
+                       overrides=overrides)
     app.add_middleware(ServerErrorMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     login_rate_limit_account: str = "10/minute"
     login_rate_limit_ip: str = "30/minute"
     register_rate_limit_ip: str = "20/hour"
+    # The crm profile's own limits, per credential (its document: 100/10/5 a minute).
+    crm_rate_limits: bool = True
+    crm_rate_limit_standard: str = "100/minute"
+    crm_rate_limit_bulk: str = "10/minute"
+    crm_rate_limit_export: str = "5/minute"
+    # How long the crm profile's import waits for its job before answering 202.
+    crm_import_wait_seconds: float = Field(default=30.0, ge=0, le=600)
 
     # Lists
     count_exact_limit: int = Field(default=1_000, ge=0)

@@ -66,6 +66,10 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
         "login_rate_limit_account": "1000/minute",
         "login_rate_limit_ip": "100000/minute",
         "register_rate_limit_ip": "100000/minute",
+        # The crm profile's own limits (tests/compat/crm/test_limits.py sets its own).
+        "crm_rate_limit_standard": "100000/minute",
+        "crm_rate_limit_bulk": "100000/minute",
+        "crm_rate_limit_export": "100000/minute",
         "run_worker": False,
         "db_pool_size": 10,
     }

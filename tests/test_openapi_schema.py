@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from starlette.routing import Mount
 
 from leadbase.compat.autos.app import PREFIX as AUTOS_PREFIX
+from leadbase.compat.crm.app import PREFIX as CRM_PREFIX
 from leadbase.compat.fields.app import PREFIX as FIELDS_PREFIX
 from tests.factories import make_workspace
 
@@ -85,8 +86,9 @@ def _profile_service_error(prefix: str, response: httpx.Response) -> bool:
 
 @pytest.mark.parametrize(("prefix", "mode", "examples"), [
     ("", POSITIVE, 5), ("", NEGATIVE, 2), (FIELDS_PREFIX, POSITIVE, 5),
-    (AUTOS_PREFIX, POSITIVE, 5),
-], ids=["api-positive", "api-negative", "fields-profile-positive", "autos-profile-positive"])
+    (AUTOS_PREFIX, POSITIVE, 5), (CRM_PREFIX, POSITIVE, 5),
+], ids=["api-positive", "api-negative", "fields-profile-positive", "autos-profile-positive",
+        "crm-profile-positive"])
 async def test_the_api_matches_its_schema(client: httpx.AsyncClient, app: FastAPI, prefix: str,
                                           mode: schemathesis.GenerationMode,
                                           examples: int) -> None:

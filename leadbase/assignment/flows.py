@@ -23,7 +23,7 @@ from leadbase.auth.context import Context
 from leadbase.db import raw
 from leadbase.events import outbox
 from leadbase.kit.checks import check_version
-from leadbase.kit.errors import ValidationFailed
+from leadbase.kit.errors import Conflict, ValidationFailed
 from leadbase.kit.ids import new_id
 from leadbase.leads import repository as leads_repository
 from leadbase.leads import service as leads_service
@@ -166,6 +166,21 @@ async def assign(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
     await _record(session, ctx, lead, current["owner_id"], "manual", None, reason)
     return Outcome(lead=lead, previous_owner_id=current["owner_id"], decision=None,
                    changed=True, target=user_id)
+
+
+async def reassign(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,
+                   from_user_id: uuid.UUID | None, to_user_id: uuid.UUID | None,
+                   reason: str | None, expected_version: int | None = None) -> Outcome:
+    """:func:`assign` from a named owner: the lead must be ``from_user_id``'s now (None:
+    nobody's), else 409 ``OWNER_CHANGED`` and nothing changes (someone reassigned it
+    meanwhile)."""
+    current = await leads_service.get_lead(session, ctx=ctx, lead_id=lead_id, for_update=True)
+    if current["owner_id"] != from_user_id:
+        raise Conflict("The lead is not assigned to the agent it is reassigned from.",
+                       code="OWNER_CHANGED",
+                       extra={"owner_id": _str(current["owner_id"])})
+    return await assign(session, ctx=ctx, lead_id=lead_id, user_id=to_user_id,
+                        reason=reason, expected_version=expected_version)
 
 
 async def auto_assign(session: AsyncSession, *, ctx: Context, lead_id: uuid.UUID,

@@ -13,10 +13,13 @@ def _profiles() -> dict[str, tuple[str, ProfileBuilder]]:
     """Profile name → (mount prefix, builder of its sub-application)."""
     from leadbase.compat.autos.app import PREFIX as AUTOS_PREFIX
     from leadbase.compat.autos.app import build_app as build_autos
+    from leadbase.compat.crm.app import PREFIX as CRM_PREFIX
+    from leadbase.compat.crm.app import build_app as build_crm
     from leadbase.compat.fields.app import PREFIX as FIELDS_PREFIX
     from leadbase.compat.fields.app import build_app as build_fields
 
-    return {"autos": (AUTOS_PREFIX, build_autos), "fields": (FIELDS_PREFIX, build_fields)}
+    return {"autos": (AUTOS_PREFIX, build_autos), "fields": (FIELDS_PREFIX, build_fields),
+            "crm": (CRM_PREFIX, build_crm)}
 
 
 def mount_profiles(app: FastAPI) -> None:

@@ -132,8 +132,9 @@ class XlsxFile:
     """An XLSX workbook written row by row (XlsxWriter ``constant_memory``): typed cells,
     text always written as text (never a formula), a new worksheet every 1,048,575 rows."""
 
-    def __init__(self, path: Path, columns: list[Column]) -> None:
+    def __init__(self, path: Path, columns: list[Column], sheet: str = "Leads") -> None:
         self.columns = columns
+        self.sheet_name = sheet
         self.book = xlsxwriter.Workbook(str(path), {
             "constant_memory": True, "remove_timezone": True, "strings_to_formulas": False,
             "strings_to_numbers": False, "strings_to_urls": False,
@@ -148,7 +149,8 @@ class XlsxFile:
 
     def _new_sheet(self) -> None:
         self.sheets += 1
-        sheet = self.book.add_worksheet("Leads" if self.sheets == 1 else f"Leads {self.sheets}")
+        name = self.sheet_name
+        sheet = self.book.add_worksheet(name if self.sheets == 1 else f"{name} {self.sheets}")
         for col, column in enumerate(self.columns):
             sheet.write_string(0, col, neutralise(column.header), self.bold)
         sheet.freeze_panes(1, 0)

@@ -470,6 +470,47 @@ async def _autos(w: World) -> None:
     assert still.json()["version"] == 1 and still.json()["title"] == "Call theirs"
 
 
+async def _crm(w: World) -> None:
+    """The crm profile: an agent's lists, exports, scores and bulk updates reach their own
+    leads only; another agent's lead is a 404 (the document's "Lead lead_… not found"),
+    and the manager-only routes a 403."""
+    base = "/compat/crm/v1/leads"
+    hidden = ["lead_" + uuid.UUID(i).hex for i in w.hidden]
+    mine = "lead_" + uuid.UUID(w.mine["id"]).hex
+    other_agent = "agent_" + w.other.user_id.hex
+
+    async def call(method: str, url: str, **kw: Any) -> httpx.Response:
+        resp = await w.call(method, url, **kw)
+        sent = url + json.dumps(kw.get("json"))
+        for lead_id in hidden:
+            assert lead_id in sent or lead_id not in resp.text, (method, url, resp.text)
+        return resp
+
+    for path in ("", "?status=NEW", "/assignment/unassigned",
+                 f"/assignment/by-agent/{other_agent}", "/scoring/hot?threshold=0",
+                 "/scoring/cold?threshold=100", "/export?format=csv"):
+        resp = await call("GET", base + path)
+        assert resp.status_code == 200, resp.text
+    for lead_id in hidden:
+        for method, path, kw in (("GET", "", {}), ("PUT", "", {"json": {"notes": "x"}}),
+                                 ("DELETE", "", {}), ("POST", "/calculate-score", {}),
+                                 ("POST", "/update-score", {})):
+            resp = await call(method, f"{base}/{lead_id}{path}", **kw)
+            assert resp.status_code in (404, 409), resp.text
+            assert resp.status_code == 404 or resp.json()["code"] == "SCORING_MODEL_MISSING"
+        for path, body in (("/assign", {"agentId": None}), ("/auto-assign", None),
+                           ("/reassign", {"fromAgentId": other_agent, "toAgentId": None})):
+            resp = await call("POST", f"{base}/{lead_id}{path}", json=body)
+            assert resp.status_code == 403, resp.text
+    resp = await call("POST", f"{base}/bulk-update",
+                      json={"leadIds": [mine, *hidden], "updates": {"status": "CONTACTED"}})
+    assert resp.status_code == 200 and resp.json()["failed"] == 2, resp.text
+    assert (await call("POST", f"{base}/scoring/recalculate-all")).status_code == 403
+    resp = await call("POST", f"{base}/import",
+                      files={"file": ("l.csv", f"email\n{w.theirs['email']}\n".encode())})
+    assert resp.status_code == 403, resp.text  # imports need a manager
+
+
 async def _scoring(w: World) -> None:
     """A lead's score: read and recomputed only on the agent's own leads; the preview of
     a draft model (workspace figures) is for managers."""
@@ -712,6 +753,16 @@ PROBES: dict[tuple[str, str], Probe] = {
         ("GET", "/api/v1/opportunities/stale"), ("GET", "/api/v1/opportunities/forecast"),
         ("GET", "/api/v1/opportunities/forecast/months/{month}"),
         ("POST", "/api/v1/opportunities/{opportunity_id}/calculate-probability"))},
+
+
+    **{("GET" if m == "G" else "POST" if m == "P" else "PUT" if m == "U" else "DELETE",
+        "/compat/crm/v1/leads" + path): _crm for m, path in (
+        ("G", ""), ("P", ""), ("G", "/{id}"), ("U", "/{id}"), ("D", "/{id}"),
+        ("G", "/assignment/by-agent/{agentId}"), ("G", "/assignment/unassigned"),
+        ("G", "/export"), ("G", "/scoring/cold"), ("G", "/scoring/hot"),
+        ("P", "/bulk-update"), ("P", "/import"), ("P", "/scoring/recalculate-all"),
+        ("P", "/{id}/assign"), ("P", "/{id}/auto-assign"), ("P", "/{id}/calculate-score"),
+        ("P", "/{id}/reassign"), ("P", "/{id}/update-score"))},
     **{route: _autos for route in (
         ("GET", AUTOS), ("GET", f"{AUTOS}/{{id}}"), ("PATCH", f"{AUTOS}/{{id}}"),
         ("DELETE", f"{AUTOS}/{{id}}"), ("PATCH", f"{AUTOS}/{{id}}/order"),
