@@ -85,13 +85,14 @@ async def _workspace(session: AsyncSession, ctx: Context) -> dict[str, Any]:
     return row
 
 
-def _rows(rows: list[dict[str, Any]], per_page: int, key: str,
+def _rows(ctx: Context, rows: list[dict[str, Any]], per_page: int, key: str,
           keys: tuple[str, str]) -> dict[str, Any]:
     cursor = None
     if len(rows) > per_page:
         last = rows[per_page - 1]
         cursor = encode_cursor(key, [last[keys[0]], last[keys[1]]])
-    return {"data": [sql.shape(r) for r in rows[:per_page]], "next_cursor": cursor}
+    return {"data": [service.presented(ctx, sql.shape(r)) for r in rows[:per_page]],
+            "next_cursor": cursor}
 
 
 # ------------------------------------------------------------------ pipeline view
@@ -133,7 +134,7 @@ async def pipeline_view(session: AsyncSession, *, ctx: Context,
     for stage in pipe["stages"]:
         columns.append({
             **per_stage.get(stage["id"], _Acc()).body(currency), "stage": stage,
-            "opportunities": _rows(by_stage.get(stage["id"], []), per_page,
+            "opportunities": _rows(ctx, by_stage.get(stage["id"], []), per_page,
                                    _stage_key(stage["id"], owner_id), ("created_at", "id"))})
     return {"pipeline": {"id": pipe["id"], "name": pipe["name"]}, "currency": currency,
             "owner_id": owner_id, "stages": columns, "totals": totals.body(currency)}
@@ -155,7 +156,7 @@ async def stage_page(session: AsyncSession, *, ctx: Context, stage: str,
         after = (at, last_id)
     rows = await raw.fetch_all(session, *sql.stage_page_statement(
         service.scope_of(ctx), found["id"], owner_id, after, per_page + 1))
-    return _rows(rows, per_page, key, ("created_at", "id"))
+    return _rows(ctx, rows, per_page, key, ("created_at", "id"))
 
 
 # ------------------------------------------------------------------ stale
@@ -183,7 +184,7 @@ async def stale(session: AsyncSession, *, ctx: Context, days: int,
     rows, counted = await raw.fetch_each(session, [
         sql.stale_page_statement(scope, before, owner_id, after, per_page + 1),
         sql.stale_count_statement(scope, before, owner_id)])
-    page = _rows(rows, per_page, key, ("touched_at", "id"))
+    page = _rows(ctx, rows, per_page, key, ("touched_at", "id"))
     for row, src in zip(page["data"], rows, strict=False):
         row["touched_at"] = src["touched_at"]
         row["idle_days"] = (now - src["touched_at"]).days
@@ -284,7 +285,7 @@ async def forecast(session: AsyncSession, *, ctx: Context, months: int = 3,
         return {**(acc or _Acc()).body(currency),
                 "month": "overdue" if is_overdue else f"{lo:%Y-%m}",
                 "start": None if is_overdue else lo, "end": hi - timedelta(days=1),
-                "opportunities": _rows(pages.get(lo, []), per_page, key,
+                "opportunities": _rows(ctx, pages.get(lo, []), per_page, key,
                                        ("expected_close_date", "id"))}
 
     return {"currency": currency, "timezone": ws["timezone"], "months": months,
@@ -315,7 +316,7 @@ async def month_page(session: AsyncSession, *, ctx: Context, month: str,
     rows = await raw.fetch_all(session, *sql.month_page_statement(
         service.scope_of(ctx), bounds[0], bounds[1], owner_id, stage_ids, after,
         per_page + 1))
-    return _rows(rows, per_page, key, ("expected_close_date", "id"))
+    return _rows(ctx, rows, per_page, key, ("expected_close_date", "id"))
 
 
 # ------------------------------------------------------------------ probability
@@ -355,4 +356,5 @@ async def calculate_probability(session: AsyncSession, *, ctx: Context,
     return {"opportunity_id": opp["id"], "stage_id": opp["stage_id"], "stage": opp["stage"],
             "probability": probability, "method": method, "sample_size": sample,
             "won": won, "lost": lost, "stage_default": default, "min_sample": MIN_SAMPLE,
-            "stored": store, "opportunity": stored}
+            "stored": store,
+            "opportunity": service.presented(ctx, stored) if stored is not None else None}

@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -540,6 +541,27 @@ async def _assignment(w: World) -> None:
             assert resp.status_code == 403 and resp.json()["code"] == "ROLE_REQUIRED"
 
 
+async def _opportunity_views(w: World) -> None:
+    """The opportunity views: an agent's rows are its own deals and its leads' ones; a deal
+    given to it on another agent's lead names no lead (``w.call`` checks every answer)."""
+    base = "/api/v1/opportunities"
+    theirs = (await w.client.post(base, headers=w.other.headers, json={
+        "name": "Theirs", "value": "10", "lead_id": w.theirs["id"],
+        "expected_close_date": str(date.today())})).json()["id"]
+    given = (await w.client.post(base, headers=w.owner.headers, json={
+        "name": "Given", "value": "5", "lead_id": w.theirs["id"], "owner_id":
+        str(w.agent.user_id), "expected_close_date": str(date.today())})).json()["id"]
+    for url in ("/pipeline", "/pipeline/stages/qualified", "/stale?days=0", "/forecast",
+                f"/forecast/months/{date.today():%Y-%m}"):
+        text = (await w.call("GET", base + url)).text
+        assert theirs not in text and given in text, url
+    got = (await w.call("POST", f"{base}/{given}/calculate-probability",
+                        json={"store": True})).json()
+    assert got["opportunity"]["lead_id"] is None
+    assert (await w.call("POST", f"{base}/{theirs}/calculate-probability",
+                         json={})).status_code == 404
+
+
 PROBES: dict[tuple[str, str], Probe] = {
     ("GET", f"{LEADS}/{{lead_id}}/score"): _scoring,
     ("POST", f"{LEADS}/{{lead_id}}/score"): _scoring,
@@ -613,6 +635,12 @@ PROBES: dict[tuple[str, str], Probe] = {
         ("POST", "/api/v1/opportunities/{opportunity_id}/activities"),
         ("POST", "/api/v1/opportunities/{opportunity_id}/follow-ups"),
         ("GET", "/api/v1/opportunities/activities/upcoming"))},
+    **{route: _opportunity_views for route in (
+        ("GET", "/api/v1/opportunities/pipeline"),
+        ("GET", "/api/v1/opportunities/pipeline/stages/{stage}"),
+        ("GET", "/api/v1/opportunities/stale"), ("GET", "/api/v1/opportunities/forecast"),
+        ("GET", "/api/v1/opportunities/forecast/months/{month}"),
+        ("POST", "/api/v1/opportunities/{opportunity_id}/calculate-probability"))},
     **{route: _autos for route in (
         ("GET", AUTOS), ("GET", f"{AUTOS}/{{id}}"), ("PATCH", f"{AUTOS}/{{id}}"),
         ("DELETE", f"{AUTOS}/{{id}}"), ("PATCH", f"{AUTOS}/{{id}}/order"),
