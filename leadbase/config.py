@@ -66,6 +66,16 @@ class Settings(BaseSettings):
 
     run_worker: bool = True
 
+    # Voice providers (the dialer). Base URLs are settings so tests and self-hosted
+    # gateways can point them elsewhere; the public URL is where providers call back.
+    public_base_url: str = "http://127.0.0.1:8000"
+    vapi_base_url: str = "https://api.vapi.ai"
+    bland_base_url: str = "https://api.bland.ai"
+    voice_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    voice_retries: int = Field(default=3, ge=0, le=10)
+    # A call with no final status after this long is asked for it, then closed as failed.
+    voice_reconcile_after_seconds: int = Field(default=900, ge=60)
+
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
     # networks, comma-separated ("10.0.0.5,192.168.0.0/16"; "*" trusts every peer). None by
     # default: the client address is the TCP peer's, whatever headers it sends.

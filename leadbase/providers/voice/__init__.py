@@ -1,0 +1,1 @@
+"""Voice providers: VAPI, Bland and a simulator (see ``base`` for the interface)."""
