@@ -486,6 +486,8 @@ def run(args: argparse.Namespace, server: Server, url: str, api: ApiServer,
              "AND leads.status IN ('new', 'contacted') AND leads.tags && %s",
              (["newsletter"],))):
         times, total, plan = time_sql_count(url, tenant_a, where, params, args.count_repeat)
+        if not times:
+            continue
         out(f"  SQL count(*) {label} (as {APP_ROLE}, RLS on): median "
             f"{statistics.median(times) * 1000:.1f} ms (min {min(times) * 1000:.1f}, "
             f"max {max(times) * 1000:.1f}, n={len(times)}), count={fmt_int(total)}")

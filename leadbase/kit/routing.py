@@ -87,8 +87,41 @@ def install() -> bool:
     branch_class: Any = _IncludedRouter
     branch_class._match = indexed_match
     branch_class._lb_original_match = original
+    _memoize_routes_version(routing.APIRouter)
     _INSTALLED = True
     return True
+
+
+# Bumped by every router's ``_mark_routes_changed``: any change anywhere invalidates every
+# memoized version.
+_EPOCH = [0]
+
+
+def _memoize_routes_version(router_class: Any) -> None:
+    """FastAPI recomputes a router's routes version, a walk over every route of its whole
+    subtree, each time a branch is matched (about 170 calls and 1,400 ``isinstance`` per
+    request here). The version only changes through ``_mark_routes_changed``, so remember
+    it until a router marks a change."""
+    original_version = router_class._get_routes_version
+    original_mark = router_class._mark_routes_changed
+
+    def mark(self: Any) -> None:
+        _EPOCH[0] += 1
+        original_mark(self)
+
+    def version(self: Any, seen: set[int] | None = None) -> int:
+        if seen is not None:
+            return int(original_version(self, seen))
+        cached = self.__dict__.get("_lb_routes_version")
+        if cached is not None and cached[0] == _EPOCH[0]:
+            return int(cached[1])
+        epoch = _EPOCH[0]
+        value = int(original_version(self))
+        self.__dict__["_lb_routes_version"] = (epoch, value)
+        return value
+
+    router_class._mark_routes_changed = mark
+    router_class._get_routes_version = version
 
 
 def _match_among(branch: Any, scope: Any, candidates: list[Any], original: Any) -> Any:

@@ -73,3 +73,38 @@ def test_same_choice_as_fastapi_for_every_route(app: FastAPI) -> None:
             assert original[1] == indexed[1], (method, path)
             checked += 1
     assert checked > 500
+
+
+def test_routes_version_follows_changes(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The memoized routes version changes when any router, however deep, changes: a
+    route added after requests were matched is matched too."""
+    from fastapi import APIRouter
+    from fastapi.routing import _IncludedRouter  # type: ignore[attr-defined]
+    from fastapi.testclient import TestClient
+
+    assert routing.install()
+    inner = APIRouter(prefix="/inner")
+
+    @inner.get("/first")
+    def first() -> dict[str, str]:
+        return {"route": "first"}
+
+    outer = APIRouter(prefix="/outer")
+    outer.include_router(inner)
+    app = FastAPI()
+    app.include_router(outer)
+    client = TestClient(app)
+    assert client.get("/outer/inner/first").json() == {"route": "first"}
+    assert client.get("/outer/inner/second").status_code == 404
+    before = app.router._get_routes_version()
+    assert app.router._get_routes_version() == before
+
+    @inner.get("/second")
+    def second() -> dict[str, str]:
+        return {"route": "second"}
+
+    after = app.router._get_routes_version()
+    assert after != before
+    assert after == type(app.router)._get_routes_version(app.router, set())
+    assert client.get("/outer/inner/second").json() == {"route": "second"}
+    assert any(isinstance(r, _IncludedRouter) for r in app.router.routes)
