@@ -170,6 +170,14 @@ async def measure_twin(args: argparse.Namespace, token: str | None,
                 await caller.call(method, target, payload)
             cpu = (time.process_time() - cpu0) / args.requests * 1000
             print(f"twin {name:16} cpu {cpu:6.3f} ms/request")
+            if args.profile:
+                prof = cProfile.Profile()
+                prof.enable()
+                for _ in range(args.requests):
+                    await caller.call(method, target, payload)
+                prof.disable()
+                calls = pstats.Stats(prof).total_calls  # type: ignore[attr-defined]
+                print(f"twin {name:16} {calls / args.requests:,.0f} function calls/request")
 
 
 def main() -> None:

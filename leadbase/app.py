@@ -39,7 +39,7 @@ from leadbase.fields.endpoints import router as fields_router
 from leadbase.health import router as health_router
 from leadbase.imports import pool as imports_pool
 from leadbase.imports.endpoints import router as imports_router
-from leadbase.kit import errors, pagination, routing
+from leadbase.kit import errors, fastpath, pagination, routing
 from leadbase.kit.input import check_request
 from leadbase.kit.ratelimit import RateLimiter
 from leadbase.leads.endpoints import router as leads_router
@@ -167,6 +167,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.db = database
     errors.install(app)
     routing.install()
+    fastpath.install()
     app.include_router(health_router)
     app.include_router(api_router())
     mount_profiles(app)

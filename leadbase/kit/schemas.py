@@ -71,19 +71,48 @@ def from_row(model: type[M], row: Mapping[str, Any]) -> M:
     (a 25-lead page validated 25 x 28 values per request). A row lacking one of the
     model's fields (a read model that grew a field its query does not select yet) is
     validated, so that the error says which."""
-    if _field_names(model) <= row.keys():
+    plan = _plan(model)
+    if not plan.names <= row.keys():
+        return model.model_validate(row)
+    if not plan.plain:
         return model.model_construct(**row)
-    return model.model_validate(row)
+    # What ``model_construct`` does for a model with no aliases, private attributes,
+    # post-init or extras, every field given: the same instance, without its Python loop
+    # over the fields (37 iterations per lead of a list page).
+    made = model.__new__(model)
+    _setattr(made, "__dict__", {name: row[name] for name in plan.order})
+    _setattr(made, "__pydantic_fields_set__", set(plan.names))
+    _setattr(made, "__pydantic_extra__", None)
+    _setattr(made, "__pydantic_private__", None)
+    return made
 
 
-def _field_names(model: type[BaseModel]) -> frozenset[str]:
-    names = _FIELD_NAMES.get(model)
-    if names is None:
-        names = _FIELD_NAMES[model] = frozenset(model.model_fields)
-    return names
+_setattr = object.__setattr__
 
 
-_FIELD_NAMES: dict[type[BaseModel], frozenset[str]] = {}
+class _Plan:
+    __slots__ = ("names", "order", "plain")
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        fields = model.model_fields
+        self.order = tuple(fields)
+        self.names = frozenset(fields)
+        self.plain = (
+            not model.__pydantic_root_model__
+            and not model.__private_attributes__
+            and not model.__pydantic_post_init__
+            and model.model_config.get("extra") != "allow"
+            and all(f.alias is None and f.validation_alias is None for f in fields.values()))
+
+
+def _plan(model: type[BaseModel]) -> _Plan:
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _PLANS[model] = _Plan(model)
+    return plan
+
+
+_PLANS: dict[type[BaseModel], _Plan] = {}
 
 
 class Page(BaseModel, Generic[T]):

@@ -8,38 +8,23 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from leadbase.app import create_app
 from leadbase.config import Settings
 from leadbase.kit import routing
+from tests.kit.routes import branches, served
 
 
 def _branches(app: FastAPI) -> list[Any]:
-    from fastapi.routing import _IncludedRouter  # type: ignore[attr-defined]
-
-    found: list[Any] = []
-
-    def walk(branch: Any) -> None:
-        found.append(branch)
-        for c in branch.effective_candidates():
-            if isinstance(c, _IncludedRouter):
-                walk(c)
-
-    for route in app.router.routes:
-        if isinstance(route, _IncludedRouter):
-            walk(route)
-    return found
+    return branches(app.router)
 
 
 def _paths(app: FastAPI) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    for route in app.routes:
-        if isinstance(route, APIRoute) or hasattr(route, "path_format"):
-            path = re.sub(r"\{[^}]+\}", "0196f0c8-8b4c-7b5e-9a1e-3c1f0f5f2a10",
-                          getattr(route, "path_format", ""))
-            for method in sorted(getattr(route, "methods", None) or {"GET"}):
-                out.append((method, path))
+    for path_format, route in served(app):
+        path = re.sub(r"\{[^}]+\}", "0196f0c8-8b4c-7b5e-9a1e-3c1f0f5f2a10", path_format)
+        for method in sorted(getattr(route, "methods", None) or {"GET"}):
+            out.append((method, path))
     out += [("GET", "/api/v1/nothing-here"), ("GET", "/api/v1/leads/x/y/z"),
             ("DELETE", "/api/v1/leads"), ("GET", "/"), ("GET", "/api/v1"),
             ("PUT", "/api/v1/leads/export"), ("GET", "/compat/autos/api/v1/cars")]
