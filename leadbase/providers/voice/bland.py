@@ -4,10 +4,15 @@ Agent settings: ``api_key`` (sent as the ``authorization`` header), ``task`` (th
 or ``pathway_id`` (a conversational pathway), optionally ``from_number`` (E.164, one of
 the account's numbers), ``voice``, ``first_sentence``, ``max_duration`` (minutes),
 ``language``, ``record`` (default true), ``call_options`` (merged into the body as is),
-and ``webhook_secret``: the account's webhook signing secret (Bland's dashboard, Keys).
+and ``webhook_secret`` (Leadbase's secret for the agent).
 
-Bland posts the call object to the call's ``webhook`` when the call ends; it signs the
-body with HMAC-SHA256 under the signing secret, hex, in ``X-Webhook-Signature``.
+Bland posts the call object to the call's ``webhook`` when the call ends, with the
+call's ``metadata``. Bland's own signature (``X-Webhook-Signature``, HMAC-SHA256 of the
+body) uses an account-wide signing secret that Bland makes, not one Leadbase can give
+it per agent; so each call carries a token in its metadata, ``leadbase_token`` =
+HMAC-SHA256(webhook_secret, "bland:" + Leadbase's call id), and a webhook verifies when
+the token it echoes is that call's. A signature made with the agent's secret
+(``X-Webhook-Signature`` over the body) is accepted as well.
 """
 
 from __future__ import annotations
@@ -32,11 +37,13 @@ from leadbase.providers.voice.common import (
     HUNG_UP_SECONDS,
     TENANT_ID_KEY,
     digest,
+    hmac_hex,
     load_json,
     lower_headers,
     parse_decimal,
     parse_time,
     parse_uuid,
+    same,
     seconds_between,
     signature_matches,
     text_or_none,
@@ -44,6 +51,7 @@ from leadbase.providers.voice.common import (
 from leadbase.providers.voice.http import RetryPolicy, json_object, make_client, send
 
 SIGNATURE_HEADER = "x-webhook-signature"
+TOKEN_KEY = "leadbase_token"
 _FAILED = frozenset({"failed", "error", "call_error", "canceled", "cancelled"})
 _NO_ANSWER = frozenset({"no-answer", "no_answer", "unanswered"})
 _ENDED = frozenset({"completed", "complete", "ended", "busy", *_FAILED, *_NO_ANSWER})
@@ -199,6 +207,9 @@ class BlandProvider:
         body["webhook"] = request.webhook_url
         body["metadata"] = {**(body.get("metadata") or {}), CALL_ID_KEY: str(request.call_id),
                             TENANT_ID_KEY: str(request.tenant_id)}
+        if s.get("webhook_secret"):
+            body["metadata"][TOKEN_KEY] = call_token(str(s["webhook_secret"]),
+                                                     str(request.call_id))
         data = {**(body.get("request_data") or {}), **request.variables}
         if request.lead_name:
             data.setdefault("lead_name", request.lead_name)
@@ -241,17 +252,21 @@ class BlandProvider:
                                 retryable=True) from exc
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes, secret: str) -> bool:
-        signature = lower_headers(headers).get(SIGNATURE_HEADER)
-        if not secret or not signature:
+        if not secret:
             return False
-        if signature_matches(secret, body, signature):
-            return True
-        # Bland's own example signs JSON.stringify(body): the compact form of the same JSON.
         try:
-            compact = json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False)
+            payload = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError):
             return False
-        return signature_matches(secret, compact.encode(), signature)
+        signature = lower_headers(headers).get(SIGNATURE_HEADER)
+        if signature:
+            if signature_matches(secret, body, signature):
+                return True
+            # Bland's example signs JSON.stringify(body): the compact form of the same JSON.
+            compact = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+            if signature_matches(secret, compact.encode(), signature):
+                return True
+        return _token_matches(payload, secret)
 
     def parse_webhook(self, body: bytes) -> list[CallEvent]:
         payload = load_json(body)
@@ -261,6 +276,25 @@ class BlandProvider:
         inner = payload.get("call")
         call: dict[str, Any] = inner if isinstance(inner, dict) else payload
         return [event_from_call(call)]
+
+
+def call_token(secret: str, call_id: str) -> str:
+    """The token a call's metadata carries: proof a webhook about it comes from Bland."""
+    return hmac_hex(secret, f"bland:{call_id}".encode())
+
+
+def _token_matches(payload: Any, secret: str) -> bool:
+    if not isinstance(payload, dict):
+        return False
+    inner = payload.get("call")
+    call: dict[str, Any] = inner if isinstance(inner, dict) else payload
+    meta = call.get("metadata")
+    if not isinstance(meta, dict):
+        return False
+    call_id, token = meta.get(CALL_ID_KEY), meta.get(TOKEN_KEY)
+    if not isinstance(call_id, str) or not isinstance(token, str):
+        return False
+    return same(call_token(secret, call_id), token.lower())
 
 
 def _message(data: Mapping[str, Any]) -> str:

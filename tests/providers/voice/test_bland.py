@@ -10,7 +10,7 @@ import pytest
 
 from leadbase.config import Settings
 from leadbase.providers.voice.base import CallRequest, ProviderError
-from leadbase.providers.voice.bland import BlandProvider
+from leadbase.providers.voice.bland import BlandProvider, call_token
 from leadbase.providers.voice.registry import get_provider
 from tests.providers.voice.conftest import FAST
 from tests.providers.voice.servers import BLAND_KEY, BlandServer, Fault, bland_signed
@@ -46,7 +46,8 @@ async def test_the_send_call_request(bland: BlandProvider, bland_server: BlandSe
     assert body["from"] == "+15005550006" and body["voice"] == "maya"
     assert body["webhook"] == HOOK and body["record"] is True
     assert body["metadata"] == {"leadbase_call_id": str(call_id),
-                                "leadbase_tenant_id": str(TENANT)}
+                                "leadbase_tenant_id": str(TENANT),
+                                "leadbase_token": call_token(SECRET, str(call_id))}
     assert body["request_data"] == {"company": "Acme", "lead_name": "Sam Lee"}
     assert "webhook_secret" not in json.dumps(body) and SECRET not in json.dumps(body)
 
@@ -123,10 +124,36 @@ def test_the_registry_uses_the_settings(bland_server: BlandServer) -> None:
 
 
 # -- webhooks ----------------------------------------------------------------------
+async def test_the_calls_token_verifies_its_webhooks(bland: BlandProvider,
+                                                     bland_server: BlandServer) -> None:
+    call_id = uuid4()
+    placed = await bland.place_call(request(call_id))
+    payload = bland_server.finish(placed.external_id)  # Bland echoes the call's metadata
+    body = json.dumps(payload).encode()
+    unsigned = {"content-type": "application/json"}
+    assert bland.verify_webhook(unsigned, body, SECRET)
+    assert bland.verify_webhook(unsigned, json.dumps({"call": payload}).encode(), SECRET)
+    assert not bland.verify_webhook(unsigned, body, "another-agents-secret")
+    assert not bland.verify_webhook(unsigned, body, "")
+    other = {**payload, "metadata": {**payload["metadata"], "leadbase_call_id": str(uuid4())}}
+    assert not bland.verify_webhook(unsigned, json.dumps(other).encode(), SECRET)
+    forged = {**payload, "metadata": {**payload["metadata"], "leadbase_token": "0" * 64}}
+    assert not bland.verify_webhook(unsigned, json.dumps(forged).encode(), SECRET)
+    bare = {**payload, "metadata": {"leadbase_call_id": str(call_id)}}
+    assert not bland.verify_webhook(unsigned, json.dumps(bare).encode(), SECRET)
+    assert not bland.verify_webhook(unsigned, json.dumps({**payload, "metadata": None}).encode(),
+                                    SECRET)
+    # A wrong signature does not stop a good token; a body that is no JSON never verifies.
+    assert bland.verify_webhook({"x-webhook-signature": "00"}, body, SECRET)
+    assert not bland.verify_webhook(unsigned, b"not json", SECRET)
+
+
 async def test_signature_good_bad_missing(bland: BlandProvider,
                                           bland_server: BlandServer) -> None:
     placed = await bland.place_call(request())
-    headers, body = bland_signed(bland_server.finish(placed.external_id), SECRET)
+    payload = bland_server.finish(placed.external_id)
+    payload["metadata"] = {}  # no token: only the signature can vouch for the body
+    headers, body = bland_signed(payload, SECRET)
     assert bland.verify_webhook(headers, body, SECRET)
     assert bland.verify_webhook({"X-Webhook-Signature": headers["x-webhook-signature"]},
                                 body, SECRET)
