@@ -4,6 +4,16 @@ The dialer domain (``leadbase/calls``) knows only these types. A provider turns 
 ``CallRequest`` into a placed call, reads a call's status back, and turns its webhooks into
 normalised ``CallEvent`` values. Providers hold no state and write nothing: the domain
 records every call and event in its own transactions.
+
+Statuses and outcomes: a call that ended is ``completed`` whatever the callee did, and
+its ``outcome`` says what happened (``completed`` for a conversation, ``no_answer``,
+``busy``, ``voicemail``, ``hung_up``, ``not_interested``); it is ``failed`` (outcome
+``failed``) when it could not be placed or broke off on the provider's side.
+
+Agent settings (``CallRequest.settings``, the agent's decrypted provider settings) carry
+the provider's own keys (see each provider's ``check_settings``) plus ``webhook_secret``:
+the secret or signing key the provider's webhooks are verified with. The keys named in a
+provider's ``secret_settings`` are secrets (encrypted at rest, never answered back).
 """
 
 from __future__ import annotations
@@ -40,9 +50,27 @@ class CallRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduledDelivery:
+    """A webhook the simulator will deliver later through the same ingestion path.
+
+    ``url`` is the request's ``webhook_url``; the body and headers are exactly what the
+    ingestion endpoint receives (signed with the agent's ``webhook_secret``).
+    """
+
+    delay_seconds: float
+    headers: Mapping[str, str]
+    body: bytes
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PlacedCall:
+    """A call the provider accepted. ``deliveries`` are webhooks the caller must deliver
+    itself, later (only the simulator has any: it places no real call)."""
+
     external_id: str
     status: CallStatus = "queued"
+    deliveries: tuple[ScheduledDelivery, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,26 +93,43 @@ class CallEvent:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduledDelivery:
-    """A webhook the simulator will deliver later through the same ingestion path."""
-
-    delay_seconds: float
-    headers: Mapping[str, str]
-    body: bytes
-
-
 class ProviderError(Exception):
-    """A provider refused or failed. ``retryable`` for timeouts, 5xx and 429."""
+    """A provider refused or failed. ``retryable`` for timeouts, 5xx and 429.
 
-    def __init__(self, message: str, *, retryable: bool, status_code: int | None = None) -> None:
+    ``retry_after``: seconds the provider asked us to wait (a 429's ``Retry-After``), when
+    it asked for longer than the HTTP layer waits itself. ``maybe_placed``: the request may
+    have reached the provider (a POST that timed out waiting for the answer), so the call
+    may exist: reconcile before placing it again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        maybe_placed: bool = False,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.status_code = status_code
+        self.retry_after = retry_after
+        self.maybe_placed = maybe_placed
+
+
+class UnknownProviderError(LookupError):
+    """No voice provider has that name."""
 
 
 class VoiceProvider(Protocol):
     name: str
+    # Setting keys that are secrets (encrypted at rest, never answered back).
+    secret_settings: frozenset[str]
+
+    def check_settings(self, settings: Mapping[str, Any]) -> list[str]:
+        """What is missing or wrong in an agent's settings (empty when they will do)."""
+        ...
 
     async def place_call(self, request: CallRequest) -> PlacedCall:
         """Ask the provider to call; raises ``ProviderError``."""
