@@ -57,7 +57,7 @@ _OWN = frozenset({"description", "scheduled_for", "completed_at", "lead_id",
 _PRIORITY = {"medium": "normal"}
 
 
-def _attributes(kind: str, sent: dict[str, Any]) -> dict[str, Any]:
+def attributes(kind: str, sent: dict[str, Any]) -> dict[str, Any]:
     """The type's attributes from the body (400 naming a field the type has not)."""
     names = _ATTRIBUTES[kind]
     stray = [k for k in sent if k not in names and k not in _OWN]
@@ -82,14 +82,17 @@ def _attributes(kind: str, sent: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _lead_of(request: Request, body: ActivityLog) -> uuid.UUID:
-    if body.lead_id is None:
-        field = "opportunityId" if body.opportunity_id is not None else "leadId"
-        message = ("activities about an opportunity come with the Opportunities API"
-                   if body.opportunity_id is not None else "required")
-        raise ValidationFailed(f"{field}: {message}", code="LEAD_REQUIRED",
-                               errors=[{"field": field, "message": message}])
-    return ids.resolve(request, "lead", body.lead_id)
+def _about(request: Request, body: ActivityLog) -> dict[str, uuid.UUID | None]:
+    """The lead and the opportunity the activity is about (one of them needed; an
+    opportunity's activity is on its lead's timeline too)."""
+    if body.lead_id is None and body.opportunity_id is None:
+        raise ValidationFailed("leadId: required", code="LEAD_REQUIRED",
+                               errors=[{"field": "leadId",
+                                        "message": "required (or opportunityId)"}])
+    return {"lead_id": None if body.lead_id is None
+            else ids.resolve(request, "lead", body.lead_id),
+            "opportunity_id": None if body.opportunity_id is None
+            else ids.resolve(request, "opportunity", body.opportunity_id)}
 
 
 async def _log(request: Request, scope: RequestScope, kind: str,
@@ -101,9 +104,9 @@ async def _log(request: Request, scope: RequestScope, kind: str,
         sent = body.model_dump(exclude_unset=True)
         planned = sent.get("scheduled_for") or (sent.get("due_date") if kind == "task"
                                                 else None)
-        values = {"type": kind, "lead_id": _lead_of(request, body),
+        values = {"type": kind, **_about(request, body),
                   "description": body.description,
-                  "attributes": _attributes(kind, sent), "scheduled_for": planned,
+                  "attributes": attributes(kind, sent), "scheduled_for": planned,
                   "completed_at": body.completed_at}
         row = await service.create(scope.session, ctx=scope.ctx,
                                    body=views.canonical(canonical.ActivityCreate, values))
@@ -258,9 +261,9 @@ async def update_activity(request: Request, id: str, body: ActivityUpdateIn, sco
     values: dict[str, Any] = {k: sent[k] for k in ("description", "scheduled_for",
                                                    "completed_at") if k in sent}
     if current["type"] in USER_TYPES:
-        attributes = _attributes(current["type"], sent)
-        if attributes:
-            values["attributes"] = attributes
+        changed = attributes(current["type"], sent)
+        if changed:
+            values["attributes"] = changed
     row = await service.update(scope.session, ctx=scope.ctx, activity_id=activity_id,
                                body=views.canonical(canonical.ActivityUpdate, values),
                                expected_version=if_match)
