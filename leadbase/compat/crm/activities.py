@@ -27,6 +27,8 @@ from leadbase.kit.errors import ValidationFailed
 from leadbase.kit.http import read_ahead
 from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import MAX_PER_PAGE
+from leadbase.opportunities import activity as opportunity_activity
+from leadbase.opportunities.schemas import OpportunityActivityCreate
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 
@@ -104,12 +106,21 @@ async def _log(request: Request, scope: RequestScope, kind: str,
         sent = body.model_dump(exclude_unset=True)
         planned = sent.get("scheduled_for") or (sent.get("due_date") if kind == "task"
                                                 else None)
-        values = {"type": kind, **_about(request, body),
-                  "description": body.description,
+        about = _about(request, body)
+        values = {"type": kind, "description": body.description,
                   "attributes": attributes(kind, sent), "scheduled_for": planned,
                   "completed_at": body.completed_at}
-        row = await service.create(scope.session, ctx=scope.ctx,
-                                   body=views.canonical(canonical.ActivityCreate, values))
+        if about["opportunity_id"] is None:
+            row = await service.create(scope.session, ctx=scope.ctx, body=views.canonical(
+                canonical.ActivityCreate, {**values, "lead_id": about["lead_id"]}))
+        else:  # shown as the caller may see it (a deal on another agent's lead: no lead)
+            row = await opportunity_activity.log_activity(
+                scope.session, ctx=scope.ctx, opportunity_id=about["opportunity_id"],
+                body=views.canonical(OpportunityActivityCreate, values))
+            if about["lead_id"] is not None and row["lead_id"] != about["lead_id"]:
+                raise ValidationFailed(  # rolls the activity back
+                    "leadId: not the lead of the opportunity", code="INVALID_ACTIVITY",
+                    errors=[{"field": "leadId", "message": "not the lead of the opportunity"}])
         return views.respond(views.activity(row), 201, headers=views.etag_of(row))
 
     return await idempotent(request, scope.session, scope.ctx.tenant_id,
