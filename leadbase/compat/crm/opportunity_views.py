@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from leadbase.auth.deps import Scope
@@ -89,7 +89,8 @@ async def pipeline_view(request: Request, scope: Scope, agent: Agent = None,
 
 
 @router.get("/pipeline/by-stage/{stage}", response_model=list[OpportunityOut])
-async def by_stage(request: Request, stage: str, scope: Scope, agent: Agent = None,
+async def by_stage(request: Request, stage: Annotated[str, Path(max_length=64)], scope: Scope,
+                   agent: Agent = None,
                    limit: Limit = 20, cursor: Cursor = None) -> Response:
     """The opportunities in ``stage`` of the default deal pipeline (``PROPOSAL``...),
     newest first. A stage the pipeline has not: 404."""
