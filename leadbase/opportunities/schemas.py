@@ -83,6 +83,8 @@ class CloseWonBody(WriteModel):
     actual_value: Money | None = Field(default=None,
                                        description="Default: the opportunity's value")
     close_date: date | None = Field(default=None, description="Default: today (UTC)")
+    notes: str | None = Field(default=None, max_length=20_000,
+                              description="How it was won (kept as close_notes)")
     stage: str | None = Field(default=None, min_length=1, max_length=64, description=(
         "A won stage of the pipeline (default: its first won stage)"))
 

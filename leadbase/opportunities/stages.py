@@ -111,12 +111,12 @@ async def _change(session: AsyncSession, ctx: Context, row: dict[str, Any],
     return after, change
 
 
-def _won_values(row: dict[str, Any], actual_value: Any, close_date: date | None
-                ) -> dict[str, Any]:
+def _won_values(row: dict[str, Any], actual_value: Any, close_date: date | None,
+                notes: str | None = None) -> dict[str, Any]:
     return {**_CLEARED_CLOSE, "status": "won", "closed_at": datetime.now(UTC),
             "close_date": close_date or datetime.now(UTC).date(),
             "actual_value": row["value"] if actual_value is None else actual_value,
-            "probability": None}
+            "close_notes": notes, "probability": None}
 
 
 def _lost_values(reason: str, competitor: str | None, notes: str | None,
@@ -170,13 +170,15 @@ async def close_won(session: AsyncSession, *, ctx: Context, opportunity_id: uuid
                     body: CloseWonBody, expected_version: int | None = None
                     ) -> dict[str, Any]:
     """Close it won: into ``body.stage`` (a won stage) or its pipeline's first won one;
-    ``actual_value`` (default: its value) and ``close_date`` (default: today, UTC)."""
+    ``actual_value`` (default: its value), ``close_date`` (default: today, UTC) and
+    ``notes`` (kept as ``close_notes``)."""
     row, stages = await _current(session, ctx, opportunity_id, expected_version)
     if row["status"] != "open":
         raise closed_error(row)
     target = _closing_stage(stages, body.stage, "won")
     after, _ = await _change(session, ctx, row, target, reason=None,
-                             values=_won_values(row, body.actual_value, body.close_date),
+                             values=_won_values(row, body.actual_value, body.close_date,
+                                                body.notes),
                              event="won")
     return after
 

@@ -32,8 +32,9 @@ from tests.factories import Member, add_member, make_lead, make_workspace
 from tests.imports.conftest import run, upload
 
 LEAD_TAGS = frozenset({"leads", "exports", "imports"})
-# Properties of an answer that come from reading leads.
-LEAD_PROPERTIES = frozenset({"lead_count", "lead_id", "lead_ids", "leads"})
+# Properties of an answer that come from reading leads (the camelCase profiles' too).
+LEAD_PROPERTIES = frozenset({"lead_count", "lead_id", "lead_ids", "leads", "leadId"})
+LEAD_PARAMETERS = frozenset({"lead_id", "leadId"})
 
 
 def _refs(node: Any) -> Iterator[str]:
@@ -71,7 +72,7 @@ def _operations(app: FastAPI, prefix: str = "") -> Iterator[tuple[str, str, bool
         for method, op in ops.items():
             params = {p["name"] for p in op.get("parameters", [])}
             touches = ("leads" in path.split("/") or bool(LEAD_TAGS & set(op.get("tags", [])))
-                       or "lead_id" in params or _reads_leads(op, schemas))
+                       or bool(LEAD_PARAMETERS & params) or _reads_leads(op, schemas))
             yield method.upper(), prefix + path, touches
     for route in app.routes:
         if isinstance(route, Mount) and isinstance(route.app, FastAPI):
@@ -80,8 +81,8 @@ def _operations(app: FastAPI, prefix: str = "") -> Iterator[tuple[str, str, bool
 
 def lead_routes(app: FastAPI) -> set[tuple[str, str]]:
     """Operations that read or write leads: under a ``leads`` path segment, tagged
-    leads/exports/imports, taking a ``lead_id``, or answering lead data (a ``lead_count``,
-    a ``lead_id``...)."""
+    leads/exports/imports, taking a ``lead_id`` (``leadId``), or answering lead data (a
+    ``lead_count``, a ``lead_id`` or ``leadId``...)."""
     return {(method, path) for method, path, touches in _operations(app) if touches}
 
 
@@ -470,14 +471,17 @@ async def _autos(w: World) -> None:
     assert still.json()["version"] == 1 and still.json()["title"] == "Call theirs"
 
 
-async def _crm(w: World) -> None:
-    """The crm profile: an agent's lists, exports, scores and bulk updates reach their own
-    leads only; another agent's lead is a 404 (the document's "Lead lead_… not found"),
-    and the manager-only routes a 403."""
-    base = "/compat/crm/v1/leads"
-    hidden = ["lead_" + uuid.UUID(i).hex for i in w.hidden]
-    mine = "lead_" + uuid.UUID(w.mine["id"]).hex
-    other_agent = "agent_" + w.other.user_id.hex
+CRM = "/compat/crm/v1"
+
+
+def _crm_id(prefix: str, value: Any) -> str:
+    return prefix + uuid.UUID(str(value)).hex
+
+
+def _crm_caller(w: World) -> tuple[list[str], Callable[..., Awaitable[httpx.Response]]]:
+    """The hidden leads' crm ids (``lead_…``), and the agent's request that checks its
+    answer names none of them (in either form) unless the request did."""
+    hidden = [_crm_id("lead_", i) for i in w.hidden]
 
     async def call(method: str, url: str, **kw: Any) -> httpx.Response:
         resp = await w.call(method, url, **kw)
@@ -485,6 +489,18 @@ async def _crm(w: World) -> None:
         for lead_id in hidden:
             assert lead_id in sent or lead_id not in resp.text, (method, url, resp.text)
         return resp
+
+    return hidden, call
+
+
+async def _crm(w: World) -> None:
+    """The crm profile: an agent's lists, exports, scores and bulk updates reach their own
+    leads only; another agent's lead is a 404 (the document's "Lead lead_… not found"),
+    and the manager-only routes a 403."""
+    base = "/compat/crm/v1/leads"
+    hidden, call = _crm_caller(w)
+    mine = "lead_" + uuid.UUID(w.mine["id"]).hex
+    other_agent = "agent_" + w.other.user_id.hex
 
     for path in ("", "?status=NEW", "/assignment/unassigned",
                  f"/assignment/by-agent/{other_agent}", "/scoring/hot?threshold=0",
@@ -509,6 +525,120 @@ async def _crm(w: World) -> None:
     resp = await call("POST", f"{base}/import",
                       files={"file": ("l.csv", f"email\n{w.theirs['email']}\n".encode())})
     assert resp.status_code == 403, resp.text  # imports need a manager
+
+
+async def _crm_conversion(w: World) -> None:
+    """The crm profile's conversion: another agent's lead is not found, and nothing of it
+    changes."""
+    hidden, call = _crm_caller(w)
+    for lead_id in hidden:
+        for method, path, body in (("POST", "convert", {"createOpportunity": True}),
+                                   ("GET", "can-convert", None), ("POST", "qualify", None),
+                                   ("POST", "unqualify", {"reason": "x"})):
+            resp = await call(method, f"{CRM}/leads/{lead_id}/{path}", json=body)
+            assert resp.status_code == 404, resp.text
+            assert resp.json()["message"] == f"Lead {lead_id} not found"
+    mine = _crm_id("lead_", w.mine["id"])
+    assert (await call("GET", f"{CRM}/leads/{mine}/can-convert")).status_code == 200
+
+
+async def _crm_deals(w: World) -> tuple[str, str, str]:
+    """(the other agent's deal on their lead, a deal on that lead given to the agent,
+    the agent's own deal) as crm ids."""
+    base = "/api/v1/opportunities"
+    theirs = (await w.client.post(base, headers=w.other.headers, json={
+        "name": "Theirs", "value": "10", "lead_id": w.theirs["id"],
+        "expected_close_date": str(date.today())})).json()["id"]
+    given = (await w.client.post(base, headers=w.owner.headers, json={
+        "name": "Given", "value": "5", "lead_id": w.theirs["id"], "owner_id":
+        str(w.agent.user_id), "expected_close_date": str(date.today())})).json()["id"]
+    mine = (await w.client.post(base, headers=w.agent.headers, json={
+        "name": "Mine", "lead_id": w.mine["id"]})).json()["id"]
+    return _crm_id("opp_", theirs), _crm_id("opp_", given), _crm_id("opp_", mine)
+
+
+async def _crm_opportunities(w: World) -> None:
+    """The crm profile's opportunities: an agent reaches its own deals and its leads'
+    ones; a deal given to it on another agent's lead names no lead (``leadId`` null,
+    checked on every answer by the caller)."""
+    hidden, call = _crm_caller(w)
+    theirs, given, mine = await _crm_deals(w)
+    base = f"{CRM}/opportunities"
+    await w.client.post(f"{base}/{theirs}/schedule-follow-up", headers=w.other.headers,
+                        json={"scheduledFor": "2031-01-01T00:00:00Z"})
+    for path in ("", "?stage=QUALIFIED", f"?agentId={_crm_id('agent_', w.other.user_id)}",
+                 "/pipeline/view", "/pipeline/by-stage/QUALIFIED", "/pipeline/stale?days=0",
+                 "/activities/upcoming", f"/{given}", f"/{given}/activities"):
+        resp = await call("GET", base + path)
+        assert resp.status_code == 200 and theirs not in resp.text, (path, resp.text)
+    assert (await call("GET", f"{base}/{given}")).json()["leadId"] is None
+    for path, body in (("/activities", {"type": "NOTE", "content": "x"}),
+                       ("/schedule-follow-up", {"scheduledFor": "2031-01-01T00:00:00Z"}),
+                       ("/move-stage", {"stage": "PROPOSAL"}), ("/update-probability", None),
+                       ("/close-won", {"actualValue": 5}), ("/reopen", {"reason": "x"}),
+                       ("/close-lost", {"reason": "x"})):
+        resp = await call("POST", f"{base}/{given}{path}", json=body)
+        assert resp.status_code in (200, 201), (path, resp.text)
+        assert resp.json()["leadId"] is None, path
+    resp = await call("PUT", f"{base}/{given}", json={"notes": "x"})
+    assert resp.status_code == 200 and resp.json()["leadId"] is None
+    for method, path, body in (("GET", "", None), ("PUT", "", {"notes": "x"}),
+                               ("POST", "/move-stage", {"stage": "PROPOSAL"}),
+                               ("POST", "/close-won", {}), ("POST", "/close-lost",
+                                                           {"reason": "x"}),
+                               ("POST", "/reopen", {"reason": "x"}),
+                               ("POST", "/update-probability", None),
+                               ("GET", "/activities", None),
+                               ("POST", "/activities", {"type": "CALL"}),
+                               ("POST", "/schedule-follow-up",
+                                {"scheduledFor": "2031-01-01T00:00:00Z"})):
+        resp = await call(method, f"{base}/{theirs}{path}", json=body)
+        assert resp.status_code == 404, (method, path, resp.text)
+    for lead_id in hidden:
+        resp = await call("POST", base, json={"name": "x", "leadId": lead_id})
+        assert resp.status_code == 404 and resp.json()["message"] == f"Lead {lead_id} not found"
+        resp = await call("PUT", f"{base}/{mine}", json={"leadId": lead_id})
+        assert resp.status_code == 404, resp.text
+
+
+async def _crm_activities(w: World) -> None:
+    """The crm profile's activities: reachable through their lead (the agent's own) or a
+    deal it reaches, where another agent's lead is never named."""
+    hidden, call = _crm_caller(w)
+    _theirs, given, _mine = await _crm_deals(w)
+    theirs = _crm_id("act_", (await _their_activity(w))["id"])
+    base = f"{CRM}/activities"
+    for query in ("", f"?leadId={hidden[0]}", "?type=MEETING"):
+        resp = await call("GET", base + query)
+        assert resp.status_code in (200, 404) and theirs not in resp.text, query
+    export = await call("GET", f"{base}/export")
+    assert export.status_code == 200
+    for method, kw in (("GET", {}), ("PUT", {"json": {"description": "x"}}), ("DELETE", {})):
+        resp = await call(method, f"{base}/{theirs}", **kw)
+        assert resp.status_code == 404 and resp.json()["message"] == \
+            f"Activity {theirs} not found"
+    for lead_id in hidden:
+        assert (await call("GET", f"{base}/timeline/lead/{lead_id}")).status_code == 404
+        assert (await call("GET", f"{base}/export?leadId={lead_id}")).status_code in (200,
+                                                                                      404)
+        for path in ("", "/log-call", "/log-email", "/log-meeting", "/log-note", "/log-task",
+                     "/log-demo", "/log-proposal", "/log-document"):
+            body = {"leadId": lead_id, **({"type": "CALL"} if not path else {}),
+                    **({"content": "x"} if path == "/log-note" else {}),
+                    **({"title": "x"} if path in ("/log-task", "/log-proposal",
+                                                  "/log-document") else {})}
+            resp = await call("POST", base + path, json=body)
+            assert resp.status_code == 404, (path, resp.text)
+        resp = await call("POST", f"{base}/log-proposal",
+                          json={"opportunityId": given, "leadId": lead_id, "title": "x"})
+        assert resp.status_code == 400, resp.text  # not told whether it is the deal's lead
+    made = await call("POST", f"{base}/log-proposal", json={"opportunityId": given,
+                                                            "title": "Quote"})
+    assert made.status_code == 201 and made.json()["leadId"] is None, made.text
+    act = made.json()["id"]
+    for method, kw in (("GET", {}), ("PUT", {"json": {"description": "y"}})):
+        resp = await call(method, f"{base}/{act}", **kw)
+        assert resp.status_code in (200, 404), resp.text
 
 
 async def _scoring(w: World) -> None:
@@ -763,6 +893,21 @@ PROBES: dict[tuple[str, str], Probe] = {
         ("P", "/bulk-update"), ("P", "/import"), ("P", "/scoring/recalculate-all"),
         ("P", "/{id}/assign"), ("P", "/{id}/auto-assign"), ("P", "/{id}/calculate-score"),
         ("P", "/{id}/reassign"), ("P", "/{id}/update-score"))},
+    **{(m, f"{CRM}/leads/{{id}}/{p}"): _crm_conversion for m, p in (
+        ("POST", "convert"), ("GET", "can-convert"), ("POST", "qualify"),
+        ("POST", "unqualify"))},
+    **{(m, f"{CRM}/opportunities{p}"): _crm_opportunities for m, p in (
+        ("GET", ""), ("POST", ""), ("GET", "/{id}"), ("PUT", "/{id}"),
+        ("GET", "/activities/upcoming"), ("GET", "/pipeline/by-stage/{stage}"),
+        ("GET", "/pipeline/stale"), ("GET", "/pipeline/view"), ("GET", "/{id}/activities"),
+        ("POST", "/{id}/activities"), ("POST", "/{id}/close-lost"),
+        ("POST", "/{id}/close-won"), ("POST", "/{id}/move-stage"), ("POST", "/{id}/reopen"),
+        ("POST", "/{id}/schedule-follow-up"), ("POST", "/{id}/update-probability"))},
+    **{(m, f"{CRM}/activities{p}"): _crm_activities for m, p in (
+        ("GET", ""), ("POST", ""), ("GET", "/export"), ("GET", "/timeline/lead/{leadId}"),
+        ("GET", "/{id}"), ("PUT", "/{id}"), ("POST", "/log-call"), ("POST", "/log-demo"),
+        ("POST", "/log-document"), ("POST", "/log-email"), ("POST", "/log-meeting"),
+        ("POST", "/log-note"), ("POST", "/log-proposal"), ("POST", "/log-task"))},
     **{route: _autos for route in (
         ("GET", AUTOS), ("GET", f"{AUTOS}/{{id}}"), ("PATCH", f"{AUTOS}/{{id}}"),
         ("DELETE", f"{AUTOS}/{{id}}"), ("PATCH", f"{AUTOS}/{{id}}/order"),

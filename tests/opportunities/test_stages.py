@@ -13,7 +13,12 @@ from sqlalchemy import text
 from leadbase.db.session import Database
 from leadbase.kit.errors import AppError
 from leadbase.opportunities import stages
-from leadbase.opportunities.schemas import CloseLostBody, ReopenBody, StageMoveBody
+from leadbase.opportunities.schemas import (
+    CloseLostBody,
+    CloseWonBody,
+    ReopenBody,
+    StageMoveBody,
+)
 from tests.factories import add_member, make_lead, make_workspace
 from tests.opportunities.helpers import BASE, ctx_of, deal_pipeline, make_opportunity
 
@@ -137,6 +142,30 @@ async def test_move_into_closing_stages(client: httpx.AsyncClient, db: Database)
                                    body=ReopenBody(reason="budget found"))
         assert back["status"] == "open" and back["stage"] == "qualified"
         assert back["value"] == Decimal("50000.00")
+
+
+async def test_close_won_keeps_its_notes(client: httpx.AsyncClient, db: Database) -> None:
+    """Close won takes notes (kept as close_notes, as close lost's); reopening clears
+    them."""
+    owner = await make_workspace(client, "Opp won notes")
+    opp = await make_opportunity(client, owner, value="100")
+    won = await client.post(f"{BASE}/{opp['id']}/close-won", headers=owner.headers,
+                            json={"notes": "Great negotiation"})
+    assert won.status_code == 200, won.text
+    assert won.json()["close_notes"] == "Great negotiation"
+    long = await client.post(f"{BASE}/{opp['id']}/close-won", headers=owner.headers,
+                             json={"notes": "x" * 20_001})
+    assert long.status_code == 422
+    other = await make_opportunity(client, owner)
+    async with db.transaction(owner.tenant_id) as session:
+        row = await stages.close_won(session, ctx=ctx_of(owner),
+                                     opportunity_id=uuid.UUID(other["id"]),
+                                     body=CloseWonBody(notes="signed"))
+        assert row["close_notes"] == "signed" and row["status"] == "won"
+        back = await stages.reopen(session, ctx=ctx_of(owner),
+                                   opportunity_id=uuid.UUID(other["id"]),
+                                   body=ReopenBody(reason="again"))
+        assert back["close_notes"] is None
 
 
 async def test_stage_roles_and_workspaces(client: httpx.AsyncClient) -> None:

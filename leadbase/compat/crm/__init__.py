@@ -1,5 +1,5 @@
 """The ``crm`` profile: the 84-endpoint CRM document (002) under ``/compat/crm/v1`` — its
-Leads and Activities APIs (Opportunities, Campaigns, Analytics and webhooks: later).
+Leads, Opportunities and Activities APIs (Campaigns, Analytics and webhooks: later).
 
 A translation layer over the services (request → service calls → the document's shape);
 business rules stay in the services. ``LEADBASE_ROOT_PROFILE=crm`` also serves it at
@@ -66,7 +66,16 @@ Choices where the document is vague
     - Activity lists are JSON arrays with a keyset cursor (:mod:`.activities`); ``GET
       /activities/agent/{agentId}/summary`` adds ``period``, ``startsAt``, ``endsAt``;
       ``completedTasks``/``pendingTasks`` are the agent's tasks (``/api/v1/tasks``).
-    - Unknown keys in bodies are ignored.
+    - Conversion (``convert``, ``can-convert``, ``qualify``, ``unqualify``):
+      :mod:`.conversion`. Opportunities: :mod:`.opportunities` (an opportunity's shape,
+      CRUD, stages, closing, probability), :mod:`.opportunity_views` (pipeline view,
+      by-stage, stale, forecast), :mod:`.opportunity_activities`. Stages are the deal
+      pipeline's codes in capitals; money a JSON number; ``GET /opportunities`` is paged
+      as ``GET /leads``, the other opportunity lists are JSON arrays with a keyset cursor
+      (``X-Next-Cursor``), as the activity lists. ``log-<type>`` takes ``opportunityId``
+      (the document's ``log-proposal``): the activity is on the deal and its lead.
+    - Unknown keys in bodies are ignored (``PUT /opportunities/{id}`` refuses ``stage``
+      and ``status``: they change through ``move-stage``, ``close-won``...).
 
 Errors and rate limits: :mod:`leadbase.compat.crm.errors`, :mod:`leadbase.compat.crm.limits`.
 """

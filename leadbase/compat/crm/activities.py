@@ -27,6 +27,8 @@ from leadbase.kit.errors import ValidationFailed
 from leadbase.kit.http import read_ahead
 from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import MAX_PER_PAGE
+from leadbase.opportunities import activity as opportunity_activity
+from leadbase.opportunities.schemas import OpportunityActivityCreate
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 
@@ -57,7 +59,7 @@ _OWN = frozenset({"description", "scheduled_for", "completed_at", "lead_id",
 _PRIORITY = {"medium": "normal"}
 
 
-def _attributes(kind: str, sent: dict[str, Any]) -> dict[str, Any]:
+def attributes(kind: str, sent: dict[str, Any]) -> dict[str, Any]:
     """The type's attributes from the body (400 naming a field the type has not)."""
     names = _ATTRIBUTES[kind]
     stray = [k for k in sent if k not in names and k not in _OWN]
@@ -82,14 +84,17 @@ def _attributes(kind: str, sent: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _lead_of(request: Request, body: ActivityLog) -> uuid.UUID:
-    if body.lead_id is None:
-        field = "opportunityId" if body.opportunity_id is not None else "leadId"
-        message = ("activities about an opportunity come with the Opportunities API"
-                   if body.opportunity_id is not None else "required")
-        raise ValidationFailed(f"{field}: {message}", code="LEAD_REQUIRED",
-                               errors=[{"field": field, "message": message}])
-    return ids.resolve(request, "lead", body.lead_id)
+def _about(request: Request, body: ActivityLog) -> dict[str, uuid.UUID | None]:
+    """The lead and the opportunity the activity is about (one of them needed; an
+    opportunity's activity is on its lead's timeline too)."""
+    if body.lead_id is None and body.opportunity_id is None:
+        raise ValidationFailed("leadId: required", code="LEAD_REQUIRED",
+                               errors=[{"field": "leadId",
+                                        "message": "required (or opportunityId)"}])
+    return {"lead_id": None if body.lead_id is None
+            else ids.resolve(request, "lead", body.lead_id),
+            "opportunity_id": None if body.opportunity_id is None
+            else ids.resolve(request, "opportunity", body.opportunity_id)}
 
 
 async def _log(request: Request, scope: RequestScope, kind: str,
@@ -101,12 +106,21 @@ async def _log(request: Request, scope: RequestScope, kind: str,
         sent = body.model_dump(exclude_unset=True)
         planned = sent.get("scheduled_for") or (sent.get("due_date") if kind == "task"
                                                 else None)
-        values = {"type": kind, "lead_id": _lead_of(request, body),
-                  "description": body.description,
-                  "attributes": _attributes(kind, sent), "scheduled_for": planned,
+        about = _about(request, body)
+        values = {"type": kind, "description": body.description,
+                  "attributes": attributes(kind, sent), "scheduled_for": planned,
                   "completed_at": body.completed_at}
-        row = await service.create(scope.session, ctx=scope.ctx,
-                                   body=views.canonical(canonical.ActivityCreate, values))
+        if about["opportunity_id"] is None:
+            row = await service.create(scope.session, ctx=scope.ctx, body=views.canonical(
+                canonical.ActivityCreate, {**values, "lead_id": about["lead_id"]}))
+        else:  # shown as the caller may see it (a deal on another agent's lead: no lead)
+            row = await opportunity_activity.log_activity(
+                scope.session, ctx=scope.ctx, opportunity_id=about["opportunity_id"],
+                body=views.canonical(OpportunityActivityCreate, values))
+            if about["lead_id"] is not None and row["lead_id"] != about["lead_id"]:
+                raise ValidationFailed(  # rolls the activity back
+                    "leadId: not the lead of the opportunity", code="INVALID_ACTIVITY",
+                    errors=[{"field": "leadId", "message": "not the lead of the opportunity"}])
         return views.respond(views.activity(row), 201, headers=views.etag_of(row))
 
     return await idempotent(request, scope.session, scope.ctx.tenant_id,
@@ -258,9 +272,9 @@ async def update_activity(request: Request, id: str, body: ActivityUpdateIn, sco
     values: dict[str, Any] = {k: sent[k] for k in ("description", "scheduled_for",
                                                    "completed_at") if k in sent}
     if current["type"] in USER_TYPES:
-        attributes = _attributes(current["type"], sent)
-        if attributes:
-            values["attributes"] = attributes
+        changed = attributes(current["type"], sent)
+        if changed:
+            values["attributes"] = changed
     row = await service.update(scope.session, ctx=scope.ctx, activity_id=activity_id,
                                body=views.canonical(canonical.ActivityUpdate, values),
                                expected_version=if_match)

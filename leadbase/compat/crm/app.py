@@ -6,7 +6,19 @@ from fastapi import Depends, FastAPI
 
 from leadbase import __version__
 from leadbase.compat import crm as package
-from leadbase.compat.crm import activities, assignment, errors, leads, limits, scoring, transfer
+from leadbase.compat.crm import (
+    activities,
+    assignment,
+    conversion,
+    errors,
+    leads,
+    limits,
+    opportunities,
+    opportunity_activities,
+    opportunity_views,
+    scoring,
+    transfer,
+)
 from leadbase.kit.input import check_request
 
 PREFIX = "/compat/crm/v1"
@@ -22,7 +34,9 @@ def build_app(parent: FastAPI) -> FastAPI:
     sub.state = parent.state
     errors.install(sub)
     # The fixed paths under /leads (scoring/..., assignment/..., import, export,
-    # bulk-update) before /leads/{id}, which would take them.
-    for module in (scoring, assignment, transfer, leads, activities):
+    # bulk-update) before /leads/{id}, which would take them; under /opportunities
+    # (pipeline/..., forecast/..., activities/upcoming) before /opportunities/{id}.
+    for module in (scoring, assignment, transfer, conversion, leads, opportunity_views,
+                   opportunity_activities, opportunities, activities):
         sub.include_router(module.router)
     return sub

@@ -11,8 +11,14 @@ message}]}``.
   are 404s too. Unknown routes: ``"Cannot GET /path"``.
 - 429: ``"Rate limit exceeded. Try again in N seconds"`` with ``Retry-After``.
 - 500: ``"Internal server error"``.
+- An id in a body that names nothing the caller may use (``leadId`` of an opportunity,
+  ``customerId`` of a conversion, ``assignedToId``) is a 404 in the same words.
 - Everything else keeps the service's status and message (403 for a role, 409 for a
-  conflict, 412 for a stale ``If-Match``...).
+  conflict, 412 for a stale ``If-Match``...). Two conflicts carry what a client needs to
+  go on: ``CUSTOMER_MATCH_FOUND`` its ``candidates`` (``[{id: "cus_…", kind, name, email,
+  emailDomain, assignedToId, matchedOn}]``, and ``hiddenCandidates``: how many more the
+  caller may not see), ``LEAD_CANNOT_CONVERT`` its ``reasons`` (``[{code, message,
+  field}]``).
 
 Every error also carries the service's stable ``code`` (``LEAD_NOT_FOUND``,
 ``RATE_LIMITED``...): an extra key, harmless to clients that read ``statusCode``.
@@ -20,6 +26,7 @@ Every error also carries the service's stable ``code`` (``LEAD_NOT_FOUND``,
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import orjson
@@ -32,6 +39,11 @@ from leadbase.compat.crm import ids
 from leadbase.kit.errors import AppError
 
 INVALID = "Invalid input data"
+# Canonical 422s about an id a body gives: the document's 404 for that kind of id.
+BODY_NOT_FOUND: dict[str, ids.Kind] = {"OWNER_NOT_FOUND": "agent", "CUSTOMER_NOT_FOUND": "customer",
+                  "OPPORTUNITY_LEAD_NOT_FOUND": "lead"}
+MATCH_MESSAGE = ("Existing customers match this lead: reuse one with customerId, or "
+                 "create a new one with createCustomer: true")
 # Canonical field names → the document's (the rest: snake_case → camelCase).
 FIELDS = {"owner_id": "assignedToId", "user_id": "agentId", "lead_id": "leadId",
           "ids": "leadIds", "changes": "updates", "due": "dueDate",
@@ -53,12 +65,14 @@ def field_name(path: str) -> str:
 
 def respond(status: int, message: str, *, code: str | None = None,
             errors: list[dict[str, str]] | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+            headers: dict[str, str] | None = None,
+            extra: dict[str, Any] | None = None) -> Response:
     body: dict[str, Any] = {"statusCode": status, "message": message}
     if errors is not None:
         body["errors"] = errors
     if code:
         body["code"] = code
+    body.update(extra or {})
     return Response(orjson.dumps(body), status_code=status, media_type="application/json",
                     headers=headers or None)
 
@@ -79,8 +93,10 @@ def message_of(request: Request, exc: AppError, status: int) -> str:
     if status == 429:
         retry = exc.headers.get("Retry-After", "60")
         return f"Rate limit exceeded. Try again in {retry} seconds"
-    if status == 404 and exc.code in ids.NOT_FOUND_KINDS:
-        kind = ids.NOT_FOUND_KINDS[exc.code]
+    if exc.code == "CUSTOMER_MATCH_FOUND":
+        return MATCH_MESSAGE
+    if status == 404 and (exc.code in ids.NOT_FOUND_KINDS or exc.code in BODY_NOT_FOUND):
+        kind = BODY_NOT_FOUND.get(exc.code) or ids.NOT_FOUND_KINDS[exc.code]
         raw = ids.named(request, kind)
         if exc.detail.startswith(ids.LABEL[kind] + " ") and exc.detail.endswith(" not found"):
             return exc.detail  # already in the document's words
@@ -90,14 +106,43 @@ def message_of(request: Request, exc: AppError, status: int) -> str:
     return exc.detail
 
 
+def _uuid(value: Any) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(str(value))
+
+
+def _candidate(found: dict[str, Any]) -> dict[str, Any]:
+    return {"id": ids.encode("customer", _uuid(found["id"])),
+            "kind": str(found["kind"]).upper(), "name": found["name"],
+            "email": found["email"], "emailDomain": found["email_domain"],
+            "assignedToId": ids.encode("agent", _uuid(found["owner_id"])),
+            "matchedOn": [camel(m) for m in found["matched_on"]]}
+
+
+def reason(found: dict[str, Any]) -> dict[str, Any]:
+    out = {"code": found["code"], "message": found["message"]}
+    if found.get("field"):
+        out["field"] = field_name(str(found["field"]))
+    return out
+
+
+def _extra(exc: AppError) -> dict[str, Any]:
+    """What a conflict carries that a client needs, in the document's names."""
+    if exc.code == "CUSTOMER_MATCH_FOUND":
+        return {"candidates": [_candidate(c) for c in exc.extra.get("candidates", [])],
+                "hiddenCandidates": exc.extra.get("hidden_candidates", 0)}
+    if exc.code == "LEAD_CANNOT_CONVERT":
+        return {"reasons": [reason(r) for r in exc.extra.get("reasons", [])]}
+    return {}
+
+
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     status = 400 if exc.status == 422 else exc.status
-    if exc.code == "OWNER_NOT_FOUND":
-        status = 404  # an agent id that names nobody of the workspace who can own leads
+    if exc.code in BODY_NOT_FOUND:
+        status = 404  # an id in the body that names nothing the caller may use
     return respond(status, message_of(request, exc, status), code=exc.code,
                    errors=_field_errors(exc) if status == 400 else None,
-                   headers=exc.headers)
+                   headers=exc.headers, extra=_extra(exc))
 
 
 def _loc(loc: tuple[Any, ...]) -> str:

@@ -75,7 +75,7 @@ class BulkUpdate(Body):
 
 # Activities ------------------------------------------------------------------------------
 
-class _ActivityFields(Body):
+class ActivityFields(Body):
     """The typed attributes of every activity type, by the document's names."""
 
     description: Text | None = None
@@ -104,7 +104,7 @@ class _ActivityFields(Body):
     completed_at: Timestamp | None = None
 
 
-class ActivityLog(_ActivityFields):
+class ActivityLog(ActivityFields):
     """``POST /activities/log-<type>``: about a lead (``leadId``) or an opportunity
     (``opportunityId``)."""
 
@@ -116,7 +116,7 @@ class ActivityCreate(ActivityLog):
     type: ActivityType
 
 
-class ActivityUpdate(_ActivityFields):
+class ActivityUpdate(ActivityFields):
     """Only the attributes sent change; ``completedAt`` completes a planned activity."""
 
 

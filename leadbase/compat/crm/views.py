@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -127,3 +128,55 @@ def canonical(model: type[M], values: dict[str, Any]) -> M:
         errors = [{**err, "loc": ("body", field_name(".".join(map(str, err["loc"]))))}
                   for err in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from exc
+
+
+# Opportunities and customers -------------------------------------------------------------
+
+def number(value: Any) -> int | float | None:
+    """Money as the document writes it: a JSON number (whole amounts as integers)."""
+    return None if value is None else _number(value)
+
+
+def _midnight(day: date | None) -> datetime | None:
+    """A date as the document's timestamps (``2026-03-31T00:00:00Z``)."""
+    return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def opportunity(row: Row) -> dict[str, Any]:
+    """An opportunity as ``presented`` gives it (its lead unnamed when the caller may not
+    read it): stages and statuses in capitals, money as numbers, dates as timestamps."""
+    lead = row.get("lead")
+    customer = row.get("customer")
+    return {
+        "id": encode("opportunity", row["id"]), "name": row["name"],
+        "leadId": encode("lead", row["lead_id"]),
+        "customerId": encode("customer", row["customer_id"]),
+        "stage": row["stage"].upper(), "stageName": row["stage_name"],
+        "status": row["status"].upper(), "value": number(row["value"]),
+        "currency": row["currency"], "probability": row["probability"],
+        "weightedValue": number(row["weighted_value"]),
+        "expectedCloseDate": _midnight(row["expected_close_date"]),
+        "assignedToId": encode("agent", row["owner_id"]), "source": upper(row["source"]),
+        "notes": row["notes"], "actualValue": number(row["actual_value"]),
+        "closeDate": _midnight(row["close_date"]), "closedAt": row["closed_at"],
+        "lostReason": row["lost_reason"], "competitor": row["competitor"],
+        "closeNotes": row["close_notes"], "reopenedAt": row["reopened_at"],
+        "reopenReason": row["reopen_reason"], "lastActivityAt": row["last_activity_at"],
+        "stageEnteredAt": row["stage_entered_at"],
+        "lead": None if lead is None or row["lead_id"] is None else {
+            "id": encode("lead", lead["id"]), "firstName": lead["first_name"],
+            "lastName": lead["last_name"], "email": lead["email"],
+            "company": lead["company"]},
+        "customer": None if customer is None else {
+            "id": encode("customer", customer["id"]), "name": customer["name"],
+            "kind": str(customer["kind"]).upper()},
+        "createdAt": row["created_at"], "updatedAt": row["updated_at"]}
+
+
+def customer(row: Row) -> dict[str, Any]:
+    return {"id": encode("customer", row["id"]), "kind": str(row["kind"]).upper(),
+            "name": row["name"], "email": row["email"], "phone": row["phone"],
+            "website": row["website"], "industry": row["industry"],
+            "address": row["address"], "assignedToId": encode("agent", row["owner_id"]),
+            "notes": row["notes"], "createdAt": row["created_at"],
+            "updatedAt": row["updated_at"]}

@@ -1,8 +1,7 @@
 """Conformance: every request of the document's Leads and Activities sections sent as
 written (its placeholder ids — ``{id}``, ``lead_xxx``, ``agent_123``... — replaced by the
 ids of rows the test made first), its status and response shape checked against what the
-document shows. The four conversion examples wait for the conversion service
-(``test_conversion_examples_pending``)."""
+document shows. The Opportunities section: ``test_opportunities``."""
 
 from __future__ import annotations
 
@@ -11,99 +10,34 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import pytest
 from python_calamine import CalamineWorkbook
 
+from tests.compat.crm import test_opportunities
 from tests.compat.crm.helpers import (
     BASE,
     EXAMPLES,
     LEAD_KEYS,
     PAGE_KEYS,
-    Member,
     World,
     agent_id,
+    check,
     example,
-    fill,
-    filled,
     make_lead,
     make_world,
     ok,
     scoring_model,
+    send,
+    world_with_lead,
 )
-
-CONVERSION = ("Convert to Customer", "Can Convert", "Mark as Qualified",
-              "Mark as Unqualified")
-# What the server makes up: not compared with the document's values.
-MADE = {"id", "score", "createdAt", "total", "totalPages", "activities", "assignedTo",
-        "data", "successful", "failed", "errors", "updated", "message",
-        "totalActivities", "byType", "completedTasks", "pendingTasks"}
-
-
-async def send(client: httpx.AsyncClient, title: str, who: Member,
-               names: dict[str, str], files: Any = None) -> httpx.Response:
-    ex = example(title)
-    path = BASE + fill(ex.path, names)
-    if files is not None:
-        return await client.request(ex.method, path, headers=who.headers, files=files)
-    body = filled(ex.body, names) if isinstance(ex.body, dict) else None
-    return await client.request(ex.method, path, headers=who.headers, json=body)
-
-
-def like(found: Any, shown: Any, path: str = "") -> None:
-    """``found`` has the shape the document shows: every key shown, values of the same
-    JSON type, and equal where the server does not make them up."""
-    if isinstance(shown, dict):
-        assert isinstance(found, dict) or (found is None and not shown), (path, found)
-        for key, value in shown.items():
-            assert key in found, (path, key, sorted(found))
-            if not path and key not in MADE and not isinstance(value, (dict, list)):
-                assert found[key] == value, (path, key, found[key], value)
-            if key in MADE and isinstance(value, dict):  # its keys are data (byType)
-                assert isinstance(found[key], dict) or found[key] is None, (path, key)
-                continue
-            like(found[key], value, f"{path}.{key}")
-    elif isinstance(shown, list):
-        assert isinstance(found, list), (path, found)
-        for item in found[:3]:
-            if shown:
-                like(item, shown[0], path + "[]")
-    elif isinstance(shown, bool):
-        assert isinstance(found, bool), (path, found)
-    elif isinstance(shown, int | float):
-        assert isinstance(found, int | float) and not isinstance(found, bool), (path, found)
-    elif isinstance(shown, str):
-        assert isinstance(found, str), (path, found)
-
-
-def check(resp: httpx.Response, title: str) -> Any:
-    ex = example(title)
-    assert resp.status_code == ex.status, (title, resp.text)
-    if ex.content_type is not None:
-        assert resp.headers["content-type"].startswith(ex.content_type), resp.headers
-        return resp.content
-    body = resp.json() if resp.content else None
-    if ex.response is not None:
-        like(body, ex.response)
-    return body
-
-
-async def world_with_lead(client: httpx.AsyncClient) -> tuple[World, dict[str, Any],
-                                                                dict[str, str]]:
-    w = await make_world(client)
-    lead = await make_lead(client, w.owner, assignedToId=agent_id(w.agent), source="WEBSITE")
-    names = {"{id}": lead["id"], "lead_xxx": lead["id"], "{agentId}": agent_id(w.agent),
-             "agent_123": agent_id(w.agent), "agent_1": agent_id(w.agent),
-             "agent_2": agent_id(w.agent2)}
-    return w, lead, names
 
 
 def test_every_example_is_covered() -> None:
     tested = {name.removeprefix("test_").replace("_", " ")
-              for name in globals() if name.startswith("test_")}
+              for name in (*globals(), *vars(test_opportunities)) if name.startswith("test_")}
     for title in EXAMPLES:
         key = title.lower().replace("-", " ").replace("/", " ")
-        assert key in tested or title in CONVERSION, title
-    assert len(EXAMPLES) == 39
+        assert key in tested, title
+    assert len(EXAMPLES) == 39 + 19
 
 
 # Leads: CRUD ------------------------------------------------------------------------------
@@ -266,15 +200,59 @@ async def test_get_leads_by_agent(client: httpx.AsyncClient) -> None:
     assert [r["id"] for r in body["data"]] == [assigned["id"]] and body["total"] == 1
 
 
-# Leads: conversion (waits for the conversion service) ------------------------------------
+# Leads: conversion -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("title", CONVERSION)
-async def test_conversion_examples_pending(client: httpx.AsyncClient, title: str) -> None:
-    """Not served yet: the routes answer the document's 404 shape, never a 5xx."""
-    w, _, names = await world_with_lead(client)
-    resp = await send(client, title, w.owner, names)
-    assert resp.status_code in (404, 405), resp.text
-    assert set(resp.json()) <= {"statusCode", "message", "code"}
+async def test_convert_to_customer(client: httpx.AsyncClient) -> None:
+    w, lead, names = await world_with_lead(client)
+    body = check(await send(client, "Convert to Customer", w.owner, names),
+                 "Convert to Customer")
+    assert set(body) == {"lead", "customer", "opportunity", "customerCreated",
+                         "alreadyConverted"}
+    assert set(body["lead"]) == LEAD_KEYS and body["lead"]["id"] == lead["id"]
+    assert body["lead"]["status"] == "CONVERTED"
+    customer, opp = body["customer"], body["opportunity"]
+    assert customer["id"].startswith("cus_") and customer["name"] == "Juan Pérez"
+    assert customer["kind"] == "PERSON" and customer["email"] == lead["email"]
+    assert opp["id"].startswith("opp_") and opp["value"] == 5000
+    assert opp["leadId"] == lead["id"] and opp["customerId"] == customer["id"]
+    assert (opp["stage"], opp["status"]) == ("QUALIFIED", "OPEN")
+    assert body["customerCreated"] is True and body["alreadyConverted"] is False
+    again = check(await send(client, "Convert to Customer", w.owner, names),
+                  "Convert to Customer")  # the first result, not a second customer
+    assert again["customer"]["id"] == customer["id"]
+    assert again["opportunity"]["id"] == opp["id"] and again["alreadyConverted"] is True
+    timeline = await ok(client, "GET", f"/activities/timeline/lead/{lead['id']}", w.owner)
+    assert any(e["type"] == "STATUS_CHANGE" and e["description"] == "Ready for sales"
+               for e in timeline)
+
+
+async def test_can_convert(client: httpx.AsyncClient) -> None:
+    w, lead, names = await world_with_lead(client)
+    body = check(await send(client, "Can Convert", w.owner, names), "Can Convert")
+    assert body == {"canConvert": True, "reasons": []}
+    await ok(client, "POST", f"/leads/{lead['id']}/convert", w.owner, {})
+    body = await ok(client, "GET", f"/leads/{lead['id']}/can-convert", w.viewer)
+    assert body["canConvert"] is False
+    assert [r["code"] for r in body["reasons"]] == ["LEAD_ALREADY_CONVERTED"]
+
+
+async def test_mark_as_qualified(client: httpx.AsyncClient) -> None:
+    w, _lead, names = await world_with_lead(client)
+    body = check(await send(client, "Mark as Qualified", w.agent, names),
+                 "Mark as Qualified")
+    assert set(body) == LEAD_KEYS and body["status"] == "QUALIFIED"
+    again = check(await send(client, "Mark as Qualified", w.agent, names),
+                  "Mark as Qualified")
+    assert again["updatedAt"] == body["updatedAt"]  # already qualified: unchanged
+
+
+async def test_mark_as_unqualified(client: httpx.AsyncClient) -> None:
+    w, lead, names = await world_with_lead(client)
+    body = check(await send(client, "Mark as Unqualified", w.agent, names),
+                 "Mark as Unqualified")
+    assert body["status"] == "UNQUALIFIED" and body["id"] == lead["id"]
+    report = await client.get("/api/v1/leads/unqualified-reasons", headers=w.owner.headers)
+    assert report.json()["reasons"] == [{"reason": "Budget too low", "count": 1}]
 
 
 # Leads: import / export ---------------------------------------------------------------------
@@ -441,16 +419,25 @@ async def test_log_demo(client: httpx.AsyncClient) -> None:
 
 
 async def test_log_proposal(client: httpx.AsyncClient) -> None:
-    """The document logs a proposal on an opportunity: that waits for the opportunities
-    service (400 naming ``opportunityId``); on a lead it is logged."""
-    w, lead, _names = await world_with_lead(client)
-    resp = await send(client, "Log Proposal", w.owner, {"opp_xxx": "opp_" + "0" * 32})
-    assert resp.status_code == 400 and resp.json()["errors"][0]["field"] == "opportunityId"
-    body = await ok(client, "POST", "/activities/log-proposal", w.owner,
-                    {**example("Log Proposal").body, "leadId": lead["id"],
-                     "opportunityId": None}, expect=201)
+    """On an opportunity, as the document shows (and on its lead's timeline), or on a
+    lead."""
+    w, lead, names = await world_with_lead(client)
+    opp = await ok(client, "POST", "/opportunities", w.owner,
+                   {"name": "Deal", "leadId": lead["id"]}, expect=201)
+    body = check(await send(client, "Log Proposal", w.owner, {**names, "opp_xxx": opp["id"]}),
+                 "Log Proposal")
     assert (body["type"], body["title"], body["value"], body["documentUrl"]) == \
         ("PROPOSAL", "Enterprise Insurance Proposal", 50000, "https://...")
+    assert body["opportunityId"] == opp["id"] and body["leadId"] == lead["id"]
+    timeline = await ok(client, "GET", f"/activities/timeline/lead/{lead['id']}", w.owner)
+    assert body["id"] in [e["id"] for e in timeline]
+    on_lead = await ok(client, "POST", "/activities/log-proposal", w.owner,
+                       {**example("Log Proposal").body, "leadId": lead["id"],
+                        "opportunityId": None}, expect=201)
+    assert on_lead["opportunityId"] is None and on_lead["value"] == 50000
+    missing = await send(client, "Log Proposal", w.owner, {"opp_xxx": "opp_" + "0" * 32})
+    assert missing.status_code == 404
+    assert missing.json()["message"] == f"Opportunity opp_{'0' * 32} not found"
 
 
 async def test_log_document(client: httpx.AsyncClient) -> None:
