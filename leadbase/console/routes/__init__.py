@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from leadbase.console.routes import auth, home, leads
+from leadbase.console.routes import auth, home, lead, lead_work, leads
 
-ROUTERS: list[APIRouter] = [auth.router, home.router, leads.router]
+# /leads/new, /leads/columns and /leads/export before /leads/{lead_id}.
+ROUTERS: list[APIRouter] = [auth.router, home.router, leads.router, lead.router,
+                            lead_work.router]
