@@ -187,3 +187,30 @@ async def test_viewer_reads_but_changes_nothing(client: httpx.AsyncClient,
         assert (await console.post(url, data)).status_code == 403, url
     got = (await client.get(f"/api/v1/leads/{lead['id']}", headers=owner.headers)).json()
     assert got["first_name"] == "Look"
+
+
+async def test_bulk_update_and_delete(client: httpx.AsyncClient, console: ConsoleClient) -> None:
+    owner = await make_workspace(client)
+    agent = await add_member(client, owner, "agent")
+    leads = [await make_lead(client, owner, first_name=f"B{i}") for i in range(3)]
+    foreign = await make_lead(client, await make_workspace(client), first_name="Far")
+    await console.sign_in(owner.email)
+    resp = await console.post("/app/leads/bulk", {
+        "ids": [leads[0]["id"], leads[1]["id"], foreign["id"]], "action": "status",
+        "status": "qualified", "back": "q=B"})
+    assert resp.status_code == 303
+    assert resp.headers["location"] == "/app/leads?q=B&done=2&failed=1"
+    page = await console.get(resp.headers["location"])
+    assert "2 leads changed." in page.text
+    assert "1 could not be changed." in page.text
+    got = (await client.get("/api/v1/leads?status=qualified", headers=owner.headers)).json()
+    assert sorted(r["id"] for r in got["data"]) == sorted([leads[0]["id"], leads[1]["id"]])
+    resp = await console.post("/app/leads/bulk", {"ids": [leads[2]["id"]], "action": "owner",
+                                                  "owner_id": str(agent.user_id)})
+    assert resp.headers["location"].endswith("done=1&failed=0")
+    resp = await console.post("/app/leads/bulk", {"ids": [leads[0]["id"]], "action": "delete"})
+    assert resp.headers["location"].endswith("done=1&failed=0")
+    assert (await client.get(f"/api/v1/leads/{leads[0]['id']}",
+                             headers=owner.headers)).status_code == 404
+    assert (await client.get(f"/api/v1/leads/{foreign['id']}",
+                             headers=owner.headers)).status_code == 404
