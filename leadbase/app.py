@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import ORJSONResponse
 
-from leadbase import __version__
+from leadbase import __version__, console
 from leadbase.activities.endpoints import lead_router as lead_timeline_router
 from leadbase.activities.endpoints import router as activities_router
 from leadbase.apikeys.endpoints import router as apikeys_router
@@ -170,6 +170,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     fastpath.install()
     app.include_router(health_router)
     app.include_router(api_router())
+    console.install(app)  # /app, and / when no root profile is set
     mount_profiles(app)
     # The multipart overhead of an upload (boundaries, form fields) is small: 1 MB spare.
     upload = (settings.import_max_upload_bytes + 1024 * 1024, "IMPORT_TOO_LARGE")
