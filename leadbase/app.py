@@ -24,6 +24,7 @@ from leadbase.auth.endpoints import router as auth_router
 from leadbase.auth.tokens import TokenIssuer
 from leadbase.bulk.endpoints import router as bulk_router
 from leadbase.codelists.endpoints import router as codelists_router
+from leadbase import console
 from leadbase.compat import mount_profiles
 from leadbase.compat.crm.app import IMPORT_PATH as CRM_IMPORT
 from leadbase.config import Settings, get_settings
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     routing.install()
     app.include_router(health_router)
     app.include_router(api_router())
+    console.install(app)  # /app, and / when no root profile is set
     mount_profiles(app)
     # The multipart overhead of an upload (boundaries, form fields) is small: 1 MB spare.
     upload = (settings.import_max_upload_bytes + 1024 * 1024, "IMPORT_TOO_LARGE")

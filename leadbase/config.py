@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     jwt_issuer: str = "leadbase"
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    # The web console's session cookie (/app): lifetime, and whether it is marked Secure
+    # (None: when the request came over https, as seen through trusted proxies).
+    console_session_ttl_seconds: int = 12 * 3600
+    console_cookie_secure: bool | None = None
 
     # Rate limits (the ``limits`` notation)
     rate_limit: str = "1200/minute"

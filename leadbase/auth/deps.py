@@ -126,15 +126,20 @@ def _check_scopes(request: Request, principal: Principal) -> None:
         raise Forbidden(f"This API key lacks the '{needed}' scope.", code="INSUFFICIENT_SCOPE")
 
 
-def workspace_scope(min_role: str = "viewer", *, write: bool | None = None) -> Any:
+def workspace_scope(min_role: str = "viewer", *, write: bool | None = None,
+                    principal_from: Callable[..., Any] = get_principal) -> Any:
     """A dependency giving a tenant-scoped transaction to callers of at least ``min_role``.
 
     ``viewer`` can never write: any non-read method needs at least ``agent``.
     A platform superadmin acts inside a workspace by naming it in ``X-Workspace-Id``.
+    ``principal_from`` authenticates the caller (the bearer token; the web console
+    passes its session cookie's).
     """
 
+    # A default, not an annotation: annotations are strings here, resolved in the module's
+    # globals, where ``principal_from`` is not.
     async def dependency(
-        request: Request, principal: Annotated[Principal, Depends(get_principal)]
+        request: Request, principal: Principal = Depends(principal_from)
     ) -> AsyncIterator[RequestScope]:
         _check_scopes(request, principal)
         is_write = write if write is not None else request.method not in READ_METHODS

@@ -102,3 +102,9 @@ async def logout(session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.
                 await repository.revoke_family(session, session_id)
             return
     await repository.revoke_user_tokens(session, user_id=user_id)
+
+
+async def end_session(session: AsyncSession, *, session_id: uuid.UUID) -> None:
+    """End one sign-in session (the web console's sign-out): its refresh-token family is
+    revoked, so whatever carries its id stops working at once."""
+    await repository.revoke_family(session, session_id)

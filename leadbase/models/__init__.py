@@ -8,6 +8,7 @@ from leadbase.models.assignment import (
     AssignmentState,
 )
 from leadbase.models.audit import AuditEntry, Event, IdempotencyKey
+from leadbase.models.console import ConsolePreference
 from leadbase.models.deals import Customer, Opportunity, OpportunityStageChange
 from leadbase.models.duplicates import DuplicateGroup, DuplicateScan, LeadMerge
 from leadbase.models.exports import BulkJob, ExportJob
@@ -53,6 +54,7 @@ __all__ = [
     "BulkJob",
     "CodeList",
     "CodeListItem",
+    "ConsolePreference",
     "Customer",
     "DuplicateGroup",
     "DuplicateScan",
