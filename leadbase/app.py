@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import ORJSONResponse
 
-from leadbase import __version__
+from leadbase import __version__, console
 from leadbase.activities.endpoints import lead_router as lead_timeline_router
 from leadbase.activities.endpoints import router as activities_router
 from leadbase.analytics.endpoints import router as analytics_router
@@ -24,7 +24,6 @@ from leadbase.auth.endpoints import router as auth_router
 from leadbase.auth.tokens import TokenIssuer
 from leadbase.bulk.endpoints import router as bulk_router
 from leadbase.codelists.endpoints import router as codelists_router
-from leadbase import console
 from leadbase.compat import mount_profiles
 from leadbase.compat.crm.app import IMPORT_PATH as CRM_IMPORT
 from leadbase.config import Settings, get_settings
