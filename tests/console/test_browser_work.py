@@ -27,7 +27,7 @@ async def test_move_a_card_by_drag_and_drop(client: httpx.AsyncClient, page: Any
     card = page.locator(f'[data-lead-id="{lead["id"]}"]')
     await card.wait_for()
     target = page.locator(f'.column[data-stage-id="{second["id"]}"]')
-    await card.drag_to(target)
+    await card.drag_to(target, source_position={"x": 4, "y": 4})  # its edge, not a link
     moved = page.locator(f'.column[data-stage-id="{second["id"]}"] '
                          f'.lead-card.moved[data-lead-id="{lead["id"]}"]')
     await moved.wait_for()
