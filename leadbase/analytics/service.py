@@ -83,6 +83,15 @@ def _bad_range(code: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, code=code, errors=[{"field": "from", "message": message}])
 
 
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+
+
+def _check_bounds(*days: date | None) -> None:
+    for day in days:
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise _bad_range("INVALID_RANGE", "Dates run from 1970-01-01 to 2999-12-31.")
+
+
 def _default_start(end: date, bucket: Bucket) -> date:
     first = _trunc(end, bucket)
     for _ in range(DEFAULT_PERIODS[bucket] - 1):
@@ -102,6 +111,7 @@ def resolve_range(ws: Workspace, start: date | None, end: date | None,
                   bucket: Bucket) -> Range:
     """The range asked for, defaults filled in (to: today; from: ``DEFAULT_PERIODS``
     buckets back), or 422."""
+    _check_bounds(start, end)
     end = end or ws.today()
     start = start or _default_start(end, bucket)
     if start > end:
@@ -173,6 +183,7 @@ def _funnel_body(ws: Workspace, start: date, end: date,
 
 
 def _funnel_range(ws: Workspace, start: date | None, end: date | None) -> tuple[date, date]:
+    _check_bounds(start, end)
     end = end or ws.today()
     start = start or end - timedelta(days=DEFAULT_FUNNEL_DAYS - 1)
     if start > end:

@@ -92,6 +92,9 @@ async def test_bad_ranges_are_problems(client: httpx.AsyncClient) -> None:
                         "RANGE_TOO_LARGE"),
                        ("/leads/funnel?from=2000-01-01&to=2026-06-01", "RANGE_TOO_LARGE"),
                        ("/leads/by-source?bucket=year", "VALIDATION_ERROR"),
+                       ("/leads/by-source?bucket=month&to=0001-01-01", "INVALID_RANGE"),
+                       ("/activities?from=9999-12-31&to=9999-12-31", "INVALID_RANGE"),
+                       ("/leads/funnel?to=0001-01-31", "INVALID_RANGE"),
                        ("/leads/by-source?from=yesterday", "VALIDATION_ERROR")):
         resp = await client.get(f"{A}{path}", headers=owner.headers)
         assert resp.status_code == 422, (path, resp.text)

@@ -54,3 +54,24 @@ async def test_the_dashboard_carries_its_figures(client: httpx.AsyncClient,
 async def test_the_dashboard_needs_a_session(console: ConsoleClient) -> None:
     resp = await console.http.get("/app/dashboard")
     assert resp.status_code == 303 and "/app/login" in resp.headers["location"]
+
+
+ASSET = re.compile(r'(?:src|href)="(/app/static/[^"]+)"')
+
+
+async def test_pages_ship_under_300_kb_of_assets(client: httpx.AsyncClient,
+                                                 console: ConsoleClient) -> None:
+    """Every page's scripts and styles together stay under 300 KB (the issue's budget)."""
+    owner = await make_workspace(client, "Assets")
+    await make_lead(client, owner, source="web")
+    await console.sign_in(owner.email)
+    pipeline = (await client.get("/api/v1/pipelines?kind=lead", headers=owner.headers)
+                ).json()["data"][0]
+    for url in ("/app/dashboard", f"/app/pipelines/{pipeline['id']}/board",
+                "/app/imports/new", "/app/settings", "/app/settings/users",
+                "/app/settings/api-keys"):
+        page = await console.get(url)
+        assert page.status_code == 200, url
+        assets = set(ASSET.findall(page.text))
+        sizes = [len((await console.http.get(a)).content) for a in assets]
+        assert all(sizes) and sum(sizes) < 300_000, (url, dict(zip(assets, sizes, strict=True)))
