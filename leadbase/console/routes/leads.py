@@ -4,12 +4,16 @@ current view (the exports service, as ``GET /api/v1/leads/export``)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
+from pydantic import ValidationError
 from starlette.responses import Response, StreamingResponse
 
+from leadbase.bulk import service as bulk_service
+from leadbase.bulk.schemas import BulkRequest
 from leadbase.console import i18n, prefs
 from leadbase.console.columns import COLUMNS, chosen, clean_sort
 from leadbase.console.deps import ConsoleScope
@@ -18,6 +22,7 @@ from leadbase.console.nav import NavItem, add
 from leadbase.console.render import PREFIX, redirect, render, workspace_formats
 from leadbase.exports import service as exports_service
 from leadbase.exports.formats import MEDIA_TYPES, Format
+from leadbase.kit.errors import ValidationFailed
 from leadbase.kit.http import read_ahead
 from leadbase.kit.pagination import PageParams
 from leadbase.leads import service as leads_service
@@ -27,6 +32,7 @@ router = APIRouter()
 add(NavItem("nav.leads", PREFIX + "/leads", order=10))
 PER_PAGE = 25
 FILTER_KEYS = ("q", "status", "tags", "source", "owner_id", "list_id", "stage")
+RESULT_KEYS = ("done", "failed")
 
 
 def _filter_values(request: Request) -> dict[str, str]:
@@ -57,6 +63,8 @@ async def _page(request: Request, scope: ConsoleScope, cursor: str | None,
             "total_is_estimate": listing.total_is_estimate,
             "next_cursor": listing.next_cursor, "values": values, "sort": sort,
             "columns": columns, "cursor": cursor or "",
+            "bulk_done": {k: request.query_params.get(k, "") for k in RESULT_KEYS
+                          if request.query_params.get(k, "").isdigit()},
             "view_query": view_query(values, sort),
             "next_query": view_query(values, sort, cursor=listing.next_cursor or ""),
             "sort_query": lambda key: view_query(
@@ -87,6 +95,34 @@ async def choose_columns(request: Request, scope: ConsoleScope,
     await prefs.put(scope.session, ctx=scope.ctx, key=prefs.LEAD_COLUMNS, value=keys)
     return redirect(request, f"{PREFIX}/leads" + (f"?{back}" if back and "//" not in back
                                                   else ""))
+
+
+@router.post("/leads/bulk")
+async def bulk(request: Request, scope: ConsoleScope,
+               ids: Annotated[list[uuid.UUID], Form(max_length=PER_PAGE * 8)],
+               action: Annotated[str, Form(pattern="^(status|owner|tag|delete)$")],
+               status: Annotated[str, Form(max_length=20)] = "",
+               owner_id: Annotated[str, Form(max_length=40)] = "",
+               tag: Annotated[str, Form(max_length=100)] = "",
+               back: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """The selected leads changed or deleted at once (the bulk service, by ids: each lead
+    checked as a single change; those the caller may not reach fail)."""
+    changes: dict[str, Any] = {}
+    if action == "status":
+        changes = {"status": status}
+    elif action == "owner":
+        changes = {"owner_id": owner_id or None}
+    elif action == "tag":
+        changes = {"tags_add": [tag.strip()]}
+    try:
+        body = BulkRequest.model_validate({"action": "delete" if action == "delete" else "update",
+                                           "ids": ids, "changes": changes or None})
+        job = await bulk_service.run_ids(scope.session, ctx=scope.ctx, body=body)
+        done = f"done={job['updated']}&failed={job['failed_count']}"
+    except (ValidationError, ValidationFailed):
+        done = "failed=" + str(len(ids))
+    query = back if back and "//" not in back else ""
+    return redirect(request, f"{PREFIX}/leads?{query}{'&' if query else ''}{done}")
 
 
 @router.get("/leads/export")
@@ -134,6 +170,12 @@ i18n.register({
         "status.new": "New", "status.contacted": "Contacted", "status.qualified": "Qualified",
         "status.unqualified": "Unqualified", "status.converted": "Converted",
         "status.lost": "Lost", "sort.asc": "ascending", "sort.desc": "descending",
+        "bulk.legend": "With the selected leads", "bulk.action": "Action",
+        "bulk.status": "Set status", "bulk.owner": "Assign to", "bulk.tag": "Add tag",
+        "bulk.delete": "Delete", "bulk.value_status": "New status",
+        "bulk.value_owner": "New owner", "bulk.value_tag": "Tag", "bulk.apply": "Apply",
+        "bulk.done": "{n} leads changed.", "bulk.failed": "{n} could not be changed.",
+        "bulk.confirm": "Apply this to the selected leads?",
     },
     "es": {
         "leads.title": "Prospectos", "leads.search": "Buscar", "leads.status": "Estado",
@@ -156,5 +198,12 @@ i18n.register({
         "status.qualified": "Calificado", "status.unqualified": "No calificado",
         "status.converted": "Convertido", "status.lost": "Perdido",
         "sort.asc": "ascendente", "sort.desc": "descendente",
+        "bulk.legend": "Con los prospectos seleccionados", "bulk.action": "Acción",
+        "bulk.status": "Cambiar estado", "bulk.owner": "Asignar a",
+        "bulk.tag": "Agregar etiqueta", "bulk.delete": "Eliminar",
+        "bulk.value_status": "Nuevo estado", "bulk.value_owner": "Nuevo responsable",
+        "bulk.value_tag": "Etiqueta", "bulk.apply": "Aplicar",
+        "bulk.done": "{n} prospectos cambiados.", "bulk.failed": "{n} no se pudieron cambiar.",
+        "bulk.confirm": "¿Aplicar a los prospectos seleccionados?",
     },
 })

@@ -31,6 +31,23 @@
     if (el && el.matches && el.matches("[data-autosubmit]") && el.form) { el.form.requestSubmit(); }
   });
 
+  // <input type="checkbox" data-select-all="#table"> (un)checks the table's row boxes.
+  document.addEventListener("change", function (e) {
+    var box = e.target;
+    if (!box || !box.matches || !box.matches("[data-select-all]")) { return; }
+    var table = document.querySelector(box.getAttribute("data-select-all"));
+    if (!table) { return; }
+    table.querySelectorAll('tbody input[type="checkbox"]').forEach(function (b) {
+      b.checked = box.checked;
+    });
+  });
+  // <form data-confirm="question"> asks before it is sent.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form && form.hasAttribute && form.hasAttribute("data-confirm") &&
+        !window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }
+  });
+
   // Reorderable lists: <ol data-sortable="POST url"> of <li data-id draggable="true">.
   // Dropping (or the up/down buttons, [data-move="-1|1"]) posts the new order as ids=...
   function postOrder(list) {
