@@ -44,6 +44,7 @@ async def test_the_dashboard_carries_its_figures(client: httpx.AsyncClient,
     bad = await console.get("/app/dashboard?from=2026-05-02&to=2026-05-01")
     assert bad.status_code == 422 and 'id="dash-problem"' in bad.text
     assert (await console.get("/app/dashboard?from=nonsense")).status_code == 422
+    assert (await console.get("/app/dashboard?bucket=year")).status_code == 422
 
     async with signed_in(console, agent) as mine:
         data = figures((await mine.get("/app/dashboard")).text)

@@ -38,9 +38,9 @@ def _date(value: str | None) -> date | None:
 async def dashboard(request: Request, scope: ConsoleScope,
                     start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
                     end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-                    bucket: Annotated[str, Query(max_length=8)] = "week") -> Response:
+                    bucket: Annotated[Bucket, Query()] = "week") -> Response:
     ws = await workspace_formats(scope.session, scope.ctx.tenant_id)
-    chosen: Bucket = bucket if bucket in BUCKETS else "week"  # type: ignore[assignment]
+    chosen = bucket
     problem = None
     body: dict[str, Any] | None = None
     try:
