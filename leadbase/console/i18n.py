@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -67,16 +68,10 @@ class Translator:
         return text.format(**values) if values else text
 
     def _locale(self) -> Locale:
-        for candidate in (self.locale, self.lang):
-            with contextlib.suppress(ValueError, UnknownLocaleError):
-                return Locale.parse(candidate.replace("-", "_"))
-        return Locale.parse(DEFAULT)
+        return _locale_of(self.locale, self.lang)
 
     def _zone(self) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo("UTC")
+        return _zone_of(self.timezone)
 
     def datetime(self, value: dt.datetime | None, fmt: str = "medium") -> str:
         if value is None:
@@ -98,6 +93,22 @@ class Translator:
             return ""
         return format_currency(Decimal(str(value)), currency or self.currency,
                                locale=self._locale())
+
+
+@functools.lru_cache(maxsize=256)
+def _locale_of(locale: str, lang: str) -> Locale:
+    for candidate in (locale, lang):
+        with contextlib.suppress(ValueError, UnknownLocaleError):
+            return Locale.parse(candidate.replace("-", "_"))
+    return Locale.parse(DEFAULT)
+
+
+@functools.lru_cache(maxsize=256)
+def _zone_of(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 register({

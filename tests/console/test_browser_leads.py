@@ -75,6 +75,7 @@ async def test_filter_and_page_the_leads_table(client: httpx.AsyncClient, page: 
     # qualified = i % 3 == 2 → all Initech: Globex and qualified match nothing.
     await page.locator("#leads-empty").wait_for()
     await page.get_by_role("link", name="Clear").click()
+    await page.wait_for_url(re.compile(r"/app/leads$"))
     # Select two leads and qualify them at once.
     page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await page.get_by_role("checkbox", name=re.compile("^Select (?!all)")).nth(0).check()

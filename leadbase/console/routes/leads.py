@@ -99,14 +99,18 @@ async def choose_columns(request: Request, scope: ConsoleScope,
 
 @router.post("/leads/bulk")
 async def bulk(request: Request, scope: ConsoleScope,
-               ids: Annotated[list[uuid.UUID], Form(max_length=PER_PAGE * 8)],
                action: Annotated[str, Form(pattern="^(status|owner|tag|delete)$")],
                status: Annotated[str, Form(max_length=20)] = "",
                owner_id: Annotated[str, Form(max_length=40)] = "",
                tag: Annotated[str, Form(max_length=100)] = "",
-               back: Annotated[str, Form(max_length=2000)] = "") -> Response:
+               back: Annotated[str, Form(max_length=2000)] = "",
+               ids: Annotated[list[uuid.UUID] | None, Form(max_length=PER_PAGE * 8)] = None,
+               ) -> Response:
     """The selected leads changed or deleted at once (the bulk service, by ids: each lead
     checked as a single change; those the caller may not reach fail)."""
+    query = back if back and "//" not in back else ""
+    if not ids:  # nothing selected: nothing to do
+        return redirect(request, f"{PREFIX}/leads" + (f"?{query}" if query else ""))
     changes: dict[str, Any] = {}
     if action == "status":
         changes = {"status": status}
@@ -121,7 +125,6 @@ async def bulk(request: Request, scope: ConsoleScope,
         done = f"done={job['updated']}&failed={job['failed_count']}"
     except (ValidationError, ValidationFailed):
         done = "failed=" + str(len(ids))
-    query = back if back and "//" not in back else ""
     return redirect(request, f"{PREFIX}/leads?{query}{'&' if query else ''}{done}")
 
 
