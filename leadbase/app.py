@@ -14,6 +14,7 @@ from fastapi.responses import ORJSONResponse
 from leadbase import __version__, console
 from leadbase.activities.endpoints import lead_router as lead_timeline_router
 from leadbase.activities.endpoints import router as activities_router
+from leadbase.analytics.endpoints import router as analytics_router
 from leadbase.apikeys.endpoints import router as apikeys_router
 from leadbase.assignment.endpoints import leads_router as assignment_leads_router
 from leadbase.assignment.endpoints import router as assignment_router
@@ -100,7 +101,7 @@ def api_router() -> APIRouter:
                 listings_router, lead_listings_router, tasks_router, listing_tasks_router,
                 rules_router, segments_router, scoring_router, scoring_leads_router,
                 assignment_router, assignment_leads_router, assignment_users_router,
-                opportunity_views_router, opportunities_router):
+                opportunity_views_router, opportunities_router, analytics_router):
         router.include_router(sub)
     return router
 

@@ -177,6 +177,9 @@ async def _error_csv(db: Database, ctx_tenant: uuid.UUID, job_id: uuid.UUID,
         yield bytes(out)
 
 
+error_csv = _error_csv  # the console's download of the same rows
+
+
 @router.get("/{import_id}/errors", response_model=ImportErrorPage,
             responses={200: {"content": {"text/csv": {}}}})
 async def import_errors(

@@ -728,6 +728,23 @@ async def _conversion(w: World) -> None:
     assert report["total"] == 0 and report["reasons"] == []
 
 
+async def _analytics(w: World) -> None:
+    """The dashboard's figures count the agent's own leads (and their timelines) only."""
+    await w.client.post("/api/v1/activities", headers=w.other.headers, json={
+        "type": "note", "lead_id": w.theirs["id"], "attributes": {"content": "theirs"}})
+    mine = (await w.call("GET", "/api/v1/activities?lead_id=" + w.mine["id"])).json()
+    by_source = (await w.call("GET", "/api/v1/analytics/leads/by-source")).json()
+    assert by_source["total"] == 1 and by_source["series"][0]["key"] == "vis"
+    assert (await w.call("GET", "/api/v1/analytics/leads/funnel")).json()["total"] == 1
+    acts = (await w.call("GET", "/api/v1/analytics/activities")).json()
+    assert acts["total"] == len(mine["data"]) and "note" not in {
+        s["key"] for s in acts["series"]}
+    board = (await w.call("GET", "/api/v1/analytics/dashboard")).json()
+    assert board["leads"]["by_source"]["total"] == 1
+    assert board["leads"]["funnel"]["total"] == 1
+    assert board["activities"]["total"] == acts["total"] and board["imports"] is None
+
+
 async def _customer_views(w: World) -> None:
     """A customer's timeline and opportunities shown to an agent hold its own leads'
     entries and deals only (a colleague's contact of the same customer stays out)."""
@@ -857,6 +874,8 @@ PROBES: dict[tuple[str, str], Probe] = {
        for p in ("qualify", "unqualify", "convert")},
     ("GET", f"{LEADS}/{{lead_id}}/can-convert"): _conversion,
     ("GET", f"{LEADS}/unqualified-reasons"): _conversion,
+    **{("GET", f"/api/v1/analytics/{p}"): _analytics
+       for p in ("leads/by-source", "leads/funnel", "dashboard")},
     ("GET", "/api/v1/customers/{customer_id}/timeline"): _customer_views,
     ("GET", "/api/v1/customers/{customer_id}/opportunities"): _customer_views,
     ("GET", "/api/v1/tasks"): _tasks,

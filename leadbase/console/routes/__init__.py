@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from leadbase.console.routes import auth, home, lead, lead_work, leads
+from leadbase.console.routes import (
+    auth,
+    board,
+    dashboard,
+    home,
+    imports,
+    lead,
+    lead_work,
+    leads,
+    settings,
+)
 
 # /leads/new, /leads/columns and /leads/export before /leads/{lead_id}.
 ROUTERS: list[APIRouter] = [auth.router, home.router, leads.router, lead.router,
-                            lead_work.router]
+                            lead_work.router, dashboard.router, board.router, imports.router,
+                            settings.router]
