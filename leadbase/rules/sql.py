@@ -305,28 +305,44 @@ def count_filter(agg: Aggregate, now: datetime) -> ColumnElement[bool]:
     return K.c.due_at < now if detail == "overdue" else K.c.id.is_not(None)
 
 
-def counts_of(aggregates: Iterable[Aggregate], *, tenant_id: uuid.UUID, now: datetime,
-              lead_ids: Any) -> list[tuple[Any, dict[Aggregate, ColumnElement[Any]]]]:
-    """Per source (activities, tasks), one grouped scan counting every aggregate of
-    ``aggregates`` at once (``count(*) FILTER (...)``) for the leads of ``lead_ids`` (a
-    select of lead ids, or a list): a subquery ``(lead_id, c0, c1, ...)`` holding the
-    leads with any row, and each aggregate's column in it (NULL for a lead without
-    rows: coalesce it). The same counts ``load_facts`` reads for the in-memory check."""
+def _count_sources(aggregates: Iterable[Aggregate], tenant_id: uuid.UUID, now: datetime
+                   ) -> list[tuple[Any, list[Aggregate], list[ColumnElement[bool]]]]:
+    """Per source the table, its aggregates and the conditions every counted row meets."""
     wanted = sorted(set(aggregates), key=lambda a: (a[0], a[1], a[2] or 0))
-    out: list[tuple[Any, dict[Aggregate, ColumnElement[Any]]]] = []
+    out = []
     for source, table in (("activities", A), ("tasks", K)):
         aggs = [a for a in wanted if a[0] == source]
         if not aggs:
             continue
-        where = [table.c.tenant_id == tenant_id, table.c.deleted_at.is_(None),
-                 table.c.lead_id.in_(lead_ids)]
+        where = [table.c.tenant_id == tenant_id, table.c.deleted_at.is_(None)]
         if source == "activities":
             where += [A.c.occurred_at <= now, A.c.type.in_(sorted({a[1] for a in aggs}))]
         else:
             where.append(K.c.status == "open")
+        out.append((table, aggs, where))
+    return out
+
+
+def counts_of(aggregates: Iterable[Aggregate], *, tenant_id: uuid.UUID, now: datetime,
+              lead_ids: Any = None) -> list[tuple[Any, dict[Aggregate, ColumnElement[Any]]]]:
+    """Per source (activities, tasks), one query counting every aggregate of
+    ``aggregates`` at once (``count(*) FILTER (...)``), and each aggregate's column in it.
+    With ``lead_ids`` (a list of ids): grouped, one row ``(lead_id, c0, c1, ...)`` per
+    lead with any row (others have none). Without: a ``LATERAL`` subquery correlated to
+    the lead of :data:`T` (one row for every lead, zeros included; join it ``ON true``),
+    which PostgreSQL runs as one probe of ``ix_activities_tenant_lead_time`` (or the
+    tasks' lead index) per lead, so a statement over a range of leads costs what its
+    leads hold, not what the workspace holds. The same counts ``load_facts`` reads for
+    the in-memory check."""
+    out: list[tuple[Any, dict[Aggregate, ColumnElement[Any]]]] = []
+    for table, aggs, where in _count_sources(aggregates, tenant_id, now):
         cols = [func.count().filter(count_filter(a, now)).label(f"c{i}")
                 for i, a in enumerate(aggs)]
-        sub = (select(table.c.lead_id, *cols).where(*where).group_by(table.c.lead_id)
-               .subquery(f"n_{source}"))
+        if lead_ids is None:
+            sub = (select(*cols).where(*where, table.c.lead_id == T.c.id)
+                   .lateral(f"n_{table.name}"))
+        else:
+            sub = (select(table.c.lead_id, *cols).where(*where, table.c.lead_id.in_(lead_ids))
+                   .group_by(table.c.lead_id).subquery(f"n_{table.name}"))
         out.append((sub, {a: sub.c[f"c{i}"] for i, a in enumerate(aggs)}))
     return out

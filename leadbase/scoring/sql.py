@@ -32,6 +32,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -58,18 +59,14 @@ def _matches(model: Model, now: datetime, tenant_id: uuid.UUID,
     ``m<i>``, whether it matches rule ``i``. ``OFFSET 0`` keeps the planner from pulling
     the subquery up into the expressions above it, which would evaluate each condition
     once per use. The counts the rules read (activities of a type within N days, open
-    tasks) come from one grouped scan per source over the leads of ``where``
-    (``rules.counts_of``: every count at once, ``count(*) FILTER``), joined to the lead,
-    instead of a subquery per rule over the whole workspace."""
+    tasks) come from one probe per lead and source (``rules.counts_of``: every count at
+    once, ``count(*) FILTER``, a ``LATERAL`` join), instead of a subquery per rule over
+    the whole workspace: a range costs what its leads hold."""
     counts: dict[rules.Aggregate, ColumnElement[Any]] = {}
     source: Any = T
-    needs = model.needs
-    if needs:
-        ids = select(T.c.id).where(*where).correlate(None)
-        for sub, columns in rules.counts_of(needs, tenant_id=tenant_id, now=now,
-                                            lead_ids=ids):
-            source = source.outerjoin(sub, sub.c.lead_id == T.c.id)
-            counts |= {agg: func.coalesce(col, 0) for agg, col in columns.items()}
+    for sub, columns in rules.counts_of(model.needs, tenant_id=tenant_id, now=now):
+        source = source.outerjoin(sub, true())
+        counts |= {agg: func.coalesce(col, 0) for agg, col in columns.items()}
     flags = [func.coalesce(rules.to_sql(r.rule, now=now, tenant_id=tenant_id, counts=counts),
                            false()).label(f"m{i}")
              for i, r in enumerate(model.rules)]

@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, func, insert, select
+from sqlalchemy import Engine, create_engine, func, insert, select, true
 from sqlalchemy.engine import Connection
 
 from leadbase.db.base import table_of
@@ -279,14 +279,12 @@ def test_sql_and_memory_agree(world: World, conn: Connection, data: st.DataObjec
         selected = set(conn.execute(select(T.c.id).where(
             T.c.tenant_id == world.tenant_id, T.c.id.in_(ids),
             to_sql(rule, now=NOW, tenant_id=scoped))).scalars())
-        # The counts joined (one grouped scan per source, as the recalculation reads
-        # them) instead of a subquery per predicate.
+        # The counts joined (one LATERAL probe per lead and source, as the recalculation
+        # reads them) instead of a subquery per predicate.
         source: Any = T
         joined: dict[Any, Any] = {}
-        for sub, columns in counts_of(rule.needs, tenant_id=world.tenant_id, now=NOW,
-                                      lead_ids=select(T.c.id).where(T.c.id.in_(ids))
-                                      .correlate(None)):
-            source = source.outerjoin(sub, sub.c.lead_id == T.c.id)
+        for sub, columns in counts_of(rule.needs, tenant_id=world.tenant_id, now=NOW):
+            source = source.outerjoin(sub, true())
             joined |= {agg: func.coalesce(col, 0) for agg, col in columns.items()}
         with_counts = set(conn.execute(select(T.c.id).select_from(source).where(
             T.c.tenant_id == world.tenant_id, T.c.id.in_(ids),
