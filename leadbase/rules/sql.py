@@ -338,6 +338,7 @@ def counts_of(aggregates: Iterable[Aggregate], *, tenant_id: uuid.UUID, now: dat
     for table, aggs, where in _count_sources(aggregates, tenant_id, now):
         cols = [func.count().filter(count_filter(a, now)).label(f"c{i}")
                 for i, a in enumerate(aggs)]
+        sub: Any
         if lead_ids is None:
             sub = (select(*cols).where(*where, table.c.lead_id == T.c.id)
                    .lateral(f"n_{table.name}"))
