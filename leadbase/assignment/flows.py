@@ -132,12 +132,15 @@ async def prepare_new(session: AsyncSession, *, ctx: Context,
 
 def new_lead_statements(*, ctx: Context, lead: dict[str, Any],
                         decision: Decision | None) -> list[raw.Statement]:
-    """What a new lead's assignment writes (timeline entry and ``lead.assigned`` event),
-    for the leads service to send with the lead's own audit entry, which stands for it
-    (no second one)."""
+    """What a new lead's assignment writes (timeline entry and ``lead.assigned`` event,
+    one statement), for the leads service to send with the lead's own audit entry, which
+    stands for it (no second one)."""
     if decision is None or lead["owner_id"] is None:
         return []
-    return _statements(ctx, lead, None, "auto", decision, None, audited=False)
+    attributes, words = _entry(None, lead["owner_id"], "auto", decision, None)
+    return [repository.new_lead_statement(
+        tenant_id=ctx.tenant_id, lead_id=lead["id"], at=lead["last_activity_at"],
+        author_user_id=ctx.actor_user_id, words=words, attributes=attributes)]
 
 
 async def _check_user(session: AsyncSession, ctx: Context, user_id: uuid.UUID | None) -> None:

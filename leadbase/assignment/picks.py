@@ -90,8 +90,8 @@ class Picker:
     async def _advance(self, key: Key, slots: tuple[int, ...], scope: raw.Statement,
                        k: int) -> list[int]:
         async with self.connections:
-            conn = self.idle.pop() if self.idle else await psycopg.AsyncConnection.connect(
-                self.conninfo, autocommit=True)
+            conn = self.idle.pop() if self.idle else await repository.pick_connection(
+                self.conninfo)
             try:
                 last = await repository.advance_on(conn, first=scope, tenant_id=key[0],
                                                    rule_id=key[1], bucket=key[2],

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from leadbase.db import raw
 from leadbase.db.base import table_of
 from leadbase.kit import crud
+from leadbase.kit.ids import new_id
 from leadbase.models import AssignmentJob, AssignmentRule
 
 RULES = table_of(AssignmentRule)
@@ -51,12 +53,15 @@ _LOADS_SQL = (
 # picks' positions (a member gets one more turn), never a lead; the fsync of a second
 # commit per create cost more than the rest of the assignment together.
 _ASYNC_COMMIT_SQL = "SELECT set_config('synchronous_commit', 'off', true)"
+# The slots come once, as the text of an int[] ('{0,2,5}'): cheaper to send than a
+# list the driver would dump for each use.
 _ADVANCE_SQL = (
+    "WITH a AS (SELECT %(slots)s::int[] AS slots) "
     "INSERT INTO assignment_state AS s (tenant_id, rule_id, bucket, position, picks) "
-    "VALUES (%(t)s, %(r)s, %(b)s, (%(slots)s::int[])[((%(k)s - 1) %% %(n)s) + 1], %(k)s) "
+    "SELECT %(t)s, %(r)s, %(b)s, a.slots[((%(k)s - 1) %% %(n)s) + 1], %(k)s FROM a "
     "ON CONFLICT (tenant_id, rule_id, bucket) DO UPDATE SET position = "
-    "(%(slots)s::int[])[(((SELECT count(*) FROM unnest(%(slots)s::int[]) AS e "
-    "WHERE e <= s.position) + %(k)s - 1) %% %(n)s) + 1], picks = s.picks + %(k)s, "
+    "(SELECT a.slots[(((SELECT count(*) FROM unnest(a.slots) AS e "
+    "WHERE e <= s.position) + %(k)s - 1) %% %(n)s) + 1] FROM a), picks = s.picks + %(k)s, "
     "updated_at = now() RETURNING position")
 # The batch form: lock (creating) the rows, then write the positions reached.
 _LOCK_STATE_SQL = (
@@ -69,6 +74,29 @@ _SET_STATE_SQL = (
     "updated_at = now() FROM unnest(%(rules)s::uuid[], %(buckets)s::int[], %(positions)s::int[], "
     "%(picks)s::int[]) AS k(r, b, p, n) WHERE s.tenant_id = %(t)s AND s.rule_id = k.r "
     "AND s.bucket = k.b")
+# A new lead's assignment: its timeline entry and ``lead.assigned`` event in one
+# statement (scalar parameters). The entry's moment is the lead's ``last_activity_at``
+# (set with the owner before the lead's insert), so the lead's clock needs no touch.
+_NEW_LEAD_SQL = (
+    "WITH entry AS (INSERT INTO activities (id, tenant_id, lead_id, type, description, "
+    "attributes, occurred_at, completed_at, author_user_id) VALUES (%(entry)s, %(t)s, "
+    "%(lead)s, 'assignment', %(words)s, %(attributes)s, %(at)s, %(at)s, %(author)s)) "
+    "INSERT INTO events (id, tenant_id, type, entity_type, entity_id, payload) "
+    "VALUES (%(event)s, %(t)s, 'lead.assigned', 'lead', %(lead)s, %(payload)s)")
+
+
+def new_lead_statement(*, tenant_id: uuid.UUID, lead_id: uuid.UUID, at: Any,
+                       author_user_id: uuid.UUID | None, words: str,
+                       attributes: dict[str, Any]) -> raw.Statement:
+    """A new lead's ``assignment`` timeline entry (at ``at``) and its ``lead.assigned``
+    event (payload: the lead's id and the entry's attributes), as one statement."""
+    return _NEW_LEAD_SQL, {
+        "entry": new_id(), "event": new_id(), "t": tenant_id, "lead": lead_id,
+        "words": words, "attributes": raw.jsonb(attributes), "at": at,
+        "author": author_user_id,
+        "payload": raw.jsonb({"lead_id": str(lead_id), **attributes})}
+
+
 _SET_OWNERS_SQL = (
     "WITH v AS (SELECT * FROM unnest(%(ids)s::uuid[], %(owners)s::uuid[]) AS v(id, owner)), "
     "old AS (SELECT l.id, l.owner_id FROM leads l JOIN v ON v.id = l.id "
@@ -184,18 +212,26 @@ async def advance_on(conn: Any, *, first: raw.Statement, tenant_id: uuid.UUID,
                      rule_id: uuid.UUID, bucket: int, slots: Sequence[int], k: int = 1) -> int:
     """``k`` picks as a whole transaction on an autocommit psycopg connection of its
     own, in one round trip: BEGIN, ``first`` (the scope), the picks, COMMIT. The slot of
-    the last of them (the others are the ``k - 1`` eligible slots before it)."""
+    the last of them (the others are the ``k - 1`` eligible slots before it). The
+    connection commits without waiting for the WAL flush (:func:`pick_connection`)."""
     async with conn.pipeline():
         await conn.execute(b"BEGIN")
         await conn.execute(first[0].encode(), first[1])
-        await conn.execute(_ASYNC_COMMIT_SQL.encode())
         cur = await conn.execute(_ADVANCE_SQL.encode(), {
-            "t": tenant_id, "r": rule_id, "b": bucket, "slots": list(slots), "k": k,
+            "t": tenant_id, "r": rule_id, "b": bucket,
+            "slots": "{" + ",".join(str(int(s)) for s in slots) + "}", "k": k,
             "n": len(slots)})
         await conn.execute(b"COMMIT")
     row = await cur.fetchone()
     assert row is not None
     return int(row[0])
+
+
+async def pick_connection(conninfo: str) -> Any:
+    """An autocommit connection for picks: its commits do not wait for the WAL flush."""
+    conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+    await conn.execute(b"SET synchronous_commit = off")
+    return conn
 
 
 async def lock_positions(session: AsyncSession, *, tenant_id: uuid.UUID,

@@ -14,12 +14,13 @@ from leadbase.rules.facts import count_aggregates, load_facts
 from leadbase.rules.memory import Facts, check_node, check_pred, matches
 from leadbase.rules.nodes import All, AnyOf, Not, Pred, Rule, combine_needs
 from leadbase.rules.parse import parse
-from leadbase.rules.sql import to_sql
+from leadbase.rules.sql import count_filter, counts_of, to_sql
 from leadbase.rules.words import describe, describe_node, describe_pred
 
 __all__ = [
     "Aggregate", "All", "AnyOf", "Catalog", "Facts", "FieldDef", "Not", "Pred", "Rule",
-    "check_node", "check_pred", "combine_needs", "count_aggregates", "describe",
+    "check_node", "check_pred", "combine_needs", "count_aggregates", "count_filter",
+    "counts_of", "describe",
     "describe_node", "describe_pred", "load_catalog", "load_facts", "matches", "parse",
     "to_sql",
 ]

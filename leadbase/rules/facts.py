@@ -6,51 +6,31 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.leads.repository import T
 from leadbase.rules.catalog import Aggregate
 from leadbase.rules.memory import Facts
-from leadbase.rules.sql import A, K
-
-DAY = timedelta(days=1)
-
-
-def _filter(agg: Aggregate, now: datetime) -> ColumnElement[bool]:
-    source, detail, days = agg
-    if source == "activities":
-        conds = [A.c.type == detail]
-        if days is not None:
-            conds.append(A.c.occurred_at >= now - days * DAY)
-        return and_(*conds)
-    return K.c.due_at < now if detail == "overdue" else K.c.id.is_not(None)
+from leadbase.rules.sql import counts_of
 
 
 async def count_aggregates(session: AsyncSession, *, tenant_id: uuid.UUID,
                            lead_ids: Sequence[uuid.UUID], needs: Iterable[Aggregate],
                            now: datetime) -> dict[uuid.UUID, dict[Aggregate, int]]:
-    """``{lead_id: {aggregate: count}}`` for the leads that have any (others: zero)."""
+    """``{lead_id: {aggregate: count}}`` for the leads that have any (others: zero): one
+    grouped query per source (:func:`leadbase.rules.sql.counts_of`, which the
+    recalculation joins in SQL)."""
     out: dict[uuid.UUID, dict[Aggregate, int]] = {}
-    wanted = sorted(set(needs), key=lambda a: (a[0], a[1], a[2] or 0))
-    if not lead_ids or not wanted:
+    if not lead_ids:
         return out
-    for source, table in (("activities", A), ("tasks", K)):
-        aggs = [a for a in wanted if a[0] == source]
-        if not aggs:
-            continue
-        where = [table.c.tenant_id == tenant_id, table.c.lead_id.in_(list(lead_ids)),
-                 table.c.deleted_at.is_(None)]
-        if source == "activities":
-            where.append(A.c.occurred_at <= now)
-        else:
-            where.append(K.c.status == "open")
-        cols = [func.count().filter(_filter(a, now)).label(f"c{i}") for i, a in enumerate(aggs)]
-        rows = await session.execute(
-            select(table.c.lead_id, *cols).where(*where).group_by(table.c.lead_id))
+    for sub, columns in counts_of(needs, tenant_id=tenant_id, now=now,
+                                  lead_ids=list(lead_ids)):
+        aggs = list(columns)
+        rows = await session.execute(select(sub.c.lead_id, *columns.values()))
         for row in rows:
             counts = out.setdefault(row[0], {})
             for i, agg in enumerate(aggs):

@@ -14,7 +14,7 @@ lead_id HAVING ...)`` over the activity and task indexes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,9 +63,11 @@ def _compare(expr: Any, op: str, value: Any) -> ColumnElement[bool]:
 
 
 class _Compiler:
-    def __init__(self, *, now: datetime, tenant_id: uuid.UUID | None) -> None:
+    def __init__(self, *, now: datetime, tenant_id: uuid.UUID | None,
+                 counts: Mapping[Aggregate, ColumnElement[Any]] | None = None) -> None:
         self.now = now
         self.tenant_id = tenant_id
+        self.counts = counts
 
     def node(self, node: Node, negate: bool) -> ColumnElement[bool]:
         if isinstance(node, Not):
@@ -187,6 +189,8 @@ class _Compiler:
         (subquery)``, which PostgreSQL would run once per lead."""
         agg = p.aggregate
         assert agg is not None
+        if self.counts is not None and agg in self.counts:
+            return self.counted(p, self.counts[agg], negate)
 
         def ok(c: int) -> bool:
             return _holds(p, c) != negate
@@ -212,6 +216,13 @@ class _Compiler:
         if all(positives):
             return rows
         return T.c.id.in_(groups.having(having))
+
+    @staticmethod
+    def counted(p: Pred, n: ColumnElement[Any], negate: bool) -> ColumnElement[bool]:
+        """``count op value`` on a count the caller computed (never NULL: zero when the
+        lead has no rows)."""
+        hit = _int_range(p, lambda k: n >= k, lambda k: n < k)
+        return not_(hit) if negate else hit
 
     def aggregate_source(self, agg: Aggregate) -> tuple[Any, list[ColumnElement[bool]]]:
         source, detail, days = agg
@@ -270,10 +281,69 @@ def _int_range(p: Pred, at_least: Callable[[int], ColumnElement[bool]],
     return hit if op == "in" else not_(hit)
 
 
-def to_sql(rule: Rule, *, now: datetime, tenant_id: uuid.UUID | None = None
+def to_sql(rule: Rule, *, now: datetime, tenant_id: uuid.UUID | None = None,
+           counts: Mapping[Aggregate, ColumnElement[Any]] | None = None
            ) -> ColumnElement[bool]:
     """The condition over ``leads`` (:data:`leadbase.leads.repository.T`) that holds for
     exactly the leads :func:`leadbase.rules.matches` accepts at ``now``. Pass
     ``tenant_id`` so the count subqueries start with it (their indexes); without it they
-    are correlated to the lead's workspace."""
-    return _Compiler(now=now, tenant_id=tenant_id).node(rule.root, False)
+    are correlated to the lead's workspace. ``counts`` gives, per aggregate, a column
+    holding the lead's count (as :func:`counts_of` computes them, joined by the caller):
+    those predicates compare it instead of a subquery of their own."""
+    return _Compiler(now=now, tenant_id=tenant_id, counts=counts).node(rule.root, False)
+
+
+def count_filter(agg: Aggregate, now: datetime) -> ColumnElement[bool]:
+    """Which of the rows :func:`counts_of` reads count towards ``agg`` (beyond what every
+    row of its source shares: the workspace, live, occurred by ``now`` / open)."""
+    source, detail, days = agg
+    if source == "activities":
+        conds = [A.c.type == detail]
+        if days is not None:
+            conds.append(A.c.occurred_at >= now - days * DAY)
+        return and_(*conds)
+    return K.c.due_at < now if detail == "overdue" else K.c.id.is_not(None)
+
+
+def _count_sources(aggregates: Iterable[Aggregate], tenant_id: uuid.UUID, now: datetime
+                   ) -> list[tuple[Any, list[Aggregate], list[ColumnElement[bool]]]]:
+    """Per source the table, its aggregates and the conditions every counted row meets."""
+    wanted = sorted(set(aggregates), key=lambda a: (a[0], a[1], a[2] or 0))
+    out = []
+    for source, table in (("activities", A), ("tasks", K)):
+        aggs = [a for a in wanted if a[0] == source]
+        if not aggs:
+            continue
+        where = [table.c.tenant_id == tenant_id, table.c.deleted_at.is_(None)]
+        if source == "activities":
+            where += [A.c.occurred_at <= now, A.c.type.in_(sorted({a[1] for a in aggs}))]
+        else:
+            where.append(K.c.status == "open")
+        out.append((table, aggs, where))
+    return out
+
+
+def counts_of(aggregates: Iterable[Aggregate], *, tenant_id: uuid.UUID, now: datetime,
+              lead_ids: Any = None) -> list[tuple[Any, dict[Aggregate, ColumnElement[Any]]]]:
+    """Per source (activities, tasks), one query counting every aggregate of
+    ``aggregates`` at once (``count(*) FILTER (...)``), and each aggregate's column in it.
+    With ``lead_ids`` (a list of ids): grouped, one row ``(lead_id, c0, c1, ...)`` per
+    lead with any row (others have none). Without: a ``LATERAL`` subquery correlated to
+    the lead of :data:`T` (one row for every lead, zeros included; join it ``ON true``),
+    which PostgreSQL runs as one probe of ``ix_activities_tenant_lead_time`` (or the
+    tasks' lead index) per lead, so a statement over a range of leads costs what its
+    leads hold, not what the workspace holds. The same counts ``load_facts`` reads for
+    the in-memory check."""
+    out: list[tuple[Any, dict[Aggregate, ColumnElement[Any]]]] = []
+    for table, aggs, where in _count_sources(aggregates, tenant_id, now):
+        cols = [func.count().filter(count_filter(a, now)).label(f"c{i}")
+                for i, a in enumerate(aggs)]
+        sub: Any
+        if lead_ids is None:
+            sub = (select(*cols).where(*where, table.c.lead_id == T.c.id)
+                   .lateral(f"n_{table.name}"))
+        else:
+            sub = (select(table.c.lead_id, *cols).where(*where, table.c.lead_id.in_(lead_ids))
+                   .group_by(table.c.lead_id).subquery(f"n_{table.name}"))
+        out.append((sub, {a: sub.c[f"c{i}"] for i, a in enumerate(aggs)}))
+    return out

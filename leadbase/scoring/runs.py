@@ -31,7 +31,12 @@ from leadbase.scoring.predictive import service as predictive
 log = logging.getLogger(__name__)
 
 RECALC_BATCH = 10_000
-RECALC_BATCH_COUNTS = 100_000
+# A model with counts reads them per lead (one index probe per lead and source), so its
+# ranges are as large as any other's.
+RECALC_BATCH_COUNTS = RECALC_BATCH
+# The recalculation statement is planned above the JIT threshold; compiling its ~60
+# expressions took 0.3 s per range of 10,000 leads (a quarter of computing them).
+_NO_JIT_SQL = "SET LOCAL jit = off"
 QUEUE_BATCH = 500
 RANGE_ATTEMPTS = 3
 _RETRYABLE = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
@@ -92,9 +97,8 @@ Step = Callable[[AsyncSession, int, int], Awaitable[tuple[int, int, int]]]
 
 
 def batch_for(model: Model | None) -> int:
-    """Lead numbers per statement: a model with activity or task counts compiles them to
-    one pass over the workspace's activities or tasks per statement (``rules.to_sql`` for
-    the workspace), so its ranges are larger, to make fewer passes."""
+    """Lead numbers per statement (the same with or without counts: a range's counts
+    are probed per lead, ``scoring.sql``)."""
     return RECALC_BATCH_COUNTS if model is not None and model.needs else RECALC_BATCH
 
 
@@ -129,6 +133,7 @@ async def _walk(db: Database, tenant_id: uuid.UUID, job: dict[str, Any],
                 assert model is not None
                 q = sql.recalculate(model, tenant_id=tenant_id, now=now,
                                     where=sql.live_range(tenant_id, low, high), reason=reason)
+                await raw.execute(s, _NO_JIT_SQL, ())
                 row = (await s.execute(q)).one()
                 return int(row.leads), int(row.changed), int(row.temperature_changed)
 

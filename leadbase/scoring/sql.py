@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import reduce
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     DateTime,
@@ -28,9 +29,10 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     null,
+    or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -45,7 +47,6 @@ from leadbase.scoring.model import MAX_SCORE, MIN_SCORE, Model
 
 E = table_of(Event)
 SCORE_CHANGED = "lead.score_changed"
-NOT_NULL: ColumnElement[Any] = literal_column("'$[*] ? (@ != null)'::jsonpath")
 
 
 def _jsonb(value: Any) -> ColumnElement[Any]:
@@ -57,16 +58,22 @@ def _matches(model: Model, now: datetime, tenant_id: uuid.UUID,
     """One row per lead of ``where``: its current score, temperature and idle start, and
     ``m<i>``, whether it matches rule ``i``. ``OFFSET 0`` keeps the planner from pulling
     the subquery up into the expressions above it, which would evaluate each condition
-    once per use. The rules are compiled for the workspace: their count subqueries are
-    uncorrelated (one hashed pass over the workspace's activities or tasks per
-    statement), not run again for every lead."""
-    flags = [func.coalesce(rules.to_sql(r.rule, now=now, tenant_id=tenant_id), false())
-             .label(f"m{i}")
+    once per use. The counts the rules read (activities of a type within N days, open
+    tasks) come from one probe per lead and source (``rules.counts_of``: every count at
+    once, ``count(*) FILTER``, a ``LATERAL`` join), instead of a subquery per rule over
+    the whole workspace: a range costs what its leads hold."""
+    counts: dict[rules.Aggregate, ColumnElement[Any]] = {}
+    source: Any = T
+    for sub, columns in rules.counts_of(model.needs, tenant_id=tenant_id, now=now):
+        source = source.outerjoin(sub, true())
+        counts |= {agg: func.coalesce(col, 0) for agg, col in columns.items()}
+    flags = [func.coalesce(rules.to_sql(r.rule, now=now, tenant_id=tenant_id, counts=counts),
+                           false()).label(f"m{i}")
              for i, r in enumerate(model.rules)]
     q = (select(T.c.id, T.c.number, T.c.score.label("old_score"),
                 T.c.temperature.label("old_temperature"),
                 func.coalesce(T.c.last_activity_at, T.c.created_at).label("since"), *flags)
-         .where(*where).offset(0))
+         .select_from(source).where(*where).offset(0))
     return q.subquery("m")
 
 
@@ -128,13 +135,37 @@ def _loss(model: Model, base: ColumnElement[Any], idle: ColumnElement[Any]
     return case((and_(idle > 0, base > 0), raw_loss), else_=0)
 
 
+# The breakdown is built as JSON text and parsed once per lead (``::jsonb``): the rules'
+# items are constants serialised here, the rest numbers and fixed words. Building it
+# with jsonb functions instead (an array of 20 items filtered by a JSON path, objects,
+# concatenations) re-serialised it several times per lead.
+ARGS_PER_CONCAT = 90  # PostgreSQL passes at most 100 arguments to a function
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _text(value: str) -> ColumnElement[Any]:
+    return literal(value, Text)
+
+
+def _concat(parts: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+    """The non-NULL ``parts`` joined by commas ('' when none)."""
+    chunks = [func.concat_ws(",", *parts[i:i + ARGS_PER_CONCAT])
+              for i in range(0, len(parts), ARGS_PER_CONCAT)]
+    if len(chunks) == 1:
+        return chunks[0]
+    return func.concat_ws(",", *[func.nullif(c, "") for c in chunks])
+
+
 def _rule_items(model: Model, hits: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
-    """The items of the rules a lead matched, in the model's order."""
+    """The items of the rules a lead matched, in the model's order, as the text of JSON
+    objects joined by commas ('' when none)."""
     if not model.rules:
-        return _jsonb([])
-    array = func.jsonb_build_array(*[case((hit, _jsonb(r.item())), else_=None)
-                                     for hit, r in zip(hits, model.rules, strict=True)])
-    return func.jsonb_path_query_array(array, NOT_NULL)
+        return _text("")
+    return _concat([case((hit, _text(_json(r.item()))), else_=null())
+                    for hit, r in zip(hits, model.rules, strict=True)])
 
 
 def _int_text(value: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -145,25 +176,30 @@ def _signed_text(value: ColumnElement[Any]) -> ColumnElement[Any]:
     return case((value >= 0, "+" + _int_text(value)), else_=_int_text(value))
 
 
+def _item(kind: str, points: ColumnElement[Any], why: ColumnElement[Any]
+          ) -> ColumnElement[Any]:
+    """A cap or decay item as JSON text (``why`` holds no character JSON escapes)."""
+    return (_text(f'{{"kind":"{kind}","rule":null,"points":') + _int_text(points)
+            + ',"why":"' + why + '"}')
+
+
 def _breakdown(model: Model, d: Subquery, score: ColumnElement[Any],
                temperature: ColumnElement[Any], now: datetime) -> ColumnElement[Any]:
     points, base, idle, loss = d.c.points, d.c.base, d.c.idle, d.c.loss
     cap_points = base - points
     cap_why = case((points > base, f"capped at {MAX_SCORE}: " + _signed_text(cap_points)),
                    else_=f"no lower than {MIN_SCORE}: " + _signed_text(cap_points))
-    cap = case((cap_points != 0, func.jsonb_build_array(func.jsonb_build_object(
-        "kind", "cap", "rule", null(), "points", cap_points, "why", cap_why))), else_=_jsonb([]))
-    items = d.c["items"].op("||")(cap)
+    items = [func.nullif(d.c["items"], ""),
+             case((cap_points != 0, _item("cap", cap_points, cap_why)), else_=null())]
     if model.decay is not None:
         days = case((idle == 1, "1 day"), else_=_int_text(idle) + " days")
         decay_why = "no activity for " + days + ": " + _signed_text(-loss)
-        decayed = case((loss != 0, func.jsonb_build_array(func.jsonb_build_object(
-            "kind", "decay", "rule", null(), "points", -loss, "why", decay_why))),
-            else_=_jsonb([]))
-        items = items.op("||")(decayed)
-    return func.jsonb_build_object(
-        "model_version", model.version, "computed_at", now.isoformat(), "points", points,
-        "score", score, "temperature", temperature, "items", items)
+        items.append(case((loss != 0, _item("decay", -loss, decay_why)), else_=null()))
+    head = (f'{{"model_version":{_json(model.version)},'
+            f'"computed_at":{_json(now.isoformat())},"points":')
+    document = (_text(head) + _int_text(points) + ',"score":' + _int_text(score)
+                + ',"temperature":"' + temperature + '","items":[' + _concat(items) + "]}")
+    return cast(document, JSONB)
 
 
 def live_range(tenant_id: uuid.UUID, low: int, high: int) -> list[ColumnElement[bool]]:
@@ -182,9 +218,11 @@ def recalculate(model: Model, *, tenant_id: uuid.UUID, now: datetime,
     s = scored(model, tenant_id=tenant_id, now=now, where=where).cte("s")
     written = (
         update(T)
-        .where(*where, T.c.id == s.c.id,
-               T.c.score_breakdown.op("-")(literal("computed_at")).is_distinct_from(
-                   s.c.breakdown.op("-")(literal("computed_at"))))
+        .where(*where, T.c.id == s.c.id, or_(
+            T.c.score.is_distinct_from(s.c.score),
+            T.c.temperature.is_distinct_from(s.c.temperature),
+            T.c.score_breakdown.op("-")(literal("computed_at")).is_distinct_from(
+                s.c.breakdown.op("-")(literal("computed_at")))))
         .values(score=s.c.score, temperature=s.c.temperature, score_breakdown=s.c.breakdown)
         .returning(T.c.id, T.c.score, T.c.temperature, s.c.old_score, s.c.old_temperature)
         .cte("u"))

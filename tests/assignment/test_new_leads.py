@@ -57,6 +57,24 @@ async def test_api_creates_are_assigned(client: httpx.AsyncClient, db: Database)
     entry = await scalar(db, owner.tenant_id, "SELECT attributes FROM activities WHERE "
                          "lead_id = :l AND type = 'assignment'", l=made[0]["id"])
     assert entry["method"] == "auto" and entry["to_owner_id"] == str(a.user_id)
+    # One timeline entry and one lead.assigned event per new lead (one statement), the
+    # entry at the lead's last activity, the event carrying the entry's attributes.
+    for lead in made:
+        row = await scalar(db, owner.tenant_id, "SELECT jsonb_build_object('n', count(*), "
+                           "'words', min(a.description), 'author', min(a.author_user_id::text), "
+                           "'same_moment', bool_and(a.occurred_at = l.last_activity_at "
+                           "AND a.completed_at = a.occurred_at)) FROM activities a JOIN leads l "
+                           "ON l.id = a.lead_id WHERE a.lead_id = :l AND a.type = 'assignment'",
+                           l=lead["id"])
+        assert row == {"n": 1, "words": "Assigned by rule 'Rule' (round_robin)",
+                       "author": str(owner.user_id), "same_moment": True}, row
+        events = await scalar(db, owner.tenant_id, "SELECT jsonb_agg(payload) FROM events "
+                              "WHERE entity_id = :l AND type = 'lead.assigned'", l=lead["id"])
+        attributes = await scalar(db, owner.tenant_id, "SELECT attributes FROM activities "
+                                  "WHERE lead_id = :l AND type = 'assignment'", l=lead["id"])
+        assert events == [{"lead_id": lead["id"], **attributes}]
+        assert await scalar(db, owner.tenant_id, "SELECT count(*) FROM audit_entries WHERE "
+                            "entity_id = :l AND action = 'lead.assigned'", l=lead["id"]) == 0
     payload = await scalar(db, owner.tenant_id, "SELECT payload FROM events WHERE "
                            "entity_id = :l AND type = 'lead.created'", l=made[0]["id"])
     assert payload["owner_id"] == str(a.user_id)

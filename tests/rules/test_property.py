@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy import Engine, create_engine, func, insert, select, true
 from sqlalchemy.engine import Connection
 
 from leadbase.db.base import table_of
@@ -24,7 +24,7 @@ from leadbase.db.session import Database
 from leadbase.leads.repository import T
 from leadbase.models import Activity, Task
 from leadbase.models.leads import LEAD_STATUSES, TEMPERATURES
-from leadbase.rules import Catalog, Facts, load_catalog, matches, parse, to_sql
+from leadbase.rules import Catalog, Facts, counts_of, load_catalog, matches, parse, to_sql
 from leadbase.rules.catalog import add_custom
 from tests.factories import add_member, make_workspace
 
@@ -279,9 +279,21 @@ def test_sql_and_memory_agree(world: World, conn: Connection, data: st.DataObjec
         selected = set(conn.execute(select(T.c.id).where(
             T.c.tenant_id == world.tenant_id, T.c.id.in_(ids),
             to_sql(rule, now=NOW, tenant_id=scoped))).scalars())
+        # The counts joined (one LATERAL probe per lead and source, as the recalculation
+        # reads them) instead of a subquery per predicate.
+        source: Any = T
+        joined: dict[Any, Any] = {}
+        for sub, columns in counts_of(rule.needs, tenant_id=world.tenant_id, now=NOW):
+            source = source.outerjoin(sub, true())
+            joined |= {agg: func.coalesce(col, 0) for agg, col in columns.items()}
+        with_counts = set(conn.execute(select(T.c.id).select_from(source).where(
+            T.c.tenant_id == world.tenant_id, T.c.id.in_(ids),
+            to_sql(rule, now=NOW, tenant_id=world.tenant_id, counts=joined))).scalars())
         rows = {r["id"]: dict(r) for r in conn.execute(
             select(T).where(T.c.id.in_(ids))).mappings()}
     finally:
         trans.rollback()
     accepted = {i for i in ids if matches(rule, Facts(lead=rows[i], counts=counts[i]), now=NOW)}
     assert selected == accepted, (condition, {str(i): rows[i] for i in selected ^ accepted})
+    assert with_counts == accepted, (condition, {str(i): rows[i]
+                                                 for i in with_counts ^ accepted})
