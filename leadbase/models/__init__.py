@@ -8,6 +8,7 @@ from leadbase.models.assignment import (
     AssignmentState,
 )
 from leadbase.models.audit import AuditEntry, Event, IdempotencyKey
+from leadbase.models.calls import Call, CallAgent, CallEventRow, DialTask, DncNumber
 from leadbase.models.deals import Customer, Opportunity, OpportunityStageChange
 from leadbase.models.duplicates import DuplicateGroup, DuplicateScan, LeadMerge
 from leadbase.models.exports import BulkJob, ExportJob
@@ -42,6 +43,11 @@ from leadbase.models.tasks import Task
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
 
 __all__ = [
+    "Call",
+    "CallAgent",
+    "CallEventRow",
+    "DialTask",
+    "DncNumber",
     "Activity",
     "AdvanceRule",
     "ApiKey",
