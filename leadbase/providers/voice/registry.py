@@ -14,8 +14,22 @@ def _simulator(settings: Settings) -> VoiceProvider:
     return SimulatorProvider()
 
 
+def _vapi(settings: Settings) -> VoiceProvider:
+    from leadbase.providers.voice.vapi import VapiProvider
+
+    return VapiProvider(settings)
+
+
+def _bland(settings: Settings) -> VoiceProvider:
+    from leadbase.providers.voice.bland import BlandProvider
+
+    return BlandProvider(settings)
+
+
 _FACTORIES: dict[str, Callable[[Settings], VoiceProvider]] = {
+    "bland": _bland,
     "simulator": _simulator,
+    "vapi": _vapi,
 }
 
 

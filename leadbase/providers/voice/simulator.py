@@ -145,8 +145,17 @@ def timeline(
     lead_name: str | None = None,
     variables: Mapping[str, str] | None = None,
 ) -> list[tuple[float, dict[str, Any]]]:
-    """The webhooks the call sends: ``(seconds after placing, payload)``, in order."""
+    """The webhooks the call sends: ``(seconds after placing, payload)``, in order.
+
+    Delays and timestamps follow the agent's ``time_scale``; ``duration_seconds`` stays
+    the simulated talk time (so at a scale of 0 everything is stamped ``placed_at``).
+    """
     f = fate(call_id, settings)
+    scale = _scale(settings)
+
+    def moment(at: float) -> str:
+        return _iso(placed_at + timedelta(seconds=at * scale))
+
     ext = external_id_for(call_id)
     base: dict[str, Any] = {
         "type": "call.status", "call_id": ext, "leadbase_call_id": str(call_id),
@@ -156,13 +165,13 @@ def timeline(
 
     def add(at: float, status: CallStatus, **extra: Any) -> None:
         payload = {**base, "sequence": len(steps) + 1, "status": status,
-                   "occurred_at": _iso(placed_at + timedelta(seconds=at)), **extra}
+                   "occurred_at": moment(at), **extra}
         payload["event_id"] = f"{ext}:{payload['sequence']}:{status}"
-        steps.append((at, payload))
+        steps.append((at * scale, payload))
 
     if f.outcome == "failed":
         add(f.dial_seconds, "failed", outcome="failed", duration_seconds=0,
-            ended_at=_iso(placed_at + timedelta(seconds=f.dial_seconds)),
+            ended_at=moment(f.dial_seconds),
             cost="0.0000", error="carrier rejected the call (simulated)")
         return steps
     rang_at = f.dial_seconds
@@ -170,11 +179,10 @@ def timeline(
     if not f.answered:
         end = rang_at + f.ring_seconds
         add(end, "completed", outcome=f.outcome, duration_seconds=0,
-            ended_at=_iso(placed_at + timedelta(seconds=end)), cost="0.0000")
+            ended_at=moment(end), cost="0.0000")
         return steps
     answered_at = rang_at + f.ring_seconds
-    started = placed_at + timedelta(seconds=answered_at)
-    add(answered_at, "in_progress", started_at=_iso(started))
+    add(answered_at, "in_progress", started_at=moment(answered_at))
     end = answered_at + f.talk_seconds
     # The report comes a few seconds after hang-up (the provider's post-processing).
     transcript, summary = conversation(
@@ -182,7 +190,7 @@ def timeline(
         agent_name=str(settings.get("agent_name") or "Alex"), variables=variables or {},
     )
     add(end + 3, "completed", outcome=f.outcome, duration_seconds=f.talk_seconds,
-        started_at=_iso(started), ended_at=_iso(placed_at + timedelta(seconds=end)),
+        started_at=moment(answered_at), ended_at=moment(end),
         transcript=transcript, summary=summary,
         recording_url=f"{RECORDINGS_BASE}/{ext}.mp3", cost=str(_cost(f.talk_seconds)))
     return steps
@@ -245,7 +253,6 @@ class SimulatorProvider:
         secret = str(request.settings.get("webhook_secret") or "")
         if not secret:
             raise ProviderError("simulator: the agent has no webhook_secret", retryable=False)
-        scale = _scale(request.settings)
         steps = timeline(
             request.call_id, request.settings, placed_at=placed_at or self._clock(),
             tenant_id=request.tenant_id, lead_name=request.lead_name, variables=request.variables,
@@ -253,7 +260,7 @@ class SimulatorProvider:
         out = []
         for at, payload in steps:
             body = json.dumps(payload, separators=(",", ":")).encode()
-            out.append(ScheduledDelivery(round(at * scale, 3), sign(body, secret), body,
+            out.append(ScheduledDelivery(round(at, 3), sign(body, secret), body,
                                          request.webhook_url))
         return tuple(out)
 

@@ -204,3 +204,18 @@ def test_occurred_at_follows_the_delays() -> None:
     for d in deliveries:
         event = sim.parse_webhook(d.body)[0]
         assert event.occurred_at == PLACED_AT + timedelta(seconds=d.delay_seconds)
+
+
+def test_time_scale_shortens_the_timestamps_not_the_duration() -> None:
+    sim = SimulatorProvider()
+    call_id = ids(1)[0]
+    normal = sim.deliveries(request(call_id, outcome="completed"), placed_at=PLACED_AT)
+    fast = sim.deliveries(request(call_id, outcome="completed", time_scale=0.1),
+                          placed_at=PLACED_AT)
+    a, b = sim.parse_webhook(normal[-1].body)[0], sim.parse_webhook(fast[-1].body)[0]
+    assert a.duration_seconds == b.duration_seconds
+    drift = (b.occurred_at - PLACED_AT) - (a.occurred_at - PLACED_AT) * 0.1
+    assert abs(drift) < timedelta(milliseconds=2)
+    assert fast[-1].delay_seconds == pytest.approx(normal[-1].delay_seconds * 0.1, abs=0.002)
+    instant = sim.deliveries(request(call_id, time_scale=0), placed_at=PLACED_AT)
+    assert {sim.parse_webhook(d.body)[0].occurred_at for d in instant} == {PLACED_AT}
