@@ -5,8 +5,8 @@
    left to reconciliation). The law is checked again at this moment: a call the clock
    has pushed out of the window since the tick is undone (its task due at the next
    allowed minute, the attempt not counted).
-2. Outside any transaction: ``provider.place_call``, retried with back-off on a
-   retryable ``ProviderError`` (timeouts, 5xx, 429) up to ``Settings.voice_retries``.
+2. Outside any transaction: ``provider.place_call`` (its HTTP client retries timeouts,
+   5xx and 429; one more round here after a long ``Retry-After``).
 3. In a second transaction: the external id, and the provider's first status as an
    event; a failure is a ``failed`` event (same path as a webhook). The simulator's
    callbacks are deferred as delayed jobs that go through the webhook ingestion.
@@ -36,18 +36,21 @@ DELIVER_JOB = "calls_deliver_webhook"
 QUEUE = "calls"
 BACKOFF_SECONDS = 0.5
 MAX_WAIT_SECONDS = 30.0
+JOB_RETRIES = 1
 
 
 async def _dial(settings: Settings, provider_name: str, request: CallRequest) -> PlacedCall:
-    """``place_call`` with retries on a retryable error, but never again once the
-    request may have reached the provider (``maybe_placed``: reconciliation asks)."""
+    """``place_call``, once more after a retryable error (the HTTP clients retry
+    timeouts, 5xx and 429 themselves, ``Settings.voice_retries`` times: this round is for
+    a provider that asked for a longer ``Retry-After`` than they wait), never again once
+    the request may have reached the provider (``maybe_placed``: reconciliation asks)."""
     provider = providers.get(provider_name, settings)
     attempt = 0
     while True:
         try:
             return await provider.place_call(request)
         except ProviderError as exc:
-            if not exc.retryable or exc.maybe_placed or attempt >= settings.voice_retries:
+            if not exc.retryable or exc.maybe_placed or attempt >= JOB_RETRIES:
                 raise
             attempt += 1
             wait = min(MAX_WAIT_SECONDS, max(exc.retry_after or 0.0,

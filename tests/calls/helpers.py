@@ -94,3 +94,29 @@ async def run_jobs(libpq: str, db: Database, settings: Settings, tenant_id: uuid
             else:
                 raise AssertionError(f"unexpected job {name}")
     raise AssertionError("the jobs did not settle")
+
+
+async def take_deliveries(libpq: str, tenant_id: uuid.UUID) -> list[tuple[dict[str, str],
+                                                                         bytes]]:
+    """The simulator's queued callbacks of the workspace, taken off the queue (to be
+    posted by the test itself)."""
+    out = []
+    for job_id, name, args in await queued_jobs(libpq, tenant_id):
+        if name.endswith(placing.DELIVER_JOB):
+            async with await psycopg.AsyncConnection.connect(libpq, autocommit=True) as conn:
+                await conn.execute("DELETE FROM procrastinate_jobs WHERE id = %s", (job_id,))
+            out.append((orjson.loads(args["headers"]), base64.b64decode(args["body"])))
+    return out
+
+
+async def place_queued(libpq: str, db: Database, settings: Settings,
+                       tenant_id: uuid.UUID) -> list[str]:
+    """Run only the placing jobs of the workspace."""
+    done = []
+    for job_id, name, args in await queued_jobs(libpq, tenant_id):
+        if name.endswith(scheduler.PLACE_JOB):
+            async with await psycopg.AsyncConnection.connect(libpq, autocommit=True) as conn:
+                await conn.execute("DELETE FROM procrastinate_jobs WHERE id = %s", (job_id,))
+            done.append(await placing.place(db, settings, tenant_id=tenant_id,
+                                            call_id=uuid.UUID(args["call_id"])))
+    return done
