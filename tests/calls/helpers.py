@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -39,9 +39,12 @@ async def make_agent(client: httpx.AsyncClient, member: Member, **fields: Any
     return data
 
 
-async def phone_lead(client: httpx.AsyncClient, member: Member, phone: str = "+14155552671",
+async def phone_lead(client: httpx.AsyncClient, member: Member, phone: str | None = None,
                      **fields: Any) -> dict[str, Any]:
-    return await make_lead(client, member, phone=phone, **fields)
+    """A lead with a phone: by default one whose callee is in daytime now (so a flow run on
+    the real clock is inside the law)."""
+    return await make_lead(client, member, phone=phone or daytime_phone(timedelta(hours=2)),
+                           **fields)
 
 
 async def enqueue(client: httpx.AsyncClient, member: Member, agent: dict[str, Any],
@@ -54,9 +57,10 @@ async def enqueue(client: httpx.AsyncClient, member: Member, agent: dict[str, An
 
 
 async def tick(db: Database, tenant_id: uuid.UUID,
-               now: datetime = NOON_NY) -> scheduler.TickResult:
+               now: datetime | None = None) -> scheduler.TickResult:
     async with db.transaction(tenant_id) as session:
-        return await scheduler.tick_workspace(session, tenant_id=tenant_id, now=now)
+        return await scheduler.tick_workspace(session, tenant_id=tenant_id,
+                                              now=now or datetime.now(UTC))
 
 
 async def queued_jobs(libpq: str, tenant_id: uuid.UUID) -> list[tuple[int, str, dict[str, Any]]]:
@@ -120,3 +124,34 @@ async def place_queued(libpq: str, db: Database, settings: Settings,
             done.append(await placing.place(db, settings, tenant_id=tenant_id,
                                             call_id=uuid.UUID(args["call_id"])))
     return done
+
+
+DAY_PHONES = {"+14155552671": "America/Los_Angeles", "+12125551234": "America/New_York",
+              "+551133334444": "America/Sao_Paulo", "+442071838750": "Europe/London",
+              "+919876543210": "Asia/Kolkata", "+81312345678": "Asia/Tokyo",
+              "+61291234567": "Australia/Sydney"}
+
+
+def daytime_phone(within: timedelta = timedelta(hours=1)) -> str:
+    """A number whose callee is between 09:00 and 19:00 now and for ``within``: for tests
+    that run on the real clock."""
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC)
+    for phone, zone in DAY_PHONES.items():
+        if all(9 <= (now + d).astimezone(ZoneInfo(zone)).hour < 19
+               for d in (timedelta(0), within)):
+            return phone
+    raise AssertionError("no daytime number")
+
+
+def night_phone() -> str:
+    """A number whose callee is between 22:00 and 06:00 now (a call now is unlawful)."""
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC)
+    for phone, zone in DAY_PHONES.items():
+        hour = now.astimezone(ZoneInfo(zone)).hour
+        if hour >= 22 or hour < 6:
+            return phone
+    raise AssertionError("no night number")

@@ -19,7 +19,7 @@ from tests.factories import add_member, make_lead, make_workspace
 async def test_enqueue_one_and_its_errors(client: httpx.AsyncClient) -> None:
     owner = await make_workspace(client, "Queue")
     agent = await make_agent(client, owner)
-    lead = await phone_lead(client, owner)
+    lead = await phone_lead(client, owner, phone="+14155552671")
     due = "2030-01-02T15:00:00Z"
     task = await enqueue(client, owner, agent, lead, due_at=due)
     assert task["next_attempt_at"].startswith("2030-01-02T15:00")
