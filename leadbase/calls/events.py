@@ -115,7 +115,7 @@ async def apply_pending(session: AsyncSession, *, tenant_id: uuid.UUID,
                                     ids=[e["id"] for e in events])
     if call["status"] in FINAL_STATUSES and not was_final:
         await finish(session, tenant_id=tenant_id, call=call)
-        return call["status"]
+        return str(call["status"])
     return "updated"
 
 

@@ -43,11 +43,6 @@ from leadbase.models.tasks import Task
 from leadbase.models.tenancy import ApiKey, RefreshToken, Tenant, User
 
 __all__ = [
-    "Call",
-    "CallAgent",
-    "CallEventRow",
-    "DialTask",
-    "DncNumber",
     "Activity",
     "AdvanceRule",
     "ApiKey",
@@ -57,9 +52,14 @@ __all__ = [
     "AssignmentState",
     "AuditEntry",
     "BulkJob",
+    "Call",
+    "CallAgent",
+    "CallEventRow",
     "CodeList",
     "CodeListItem",
     "Customer",
+    "DialTask",
+    "DncNumber",
     "DuplicateGroup",
     "DuplicateScan",
     "Event",

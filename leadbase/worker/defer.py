@@ -12,6 +12,7 @@ import logging
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.types import JSONValue
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from leadbase.db import raw
@@ -46,7 +47,7 @@ async def defer(session: AsyncSession, task: str, *, queue: str, lock: str | Non
 
 
 async def defer_many(session: AsyncSession, task: str, *, queue: str,
-                     jobs: list[dict[str, str]]) -> list[int]:
+                     jobs: list[dict[str, JSONValue]]) -> list[int]:
     """Queue ``leadbase:<task>`` once per kwargs of ``jobs``, in one statement, in the
     session's transaction (the dialer's tick places a minute's calls at once)."""
     if not jobs:
