@@ -37,17 +37,17 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.database import recreate_database, resolve_server  # noqa: E402
-from leadbase.app import create_app  # noqa: E402
-from leadbase.auth.context import system_context  # noqa: E402
-from leadbase.calls import agents, scheduler  # noqa: E402
-from leadbase.calls.schemas import CallAgentCreate  # noqa: E402
-from leadbase.config import Settings  # noqa: E402
-from leadbase.db import migrate  # noqa: E402
-from leadbase.db.session import Database  # noqa: E402
-from leadbase.providers.voice.base import CallRequest  # noqa: E402
-from leadbase.providers.voice.simulator import SimulatorProvider  # noqa: E402
-from leadbase.tenants import service as tenants_service  # noqa: E402
+from bench.database import recreate_database, resolve_server
+from leadbase.app import create_app
+from leadbase.auth.context import system_context
+from leadbase.calls import agents, scheduler
+from leadbase.calls.schemas import CallAgentCreate
+from leadbase.config import Settings
+from leadbase.db import migrate
+from leadbase.db.session import Database
+from leadbase.providers.voice.base import CallRequest
+from leadbase.providers.voice.simulator import SimulatorProvider
+from leadbase.tenants import service as tenants_service
 
 NOW = datetime(2026, 12, 8, 17, 0, tzinfo=UTC)  # noon in New York
 ALWAYS = {d: [{"start": "00:00", "end": "24:00"}]
