@@ -150,7 +150,7 @@ def _filter(agent_id: str | None, outcome: str | None, status: str | None,
     start = created_after or (datetime.combine(start_date, time(0), UTC)
                               if start_date else None)
     end = created_before or (datetime.combine(end_date + timedelta(days=1), time(0), UTC)
-                             if end_date else None)
+                             if end_date and end_date < date.max else None)
     return {"agent_ids": _uuids("agent_id", agent_id),
             "outcomes": _csv("outcome", outcome, OUTCOMES),
             "statuses": _csv("status", status, CALL_STATUSES), "lead_id": lead_id,
