@@ -5,7 +5,8 @@ its workspace.
 - ``call_agents``, ``dial_tasks``, ``calls``, ``dnc_numbers`` (numbered) and
   ``call_events`` (not numbered) are tenant tables under row-level security.
 - ``call_routes`` (call id -> workspace, agent, provider, external id) is plumbing: no
-  row-level security and no privilege for ``leadbase_app`` at all. A trigger on ``calls``
+  privilege for ``leadbase_app`` at all (forced row-level security with a policy that
+  admits every row, so the table owner's functions read it whatever its attributes). A trigger on ``calls``
   (SECURITY DEFINER) keeps it; ``lb_voice_call_route(provider, call_id, external_id)``
   (SECURITY DEFINER) answers only ``(tenant_id, call_id, agent_id)`` for one call. The
   webhook endpoint calls it before it knows the workspace, then verifies the provider's
@@ -41,6 +42,12 @@ CREATE TABLE call_routes (
 CREATE UNIQUE INDEX uq_call_routes_provider_external ON call_routes (provider, external_id)
     WHERE external_id IS NOT NULL;
 REVOKE ALL ON call_routes FROM PUBLIC, leadbase_app;
+-- Under forced row-level security like every table with a tenant_id, with one policy
+-- that admits every row: the guard is that no role but the owner (through the two
+-- functions below) has any privilege on the table.
+ALTER TABLE call_routes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE call_routes FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_functions_only ON call_routes USING (true) WITH CHECK (true);
 
 CREATE FUNCTION lb_call_route_sync() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
