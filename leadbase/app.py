@@ -23,6 +23,8 @@ from leadbase.audit.endpoints import router as audit_router
 from leadbase.auth.endpoints import router as auth_router
 from leadbase.auth.tokens import TokenIssuer
 from leadbase.bulk.endpoints import router as bulk_router
+from leadbase.calls.endpoints import router as calls_agents_router
+from leadbase.calls.queue_endpoints import router as calls_router
 from leadbase.codelists.endpoints import router as codelists_router
 from leadbase.compat import mount_profiles
 from leadbase.compat.crm.app import IMPORT_PATH as CRM_IMPORT
@@ -101,7 +103,8 @@ def api_router() -> APIRouter:
                 listings_router, lead_listings_router, tasks_router, listing_tasks_router,
                 rules_router, segments_router, scoring_router, scoring_leads_router,
                 assignment_router, assignment_leads_router, assignment_users_router,
-                opportunity_views_router, opportunities_router, analytics_router):
+                opportunity_views_router, opportunities_router, analytics_router,
+                calls_agents_router, calls_router):
         router.include_router(sub)
     return router
 

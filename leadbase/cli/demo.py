@@ -1,4 +1,5 @@
-"""The demo workspace: a real-estate team with users, tags and a few hundred leads.
+"""The demo workspace: a real-estate team with users, tags, a few hundred leads and a
+simulator call agent with a few of them queued.
 
 Everything goes through the same services as the API, so the demo data obeys the
 same rules (E.164 phones, duplicates, audit entries, events)."""
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from leadbase.auth.context import Context, Principal
+from leadbase.calls import demo as calls_demo
 from leadbase.cli.common import open_database
 from leadbase.config import Settings
 from leadbase.leads import service as leads_service
@@ -105,6 +107,8 @@ async def create_demo(settings: Settings, *, leads: int, console: Console) -> No
                                                         on_duplicate="allow")
                         done += 1
                 progress.update(bar, completed=done)
+        async with db.transaction(tid) as session:
+            await calls_demo.seed(session, ctx=ctx, settings=settings)
         console.print(f"[green]Demo workspace '{tenant['slug']}' ready.[/] Sign in as "
                       f"{OWNER_EMAIL} (or admin@, manager@, ana@, ben@, viewer@"
                       f"demo.leadbase.dev) with the password {DEMO_PASSWORD}.")

@@ -8,6 +8,7 @@ from leadbase.models.assignment import (
     AssignmentState,
 )
 from leadbase.models.audit import AuditEntry, Event, IdempotencyKey
+from leadbase.models.calls import Call, CallAgent, CallEventRow, DialTask, DncNumber
 from leadbase.models.console import ConsolePreference
 from leadbase.models.deals import Customer, Opportunity, OpportunityStageChange
 from leadbase.models.duplicates import DuplicateGroup, DuplicateScan, LeadMerge
@@ -52,10 +53,15 @@ __all__ = [
     "AssignmentState",
     "AuditEntry",
     "BulkJob",
+    "Call",
+    "CallAgent",
+    "CallEventRow",
     "CodeList",
     "CodeListItem",
     "ConsolePreference",
     "Customer",
+    "DialTask",
+    "DncNumber",
     "DuplicateGroup",
     "DuplicateScan",
     "Event",

@@ -9,6 +9,8 @@ import procrastinate
 
 from leadbase.assignment.jobs import blueprint as assignment_blueprint
 from leadbase.bulk.jobs import blueprint as bulk_blueprint
+from leadbase.calls import handlers as calls_handlers
+from leadbase.calls.jobs import blueprint as calls_blueprint
 from leadbase.config import Settings
 from leadbase.db.session import Database
 from leadbase.duplicates.jobs import blueprint as duplicates_blueprint
@@ -26,7 +28,7 @@ from leadbase.worker.logs import quiet_periodic_runs
 from leadbase.worker.runtime import Runtime, set_runtime
 
 log = logging.getLogger(__name__)
-_HANDLERS = (scoring_handlers,)  # registered with the outbox drain on import
+_HANDLERS = (scoring_handlers, calls_handlers)  # registered with the outbox drain on import
 
 
 _built: tuple[str, procrastinate.App] | None = None
@@ -52,6 +54,7 @@ def build_app(libpq: str) -> procrastinate.App:
     app.add_tasks_from(scoring_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(assignment_blueprint, namespace=NAMESPACE)
     app.add_tasks_from(duplicates_blueprint, namespace=NAMESPACE)
+    app.add_tasks_from(calls_blueprint, namespace=NAMESPACE)
     quiet_periodic_runs(app)
     _built = (libpq, app)
     return app

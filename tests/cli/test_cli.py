@@ -44,6 +44,11 @@ async def test_demo_is_created_once(libpq: str, tmp_path: Path, db: Database) ->
         roles = (await session.execute(text("SELECT role FROM users"))).scalars().all()
         tagged = (await session.execute(text(
             "SELECT count(*) FROM leads WHERE cardinality(tags) > 0"))).scalar()
+        callers = (await session.execute(text(
+            "SELECT provider FROM call_agents"))).scalars().all()
+        queued = (await session.execute(text(
+            "SELECT count(*) FROM dial_tasks WHERE status = 'new'"))).scalar()
+    assert callers == ["simulator"] and queued == 5
     assert leads == 30 and tagged and tagged > 0
     assert sorted(set(roles)) == ["admin", "agent", "manager", "owner", "viewer"]
     again = io.StringIO()

@@ -809,6 +809,41 @@ async def _opportunity_views(w: World) -> None:
                          json={})).status_code == 404
 
 
+async def _dialer(w: World) -> None:
+    """The dial queue and the calls: an agent reaches the tasks and calls of its own leads
+    only (another agent's lead queued and called by the owner stays out of sight)."""
+    from leadbase.calls import scheduler
+    from tests.calls.helpers import NOON_NY, make_agent
+
+    agent = await make_agent(w.client, w.owner)
+    queued = await w.client.post("/api/v1/dial-tasks", headers=w.owner.headers, json={
+        "agent_id": agent["id"], "lead_id": w.theirs["id"]})
+    assert queued.status_code == 201, queued.text
+    task_id = queued.json()["id"]
+    async with w.db.transaction(w.owner.tenant_id) as session:
+        placed = await scheduler.tick_workspace(session, tenant_id=w.owner.tenant_id,
+                                                now=NOON_NY)
+    (call_id,) = placed.placed
+    for query in ("", f"?agent_id={agent['id']}", f"?lead_id={w.theirs['id']}"):
+        body = (await w.call("GET", f"/api/v1/dial-tasks{query}")).json()
+        assert body["data"] == [], query
+    for method, suffix in (("GET", ""), ("PATCH", ""), ("POST", "/call-now")):
+        resp = await w.call(method, f"/api/v1/dial-tasks/{task_id}{suffix}",
+                            json={"due_at": None} if method == "PATCH" else None)
+        assert resp.status_code == 404 and resp.json()["code"] == "DIAL_TASK_NOT_FOUND"
+    for lead_id in w.hidden:
+        resp = await w.call("POST", "/api/v1/dial-tasks",
+                            json={"agent_id": agent["id"], "lead_id": lead_id})
+        assert resp.status_code == 422 and resp.json()["code"] == "DIAL_TASK_LEAD_NOT_FOUND"
+    for query in ("", "?q=4155550123", f"?agent_id={agent['id']}"):
+        body = (await w.call("GET", f"/api/v1/calls{query}")).json()
+        assert body["data"] == [] and body["total"] in (0, None), query
+    resp = await w.call("GET", f"/api/v1/calls/{call_id}")
+    assert resp.status_code == 404 and resp.json()["code"] == "CALL_NOT_FOUND"
+    metrics = (await w.call("GET", "/api/v1/calls/metrics")).json()
+    assert metrics["total_calls"] == 0
+
+
 PROBES: dict[tuple[str, str], Probe] = {
     ("GET", f"{LEADS}/{{lead_id}}/score"): _scoring,
     ("POST", f"{LEADS}/{{lead_id}}/score"): _scoring,
@@ -902,6 +937,11 @@ PROBES: dict[tuple[str, str], Probe] = {
         ("GET", "/api/v1/opportunities/stale"), ("GET", "/api/v1/opportunities/forecast"),
         ("GET", "/api/v1/opportunities/forecast/months/{month}"),
         ("POST", "/api/v1/opportunities/{opportunity_id}/calculate-probability"))},
+    **{route: _dialer for route in (
+        ("GET", "/api/v1/dial-tasks"), ("POST", "/api/v1/dial-tasks"),
+        ("GET", "/api/v1/dial-tasks/{task_id}"), ("PATCH", "/api/v1/dial-tasks/{task_id}"),
+        ("POST", "/api/v1/dial-tasks/{task_id}/call-now"), ("GET", "/api/v1/calls"),
+        ("GET", "/api/v1/calls/{call_id}"))},
 
 
     **{("GET" if m == "G" else "POST" if m == "P" else "PUT" if m == "U" else "DELETE",

@@ -1,0 +1,1 @@
+"""The dialer: voice agents, the dial queue, the scheduler, calls and provider webhooks."""
