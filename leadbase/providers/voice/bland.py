@@ -48,7 +48,7 @@ from leadbase.providers.voice.common import (
     signature_matches,
     text_or_none,
 )
-from leadbase.providers.voice.http import RetryPolicy, json_object, make_client, send
+from leadbase.providers.voice.http import HttpVoiceProvider, RetryPolicy, json_object, send
 
 SIGNATURE_HEADER = "x-webhook-signature"
 TOKEN_KEY = "leadbase_token"
@@ -152,23 +152,21 @@ def event_from_call(call: Mapping[str, Any]) -> CallEvent:
     )
 
 
-class BlandProvider:
+class BlandProvider(HttpVoiceProvider):
     name = "bland"
-    secret_settings: frozenset[str] = frozenset({"api_key", "webhook_secret"})
+    required_strings = ("api_key", "webhook_secret")
 
     def __init__(self, settings: Settings, *, base_url: str | None = None,
                  policy: RetryPolicy | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._settings = settings
-        self.base_url = (base_url or settings.bland_base_url).rstrip("/")
-        self.policy = policy or RetryPolicy.from_settings(settings)
-        self._transport = transport
+        super().__init__(settings, base_url=base_url or settings.bland_base_url, policy=policy,
+                         transport=transport)
+
+    def auth_header(self, api_key: str) -> str:
+        return api_key
 
     def check_settings(self, settings: Mapping[str, Any]) -> list[str]:
-        problems = []
-        for key in ("api_key", "webhook_secret"):
-            if not isinstance(settings.get(key), str) or not settings.get(key):
-                problems.append(f"{key} is required")
+        problems = self.required_problems(settings)
         if not settings.get("task") and not settings.get("pathway_id"):
             problems.append("task or pathway_id is required")
         number = settings.get("from_number")
@@ -181,13 +179,6 @@ class BlandProvider:
         if options is not None and not isinstance(options, Mapping):
             problems.append("call_options must be an object")
         return problems
-
-    def _client(self, settings: Mapping[str, Any]) -> httpx.AsyncClient:
-        api_key = settings.get("api_key")
-        if not api_key:
-            raise ProviderError("bland: the agent has no api_key", retryable=False)
-        return make_client(self._settings, base_url=self.base_url,
-                           headers={"authorization": str(api_key)}, transport=self._transport)
 
     def call_body(self, request: CallRequest) -> dict[str, Any]:
         """The ``POST /v1/calls`` body for a request."""
@@ -218,9 +209,7 @@ class BlandProvider:
         return body
 
     async def place_call(self, request: CallRequest) -> PlacedCall:
-        if problems := [p for p in self.check_settings(request.settings)
-                        if not p.startswith("webhook_secret")]:
-            raise ProviderError("bland: " + "; ".join(problems), retryable=False)
+        self.refuse_unusable(request.settings)
         async with self._client(request.settings) as client:
             response = await send(client, "POST", "/v1/calls", provider=self.name,
                                   policy=self.policy, json=self.call_body(request))

@@ -170,3 +170,46 @@ def json_object(response: httpx.Response, provider: str, *, maybe_placed: bool =
         raise ProviderError(f"{provider}: {request.method} {request.url.path} answered no JSON "
                             "object", retryable=True, maybe_placed=maybe_placed)
     return data
+
+
+class HttpVoiceProvider:
+    """What the HTTP providers (VAPI, Bland) share: their base URL and retry policy from
+    the settings, a client authenticated with the agent's ``api_key``, and the settings
+    checks a call needs. Each provider says how its key is sent (``auth_header``)."""
+
+    name: str = ""
+    secret_settings: frozenset[str] = frozenset({"api_key", "webhook_secret"})
+    # The settings a provider requires as non-empty strings (``check_settings``).
+    required_strings: tuple[str, ...] = ("api_key", "webhook_secret")
+
+    def __init__(self, settings: Settings, *, base_url: str, policy: RetryPolicy | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._settings = settings
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy or RetryPolicy.from_settings(settings)
+        self._transport = transport
+
+    def auth_header(self, api_key: str) -> str:
+        raise NotImplementedError
+
+    def required_problems(self, settings: Mapping[str, Any]) -> list[str]:
+        return [f"{key} is required" for key in self.required_strings
+                if not isinstance(settings.get(key), str) or not settings.get(key)]
+
+    def check_settings(self, settings: Mapping[str, Any]) -> list[str]:
+        return self.required_problems(settings)
+
+    def refuse_unusable(self, settings: Mapping[str, Any]) -> None:
+        """Refuse to place a call with settings the provider cannot use (the webhook
+        secret is Leadbase's own, so its absence does not stop a call)."""
+        if problems := [p for p in self.check_settings(settings)
+                        if not p.startswith("webhook_secret")]:
+            raise ProviderError(f"{self.name}: " + "; ".join(problems), retryable=False)
+
+    def _client(self, settings: Mapping[str, Any]) -> httpx.AsyncClient:
+        api_key = settings.get("api_key")
+        if not api_key:
+            raise ProviderError(f"{self.name}: the agent has no api_key", retryable=False)
+        return make_client(self._settings, base_url=self.base_url,
+                           headers={"authorization": self.auth_header(str(api_key))},
+                           transport=self._transport)

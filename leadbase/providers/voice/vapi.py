@@ -48,7 +48,7 @@ from leadbase.providers.voice.common import (
     signature_matches,
     text_or_none,
 )
-from leadbase.providers.voice.http import RetryPolicy, json_object, make_client, send
+from leadbase.providers.voice.http import HttpVoiceProvider, RetryPolicy, json_object, send
 
 TIMESTAMP_TOLERANCE_SECONDS = 300
 _STATUSES: dict[str, CallStatus] = {
@@ -171,23 +171,21 @@ def _event_from_call(call: Mapping[str, Any], *, message: Mapping[str, Any] | No
     )
 
 
-class VapiProvider:
+class VapiProvider(HttpVoiceProvider):
     name = "vapi"
-    secret_settings: frozenset[str] = frozenset({"api_key", "webhook_secret"})
+    required_strings = ("api_key", "phone_number_id", "webhook_secret")
 
     def __init__(self, settings: Settings, *, base_url: str | None = None,
                  policy: RetryPolicy | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self._settings = settings
-        self.base_url = (base_url or settings.vapi_base_url).rstrip("/")
-        self.policy = policy or RetryPolicy.from_settings(settings)
-        self._transport = transport
+        super().__init__(settings, base_url=base_url or settings.vapi_base_url, policy=policy,
+                         transport=transport)
+
+    def auth_header(self, api_key: str) -> str:
+        return f"Bearer {api_key}"
 
     def check_settings(self, settings: Mapping[str, Any]) -> list[str]:
-        problems = []
-        for key in ("api_key", "phone_number_id", "webhook_secret"):
-            if not isinstance(settings.get(key), str) or not settings.get(key):
-                problems.append(f"{key} is required")
+        problems = self.required_problems(settings)
         assistant_id, assistant = settings.get("assistant_id"), settings.get("assistant")
         if not assistant_id and not assistant:
             problems.append("assistant_id or assistant is required")
@@ -197,14 +195,6 @@ class VapiProvider:
         if overrides is not None and not isinstance(overrides, Mapping):
             problems.append("assistant_overrides must be an object")
         return problems
-
-    def _client(self, settings: Mapping[str, Any]) -> httpx.AsyncClient:
-        api_key = settings.get("api_key")
-        if not api_key:
-            raise ProviderError("vapi: the agent has no api_key", retryable=False)
-        return make_client(self._settings, base_url=self.base_url,
-                           headers={"authorization": f"Bearer {api_key}"},
-                           transport=self._transport)
 
     def call_body(self, request: CallRequest) -> dict[str, Any]:
         """The ``POST /call`` body for a request."""
@@ -235,9 +225,7 @@ class VapiProvider:
         return body
 
     async def place_call(self, request: CallRequest) -> PlacedCall:
-        if problems := [p for p in self.check_settings(request.settings)
-                        if not p.startswith("webhook_secret")]:
-            raise ProviderError("vapi: " + "; ".join(problems), retryable=False)
+        self.refuse_unusable(request.settings)
         async with self._client(request.settings) as client:
             response = await send(client, "POST", "/call", provider=self.name,
                                   policy=self.policy, json=self.call_body(request))
