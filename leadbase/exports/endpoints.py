@@ -12,9 +12,10 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 from leadbase.auth.deps import RequestScope as _RequestScope
 from leadbase.auth.deps import Scope, workspace_scope
 from leadbase.exports import service
+from leadbase.exports.download import download
 from leadbase.exports.formats import MEDIA_TYPES, Format, HeaderStyle
 from leadbase.exports.schemas import ExportCreate, ExportPage, ExportRead, export_read
-from leadbase.kit.http import json_response, read_ahead
+from leadbase.kit.http import json_response
 from leadbase.kit.idempotency import idempotent
 from leadbase.kit.pagination import PageParams, page_body, page_params
 from leadbase.leads.filters import LeadFilter
@@ -41,20 +42,7 @@ async def export_leads(
     await service.record_download(scope.session, ctx=scope.ctx, fmt=format,
                                   filters=[k for k in request.query_params
                                            if k not in ("format", "headers")])
-    db = request.app.state.db
-    name = service.file_name(format)
-    disposition = {"Content-Disposition": f'attachment; filename="{name}"',
-                   "Cache-Control": "no-store"}
-    # Read before the response starts (the CSV's header and first rows, the whole XLSX):
-    # a failure answers an error, not a 200 whose body stops.
-    if format == "csv":
-        body = await read_ahead(service.stream_csv(db, plan), 2)
-    else:
-        scratch = service.exports_dir(request.app.state.settings.resolved_data_dir(),
-                                      scope.ctx.tenant_id) / "tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        body = await read_ahead(service.stream_xlsx(db, plan, scratch))
-    return StreamingResponse(body, media_type=MEDIA_TYPES[format], headers=disposition)
+    return await download(request, ctx=scope.ctx, plan=plan, fmt=format)
 
 
 @router.post("", status_code=202, response_model=ExportRead)

@@ -17,11 +17,11 @@ from leadbase.compat.crm.leads import Status, agent_id
 from leadbase.compat.crm.schemas import BulkUpdate
 from leadbase.db.session import Database
 from leadbase.exports import service as exports
+from leadbase.exports.download import download
 from leadbase.exports.formats import MEDIA_TYPES
 from leadbase.imports import service as imports
 from leadbase.imports import uploads, waiting
 from leadbase.imports.schemas import ImportOptions, error_read
-from leadbase.kit.http import read_ahead
 from leadbase.leads.filters import LeadFilter
 
 router = APIRouter(prefix="/leads", tags=["import/export"])
@@ -103,18 +103,7 @@ async def export_leads(request: Request, scope: Scope,
     plan = await exports.prepare(scope.session, ctx=scope.ctx, f=f)
     await exports.record_download(scope.session, ctx=scope.ctx, fmt=format,
                                   filters=["status"] if status else [])
-    db = request.app.state.db
-    name = exports.file_name(format)
-    headers = {"Content-Disposition": f'attachment; filename="{name}"',
-               "Cache-Control": "no-store"}
-    if format == "csv":
-        body = await read_ahead(exports.stream_csv(db, plan), 2)
-    else:
-        scratch = exports.exports_dir(request.app.state.settings.resolved_data_dir(),
-                                      scope.ctx.tenant_id) / "tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        body = await read_ahead(exports.stream_xlsx(db, plan, scratch))
-    return StreamingResponse(body, media_type=MEDIA_TYPES[format], headers=headers)
+    return await download(request, ctx=scope.ctx, plan=plan, fmt=format)
 
 
 @router.post("/bulk-update")

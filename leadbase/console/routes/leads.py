@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from leadbase.bulk import service as bulk_service
 from leadbase.bulk.schemas import BulkRequest
@@ -21,9 +21,9 @@ from leadbase.console.lookups import lookups
 from leadbase.console.nav import NavItem, add
 from leadbase.console.render import PREFIX, redirect, render, workspace_formats
 from leadbase.exports import service as exports_service
-from leadbase.exports.formats import MEDIA_TYPES, Format
+from leadbase.exports.download import download
+from leadbase.exports.formats import Format
 from leadbase.kit.errors import ValidationFailed
-from leadbase.kit.http import read_ahead
 from leadbase.kit.pagination import PageParams
 from leadbase.leads import service as leads_service
 from leadbase.leads.filters import STATUSES, LeadFilter
@@ -139,18 +139,7 @@ async def export_view(
     plan = await exports_service.prepare(scope.session, ctx=scope.ctx, f=f, headers="labels")
     await exports_service.record_download(scope.session, ctx=scope.ctx, fmt=format,
                                           filters=sorted(values))
-    db = request.app.state.db
-    name = exports_service.file_name(format)
-    headers = {"Content-Disposition": f'attachment; filename="{name}"',
-               "Cache-Control": "no-store"}
-    if format == "csv":
-        body = await read_ahead(exports_service.stream_csv(db, plan), 2)
-    else:
-        scratch = exports_service.exports_dir(
-            request.app.state.settings.resolved_data_dir(), scope.ctx.tenant_id) / "tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        body = await read_ahead(exports_service.stream_xlsx(db, plan, scratch))
-    return StreamingResponse(body, media_type=MEDIA_TYPES[format], headers=headers)
+    return await download(request, ctx=scope.ctx, plan=plan, fmt=format)
 
 
 i18n.register({
